@@ -1,0 +1,110 @@
+"""Who may see and change what — the one place scope is decided.
+
+A grid worker holds their grids; community staff their community; a
+department the demands transferred to it; an admin everything. Routes ask
+here and answer 404 for anything outside the caller's scope, so a record's
+existence never leaks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import false, true
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from server.models import Role, SyncRecord
+
+R = TypeVar("R", bound=SyncRecord)
+
+
+class NotFound(Exception):
+    """Absent, deleted, or outside the caller's scope — the caller cannot tell which."""
+
+
+class Forbidden(Exception):
+    """The caller's role may not take this step (sync code `forbidden`)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: str
+    community_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
+    grid_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    locale: str = "zh"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.community_staff, Role.admin)
+
+    @property
+    def is_worker(self) -> bool:
+        return self.role == Role.grid_worker
+
+    @property
+    def is_department(self) -> bool:
+        return self.role == Role.department
+
+    def scope_key(self) -> str:
+        """Changes whenever what this actor may hold changes (SYNC.md rule 11)."""
+        grids = ",".join(sorted(str(g) for g in self.grid_ids))
+        return f"{self.role}|{self.community_id}|{self.department_id}|{grids}"
+
+
+def scope_filter(actor: Actor, model: type[SyncRecord]) -> ColumnElement[bool]:
+    """A WHERE clause selecting the rows of `model` the actor may hold."""
+    columns = model.scope_columns
+    table: Any = model
+    if not columns or actor.is_admin:
+        return true()
+    if actor.role == Role.community_staff and "community_id" in columns and actor.community_id:
+        return table.community_id == actor.community_id  # type: ignore[no-any-return]
+    if actor.role == Role.grid_worker and "grid_id" in columns and actor.grid_ids:
+        return table.grid_id.in_(actor.grid_ids)  # type: ignore[no-any-return]
+    if actor.role == Role.department and "department_id" in columns and actor.department_id:
+        return table.department_id == actor.department_id  # type: ignore[no-any-return]
+    return false()
+
+
+def can_hold(actor: Actor, record: SyncRecord) -> bool:
+    """The Python twin of `scope_filter`, for a row already loaded."""
+    columns = record.scope_columns
+    if not columns or actor.is_admin:
+        return True
+    if actor.role == Role.community_staff and "community_id" in columns:
+        return actor.community_id is not None and getattr(record, "community_id", None) == actor.community_id
+    if actor.role == Role.grid_worker and "grid_id" in columns:
+        return getattr(record, "grid_id", None) in actor.grid_ids
+    if actor.role == Role.department and "department_id" in columns:
+        return (
+            actor.department_id is not None and getattr(record, "department_id", None) == actor.department_id
+        )
+    return False
+
+
+def get_visible(session: Session, actor: Actor, model: type[R], record_id: uuid.UUID | str | None) -> R:
+    """Load a live row the actor may hold, or raise NotFound."""
+    try:
+        key = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    except (TypeError, ValueError):
+        raise NotFound(model.sync_type) from None
+    record = session.get(model, key)
+    if record is None or record.deleted_at is not None or not can_hold(actor, record):
+        raise NotFound(model.sync_type)
+    return record
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if actor.role not in roles and not actor.is_admin:
+        raise Forbidden(actor.role)

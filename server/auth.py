@@ -1,0 +1,165 @@
+"""Signing in: argon2 password hashes, database-backed sessions, login rate limits.
+
+The cookie carries a random token, signed; the database keeps only its
+SHA-256, with the user and an expiry that slides with use (field-app sessions
+last at least 30 days, SYNC.md "Signing in"). Sessions live in the database so
+that any app process can check them and an admin can end them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, Signer
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from server import ratelimit
+from server.access import Actor
+from server.models import Role, User, UserGrid, UserSession, utcnow
+
+SESSION_COOKIE = "doorstep_session"
+SESSION_LIFETIME = timedelta(days=30)
+SESSION_REFRESH = timedelta(hours=1)
+LOGIN_IP_LIMIT = (30, 600)  # attempts per IP per 10 minutes
+LOGIN_USER_LIMIT = (8, 900)  # failures per username per 15 minutes
+
+_hasher = PasswordHasher()
+# Verifying against this keeps unknown usernames as slow as wrong passwords.
+_DUMMY_HASH = _hasher.hash("doorstep-dummy-password")
+
+
+class WeakPassword(ValueError):
+    """Shorter than 8 characters."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise WeakPassword(password)
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    grids = session.execute(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).scalars().all()  # type: ignore[arg-type]
+    return Actor(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        community_id=user.community_id,
+        department_id=user.department_id,
+        grid_ids=frozenset(grids) if user.role == Role.grid_worker else frozenset(),
+        locale=user.locale,
+    )
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    actor: Actor
+    cookie: str
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Returned, not raised: the failed attempt must still be counted and committed."""
+
+    code: str  # bad_credentials | rate_limited
+
+
+class Sessions:
+    def __init__(self, secret_key: str) -> None:
+        self._signer = Signer(secret_key, salt="doorstep-session")
+
+    def _token_of(self, cookie: str) -> str | None:
+        try:
+            return self._signer.unsign(cookie).decode()
+        except BadSignature:
+            return None
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def login(
+        self, session: Session, *, username: str, password: str, ip: str = "", user_agent: str = ""
+    ) -> SignedIn | Refused:
+        """Check credentials and open a session."""
+        username = username.strip()
+        if not ratelimit.hit(session, f"login-ip:{ip}", limit=LOGIN_IP_LIMIT[0], seconds=LOGIN_IP_LIMIT[1]):
+            return Refused("rate_limited")
+        user_key = f"login-user:{username.lower()}"
+        if not ratelimit.peek(session, user_key, limit=LOGIN_USER_LIMIT[0], seconds=LOGIN_USER_LIMIT[1]):
+            return Refused("rate_limited")
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()  # type: ignore[arg-type]
+        ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or not ok or not user.active:
+            ratelimit.hit(session, user_key, limit=LOGIN_USER_LIMIT[0], seconds=LOGIN_USER_LIMIT[1])
+            return Refused("bad_credentials")
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        record = UserSession(
+            id=self._key(token),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(24),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + SESSION_LIFETIME,
+            user_agent=user_agent[:200],
+        )
+        session.add(record)
+        session.flush()
+        return SignedIn(actor_for(session, user), self._signer.sign(token).decode(), record.csrf_token)
+
+    def lookup(self, session: Session, cookie: str) -> tuple[Actor, UserSession] | None:
+        token = self._token_of(cookie)
+        if token is None:
+            return None
+        record = session.get(UserSession, self._key(token))
+        now = utcnow()
+        if record is None or record.expires_at <= now:
+            return None
+        user = session.get(User, record.user_id)
+        if user is None or not user.active or record.created_at < user.sessions_valid_after:
+            return None
+        return actor_for(session, user), record
+
+    def needs_refresh(self, record: UserSession) -> bool:
+        return utcnow() - record.last_seen_at > SESSION_REFRESH
+
+    @staticmethod
+    def refresh(session: Session, session_id: str) -> None:
+        record = session.get(UserSession, session_id)
+        if record is not None:
+            now = utcnow()
+            record.last_seen_at = now
+            record.expires_at = now + SESSION_LIFETIME
+
+    def logout(self, session: Session, cookie: str) -> None:
+        token = self._token_of(cookie)
+        if token is not None:
+            session.execute(delete(UserSession).where(UserSession.id == self._key(token)))  # type: ignore[arg-type]
+
+    @staticmethod
+    def end_all(session: Session, user_id: uuid.UUID) -> None:
+        session.execute(delete(UserSession).where(UserSession.user_id == user_id))  # type: ignore[arg-type]
+
+    @staticmethod
+    def purge_expired(session: Session) -> int:
+        result = session.execute(delete(UserSession).where(UserSession.expires_at < utcnow()))  # type: ignore[arg-type]
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,90 @@
+"""The `doorstep` command: serve, migrate, demo data, users and admin tasks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from server.db import Database
+from server.settings import Settings, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+_COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def open_db(settings: Settings, *, migrate: bool = True) -> Database:
+    from server.migrate import upgrade
+
+    db = Database(settings.database_url)
+    if migrate:
+        upgrade(db, settings.data_dir)
+    return db
+
+
+@command("migrate")
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    open_db(settings).dispose()
+    print("数据库已是最新结构。")
+    return 0
+
+
+@command("serve")
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    open_db(settings).dispose()
+    shown = "localhost" if args.host in ("0.0.0.0", "127.0.0.1", "::") else args.host
+    print(f"家门口 Doorstep 已启动：http://{shown}:{args.port}/login  （按 Ctrl+C 停止）", flush=True)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="doorstep", description="家门口 Doorstep")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate the database, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument("--log-level", default="info")
+
+    sub.add_parser("migrate", help="bring the database to the latest schema")
+
+    from server import cli_admin
+
+    cli_admin.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from server import cli_admin
+
+    cli_admin.register(command)
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    return _COMMANDS[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The database: engines, transactions, and what SQLite and PostgreSQL each need.
+
+Every write goes through `Database.write()`. It serialises writers — SQLite by
+`BEGIN IMMEDIATE` (plus an in-process lock so threads queue instead of
+polling), PostgreSQL by locking the version counter row first — so that
+versions are handed out in commit order (SYNC.md rule 9) and a read-check-write
+inside one transaction cannot lose an update.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session, create_engine
+
+T = TypeVar("T")
+
+
+class TemporaryFailure(Exception):
+    """The database is busy, restarting or refusing; try again later (SYNC.md rule 6)."""
+
+    def __init__(self, message: str = "database unavailable", retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+_PG_TRANSIENT = {
+    "40001",
+    "40P01",
+    "55P03",
+    "57P01",
+    "57P02",
+    "57P03",
+    "08000",
+    "08003",
+    "08006",
+    "08001",
+    "08004",
+}
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        return True
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None)
+    return code in _PG_TRANSIENT
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = create_engine(
+                url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=20,
+                max_overflow=20,
+            )
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=30, pool_pre_ping=True)
+        self._write_engine = self.engine.execution_options(doorstep_write=True)
+        self._snapshot_engine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="REPEATABLE READ")
+        )
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A read-only session; `snapshot=True` makes every query see the same moment."""
+        # Closing (not rolling back) ends the transaction without expiring loaded rows.
+        with Session(self._snapshot_engine if snapshot else self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction, committed on success, rolled back on any exception."""
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as session:
+                if not self.is_sqlite:
+                    session.execute(text("SELECT value FROM version_counter WHERE id = 1 FOR UPDATE"))
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def run_write(self, fn: Callable[[Session], T], *, attempts: int = 4) -> T:
+        """Run `fn` in a write transaction, again on transient failures, else TemporaryFailure."""
+        delay = 0.05
+        for attempt in range(attempts):
+            try:
+                with self.write() as session:
+                    return fn(session)
+            except (OperationalError, DBAPIError) as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == attempts - 1:
+                    raise TemporaryFailure(str(exc.orig) if exc.orig else str(exc)) from exc
+                time.sleep(delay)
+                delay *= 3
+        raise AssertionError("unreachable")
+
+    def run_read(self, fn: Callable[[Session], T], *, snapshot: bool = False, attempts: int = 3) -> T:
+        delay = 0.05
+        for attempt in range(attempts):
+            try:
+                with self.read(snapshot=snapshot) as session:
+                    return fn(session)
+            except (OperationalError, DBAPIError) as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == attempts - 1:
+                    raise TemporaryFailure(str(exc.orig) if exc.orig else str(exc)) from exc
+                time.sleep(delay)
+                delay *= 3
+        raise AssertionError("unreachable")
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except DBAPIError:
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # pysqlite's own transaction handling would defer BEGIN and never emit
+    # IMMEDIATE; we issue BEGIN ourselves in _sqlite_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # FULL: a mutation acknowledged to a phone survives a power cut too.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("doorstep_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine

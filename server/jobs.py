@@ -1,0 +1,76 @@
+"""Periodic jobs run inside `doorstep serve` (and `doorstep worker`).
+
+Every job is safe to run in several processes at once: each is either
+idempotent or claims its rows, since a city runs several app servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session, col
+from starlette.concurrency import run_in_threadpool
+
+from server import ratelimit
+from server.auth import Sessions
+from server.db import TemporaryFailure
+from server.models import MutationOutcome, utcnow
+from server.services import Services
+
+log = logging.getLogger("doorstep.jobs")
+
+OUTCOME_RETENTION = timedelta(days=35)  # SYNC.md rule 3 asks for at least 30
+
+
+def purge_outcomes(session: Session, *, keep: timedelta = OUTCOME_RETENTION) -> int:
+    """Forget mutation outcomes older than `keep`; last_mutation_id still stops replays."""
+    result = session.execute(delete(MutationOutcome).where(col(MutationOutcome.created_at) < utcnow() - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def housekeeping(session: Session) -> int:
+    return purge_outcomes(session) + Sessions.purge_expired(session) + ratelimit.purge(session)
+
+
+@dataclass
+class Job:
+    name: str
+    every: float
+    run: Callable[[Services], object]
+
+
+def _housekeeping(services: Services) -> object:
+    return services.db.run_write(housekeeping)
+
+
+JOBS: list[Job] = [Job("housekeeping", 3600.0, _housekeeping)]
+
+
+class JobRunner:
+    def __init__(self, services: Services, jobs: list[Job] | None = None) -> None:
+        self.services = services
+        self.jobs = list(JOBS if jobs is None else jobs)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._loop(job)) for job in self.jobs]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _loop(self, job: Job) -> None:
+        while True:
+            try:
+                await run_in_threadpool(job.run, self.services)
+            except TemporaryFailure as exc:
+                log.warning("job %s: database unavailable (%s)", job.name, exc)
+            except Exception:
+                log.exception("job %s failed", job.name)
+            await asyncio.sleep(job.every)

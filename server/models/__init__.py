@@ -1,0 +1,79 @@
+"""All tables, importable from one place (Alembic and the sync engine need them all)."""
+
+from server.models.audit import AuditLog
+from server.models.base import SyncRecord, new_id, utcnow
+from server.models.conflict import Conflict
+from server.models.demand import Demand, DemandEvent, DemandStatus
+from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
+from server.models.org import Community, Department, Grid, Role, User, UserGrid
+from server.models.state import (
+    Blob,
+    BlobRef,
+    MutationOutcome,
+    Preference,
+    RateLimit,
+    SyncClient,
+    Tombstone,
+    UserSession,
+    VersionCounter,
+)
+from server.models.travel_card import CardStatus, TravelCard, TravelCardEvent
+from server.models.visit import Visit, VisitOutcome, VisitPurpose
+
+SYNC_TYPES: dict[str, type[SyncRecord]] = {
+    cls.sync_type: cls
+    for cls in (
+        Community,
+        Grid,
+        Department,
+        Tag,
+        Household,
+        Resident,
+        Visit,
+        TravelCard,
+        TravelCardEvent,
+        Demand,
+        DemandEvent,
+        Conflict,
+    )
+}
+
+__all__ = [
+    "SYNC_TYPES",
+    "AuditLog",
+    "Blob",
+    "BlobRef",
+    "CardStatus",
+    "Community",
+    "Conflict",
+    "Demand",
+    "DemandEvent",
+    "DemandStatus",
+    "Department",
+    "Grid",
+    "Household",
+    "HouseholdKind",
+    "HouseholdStatus",
+    "MutationOutcome",
+    "Preference",
+    "RateLimit",
+    "Resident",
+    "ResidentTag",
+    "Role",
+    "Sex",
+    "SyncClient",
+    "SyncRecord",
+    "Tag",
+    "Tombstone",
+    "TravelCard",
+    "TravelCardEvent",
+    "User",
+    "UserGrid",
+    "UserSession",
+    "VersionCounter",
+    "Visit",
+    "VisitOutcome",
+    "VisitPurpose",
+    "new_id",
+    "utcnow",
+]

@@ -1,0 +1,108 @@
+"""Server bookkeeping: the version counter, sync clients, outcomes, tombstones,
+blobs, sessions, rate limits and run-time settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from server.models.base import JSONField, utcnow
+
+
+class VersionCounter(SQLModel, table=True):
+    """One row (id 1) holding the last version handed out (SYNC.md "version")."""
+
+    __tablename__ = "version_counter"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)
+
+
+class SyncClient(SQLModel, table=True):
+    __tablename__ = "sync_client"
+
+    client_id: uuid.UUID = Field(primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    last_mutation_id: int = Field(default=0, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class MutationOutcome(SQLModel, table=True):
+    """What a mutation got the first time, for replays (SYNC.md rule 3)."""
+
+    __tablename__ = "mutation_outcome"
+
+    client_id: uuid.UUID = Field(primary_key=True)
+    mutation_id: int = Field(primary_key=True, sa_type=BigInteger)
+    name: str
+    status: str
+    result: dict[str, Any] = JSONField(dict)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Tombstone(SQLModel, table=True):
+    """A record left a scope (or was deleted) at `version` (SYNC.md rule 10)."""
+
+    __tablename__ = "tombstone"
+
+    version: int = Field(primary_key=True, sa_type=BigInteger)
+    record_type: str
+    record_id: uuid.UUID
+    community_id: uuid.UUID | None = Field(default=None, index=True)
+    grid_id: uuid.UUID | None = Field(default=None, index=True)
+    department_id: uuid.UUID | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Blob(SQLModel, table=True):
+    sha256: str = Field(primary_key=True, max_length=64)
+    content_type: str
+    size: int
+    data: bytes = Field(sa_type=LargeBinary)
+    created_by: uuid.UUID | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BlobRef(SQLModel, table=True):
+    """Which record refers to which blob: who may read a blob follows from it."""
+
+    __tablename__ = "blob_ref"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    record_type: str = Field(primary_key=True)
+    record_id: uuid.UUID = Field(primary_key=True)
+
+
+class UserSession(SQLModel, table=True):
+    __tablename__ = "user_session"
+
+    # SHA-256 of the token in the cookie; a leaked database does not leak sessions.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    user_agent: str = ""
+
+
+class RateLimit(SQLModel, table=True):
+    __tablename__ = "rate_limit"
+
+    key: str = Field(primary_key=True)
+    window_start: datetime = Field(primary_key=True)
+    count: int = 0
+
+
+class Preference(SQLModel, table=True):
+    """A run-time setting admins change on the settings page."""
+
+    key: str = Field(primary_key=True)
+    value: Any = JSONField(None)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: uuid.UUID | None = None

@@ -1,0 +1,15 @@
+"""Every route of the app, gathered from the modules that own them."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+
+def all_routes() -> list[BaseRoute]:
+    from server.routes import admin, auth, health, home, households
+    from sync import endpoints as sync_endpoints
+
+    routes: list[BaseRoute] = []
+    for module in (health, auth, home, households, admin, sync_endpoints):
+        routes.extend(module.routes)
+    return routes

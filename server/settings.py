@@ -1,0 +1,72 @@
+"""Deployment settings, read from the environment once per process.
+
+Domain settings that admins change at run time (age threshold, deadlines,
+quiet hours) live in the database instead: see `server.preferences`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PUSH_HOSTS = (
+    "https://fcm.googleapis.com",
+    "https://updates.push.services.mozilla.com",
+    "https://web.push.apple.com",
+    "https://wns2-par02p.notify.windows.com",
+    "https://wns2-bl2p.notify.windows.com",
+    "https://wns2-db5p.notify.windows.com",
+    "https://wns2-am3p.notify.windows.com",
+    "https://wns2-sg2p.notify.windows.com",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    https: bool = False
+    push_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
+    push_subject: str = "mailto:it@doorstep.invalid"
+    run_jobs: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Read the key kept in the data dir, creating it once (race-safe across processes)."""
+    path = data_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("DOORSTEP_DATA_DIR", "./data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = env.get("DOORSTEP_DATABASE_URL") or f"sqlite:///{data_dir / 'doorstep.sqlite3'}"
+    secret_key = env.get("DOORSTEP_SECRET_KEY") or _secret_key(data_dir)
+    hosts = env.get("DOORSTEP_PUSH_HOSTS")
+    push_hosts = (
+        tuple(h.strip().rstrip("/") for h in hosts.split(",") if h.strip()) if hosts else DEFAULT_PUSH_HOSTS
+    )
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=secret_key,
+        https=env.get("DOORSTEP_HTTPS", "").lower() in ("1", "true", "yes"),
+        push_hosts=push_hosts,
+        push_subject=env.get("DOORSTEP_PUSH_SUBJECT", "mailto:it@doorstep.invalid"),
+        run_jobs=env.get("DOORSTEP_RUN_JOBS", "1").lower() not in ("0", "false", "no"),
+    )
