@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from server import i18n, idnumber, phone
+from server import i18n, idnumber, labels, phone
 from server.access import Actor, Forbidden
 from server.csrf import token_for
 from server.services import Services
@@ -142,6 +142,7 @@ def make_jinja() -> Environment:
     env.filters["mask_phone"] = phone.mask
     env.filters["mask_id"] = idnumber.mask
     env.globals["languages"] = i18n.LANGUAGES
+    env.globals["label"] = labels.label
     env.globals["static"] = static_url
     env.globals["Markup"] = Markup
     return env
