@@ -25,6 +25,11 @@ class NotFound(Exception):
     """Absent, deleted, or outside the caller's scope — the caller cannot tell which."""
 
 
+class OutOfScope(NotFound):
+    """The row exists but is not the caller's (any more): pages still say 404,
+    sync says `out_of_scope` (SYNC.md rule 10) because the phone held it."""
+
+
 class Forbidden(Exception):
     """The caller's role may not take this step (sync code `forbidden`)."""
 
@@ -62,7 +67,7 @@ class Actor:
         return f"{self.role}|{self.community_id}|{self.department_id}|{grids}"
 
 
-def scope_filter(actor: Actor, model: type[SyncRecord]) -> ColumnElement[bool]:
+def scope_filter(actor: Actor, model: type[Any]) -> ColumnElement[bool]:
     """A WHERE clause selecting the rows of `model` the actor may hold."""
     columns = model.scope_columns
     table: Any = model
@@ -100,8 +105,10 @@ def get_visible(session: Session, actor: Actor, model: type[R], record_id: uuid.
     except (TypeError, ValueError):
         raise NotFound(model.sync_type) from None
     record = session.get(model, key)
-    if record is None or record.deleted_at is not None or not can_hold(actor, record):
+    if record is None or record.deleted_at is not None:
         raise NotFound(model.sync_type)
+    if not can_hold(actor, record):
+        raise OutOfScope(model.sync_type)
     return record
 
 

@@ -9,8 +9,81 @@ from starlette.routing import Route
 from server.auth import SESSION_COOKIE, Refused
 from server.i18n import gettext as _
 from server.routes.auth import set_session_cookie
-from server.web import client_ip, error_response, services, write
-from sync.envelope import BadEnvelope, read_json
+from server.web import client_ip, error_response, read, require_actor, services, write
+from sync import blobs
+from sync.clients import ClientNotYours
+from sync.envelope import BadEnvelope, parse_pull, parse_push, read_json
+from sync.pull import pull as pull_changes
+from sync.push import push as push_mutations
+
+
+def _not_yours(request: Request) -> Response:
+    return error_response(
+        request, 403, "client_not_yours", _("这个设备编号属于另一位用户，请重新登录后再同步。")
+    )
+
+
+async def push(request: Request) -> Response:
+    actor = require_actor(request)  # rule 1
+    try:
+        envelope = parse_push(await read_json(request))  # rule 7
+    except BadEnvelope as exc:
+        return exc.response(request)
+    vault = services(request).vault
+    try:
+        result = await write(request, lambda s: push_mutations(s, actor=actor, vault=vault, request=envelope))
+    except ClientNotYours:
+        return _not_yours(request)
+    if result.halted:  # rule 6
+        response = error_response(request, 503, "unavailable", _("服务器暂时无法处理，请稍后重试。"))
+        response.headers["Retry-After"] = "5"
+        return response
+    return JSONResponse(result.body())
+
+
+async def pull(request: Request) -> Response:
+    actor = require_actor(request)
+    try:
+        envelope = parse_pull(await read_json(request, max_bytes=64 * 1024))
+    except BadEnvelope as exc:
+        return exc.response(request)
+    try:
+        page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
+    except ClientNotYours:
+        return _not_yours(request)
+    return Response(page.body(), media_type="application/json")
+
+
+async def put_blob(request: Request) -> Response:
+    actor = require_actor(request)
+    sha256 = request.path_params["sha256"]
+    if not blobs.SHA256.match(sha256):
+        return error_response(request, 400, "invalid_name", _("照片名必须是 64 位小写十六进制 SHA-256。"))
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > blobs.MAX_BLOB:
+            return error_response(request, 413, "too_large", _("照片太大（上限 10 MB）。"))
+    try:
+        created = await write(request, lambda s: blobs.store(s, sha256=sha256, data=bytes(data), actor=actor))
+    except blobs.HashMismatch:
+        return error_response(
+            request, 400, "hash_mismatch", _("照片内容与名称（SHA-256）不符，可能上传不完整。")
+        )
+    except blobs.NotAnImage:
+        return error_response(request, 415, "unsupported_media_type", _("只接受 JPEG、PNG 或 WebP 照片。"))
+    return JSONResponse({"sha256": sha256, "stored": created}, status_code=201 if created else 200)
+
+
+async def get_blob(request: Request) -> Response:
+    actor = require_actor(request)
+    sha256 = request.path_params["sha256"]
+    blob = await read(request, lambda s: blobs.fetch(s, sha256=sha256, actor=actor))
+    return Response(
+        blob.data,
+        media_type=blob.content_type,
+        headers={"Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
+    )
 
 
 async def login(request: Request) -> Response:
@@ -69,4 +142,8 @@ async def logout(request: Request) -> Response:
 routes = [
     Route("/sync/login", login, methods=["POST"]),
     Route("/sync/logout", logout, methods=["POST"]),
+    Route("/sync/push", push, methods=["POST"]),
+    Route("/sync/pull", pull, methods=["POST"]),
+    Route("/sync/blobs/{sha256}", put_blob, methods=["PUT"]),
+    Route("/sync/blobs/{sha256}", get_blob, methods=["GET"]),
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +12,8 @@ from starlette.responses import Response
 
 from server.i18n import gettext as _
 from server.web import error_response
+from sync.pull import PullRequest
+from sync.push import PushedMutation, PushRequest
 
 MAX_BODY = 5 * 1024 * 1024
 
@@ -48,3 +52,75 @@ async def read_json(request: Request, *, max_bytes: int = MAX_BODY) -> Any:
         return json.loads(b"".join(chunks))
     except (ValueError, UnicodeDecodeError):
         raise BadEnvelope(400, "invalid_json", _("请求内容不是有效的 JSON。")) from None
+
+
+MAX_MUTATIONS = 500
+
+
+def _bad(code: str, message: str, status: int = 400) -> BadEnvelope:
+    return BadEnvelope(status, code, message)
+
+
+def _client_id(body: dict[str, Any]) -> uuid.UUID:
+    raw = body.get("client_id")
+    if not isinstance(raw, str):
+        raise _bad("invalid_envelope", _("client_id 必须是 UUID 字符串。"))
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise _bad("invalid_envelope", _("client_id 必须是 UUID 字符串。")) from None
+
+
+def _protocol(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise _bad("invalid_envelope", _("请求体必须是 JSON 对象。"))
+    protocol = body.get("protocol")
+    if type(protocol) is not int:
+        raise _bad("invalid_envelope", _("protocol 必须是整数。"))
+    if protocol != 1:
+        raise _bad("unsupported_protocol", _("不支持的协议版本：%(v)s（本服务器支持 1）。", v=protocol))
+    return body
+
+
+def _at(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise _bad("invalid_envelope", _("mutation 的 at 必须是 ISO 8601 时间字符串。"))
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad("invalid_envelope", _("mutation 的 at 必须是 ISO 8601 时间字符串。")) from None
+
+
+def parse_push(body: Any) -> PushRequest:
+    """Rule 7: the envelope's types, checked before anything is touched."""
+    body = _protocol(body)
+    client_id = _client_id(body)
+    raw = body.get("mutations")
+    if not isinstance(raw, list):
+        raise _bad("invalid_envelope", _("mutations 必须是数组。"))
+    if len(raw) > MAX_MUTATIONS:
+        raise _bad("too_many_mutations", _("一次最多推送 %(n)s 条操作。", n=MAX_MUTATIONS), 413)
+    mutations: list[PushedMutation] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise _bad("invalid_envelope", _("每条操作必须是 JSON 对象。"))
+        mid, name, args = item.get("id"), item.get("name"), item.get("args")
+        if type(mid) is not int or mid < 1:
+            raise _bad("invalid_envelope", _("操作的 id 必须是正整数。"))
+        if not isinstance(name, str) or not name:
+            raise _bad("invalid_envelope", _("操作的 name 必须是字符串。"))
+        if not isinstance(args, dict):
+            raise _bad("invalid_envelope", _("操作的 args 必须是 JSON 对象。"))
+        mutations.append(PushedMutation(id=mid, name=name, args=args, at=_at(item.get("at"))))
+    return PushRequest(client_id=client_id, mutations=mutations)
+
+
+def parse_pull(body: Any) -> PullRequest:
+    body = _protocol(body)
+    client_id = _client_id(body)
+    cursor = body.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise _bad("invalid_envelope", _("cursor 必须是字符串或 null。"))
+    return PullRequest(client_id=client_id, cursor=cursor)

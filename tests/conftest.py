@@ -257,3 +257,22 @@ def in_session(db: Database) -> Session:
 
 def new_uuid() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture
+def phone(app: Starlette) -> Iterator[Any]:
+    """Factory of signed-in sync clients, each with its own cookies, like separate phones."""
+    from sync.client import Client
+
+    opened: list[TestClient] = []
+
+    def make_phone(user: User, password: str = PASSWORD) -> Client:
+        http = TestClient(app)
+        opened.append(http)
+        client = Client(http=http)
+        client.login(user.username, password)
+        return client
+
+    yield make_phone
+    for http in opened:
+        http.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, LargeBinary
 from sqlmodel import Field, SQLModel
@@ -49,6 +49,7 @@ class Tombstone(SQLModel, table=True):
     """A record left a scope (or was deleted) at `version` (SYNC.md rule 10)."""
 
     __tablename__ = "tombstone"
+    scope_columns: ClassVar[tuple[str, ...]] = ("community_id", "grid_id", "department_id")
 
     version: int = Field(primary_key=True, sa_type=BigInteger)
     record_type: str

@@ -1,0 +1,46 @@
+"""Resolving a conflict: someone with the right picks the server's or the client's value."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session
+
+from server.access import Actor, Forbidden, get_visible
+from server.commands.errors import InvalidInput, InvalidTransition
+from server.commands.residents import sync_tag_links
+from server.commands.validation import validate
+from server.i18n import gettext as _
+from server.models import SYNC_TYPES, Conflict, Resident, utcnow
+
+
+class ConflictResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conflict_id: uuid.UUID
+    choice: Literal["server", "client"]
+
+
+def resolve_conflict(session: Session, *, actor: Actor, data: dict[str, Any]) -> Conflict:
+    args = validate(ConflictResolve, data)
+    conflict = get_visible(session, actor, Conflict, args.conflict_id)
+    if not (actor.is_staff or actor.is_worker):
+        raise Forbidden(actor.role)
+    if conflict.status != "open":
+        raise InvalidTransition(_("这个冲突已经处理过了。"))
+    if args.choice == "client":
+        model = SYNC_TYPES[conflict.record_type]
+        record = get_visible(session, actor, model, conflict.record_id)
+        if conflict.field == "id_hash":
+            raise InvalidInput({"choice": _("身份证号不能这样恢复，请在居民页面重新录入。")})
+        setattr(record, conflict.field, conflict.client_value)
+        if isinstance(record, Resident) and conflict.field == "tags":
+            sync_tag_links(session, record)
+    conflict.status = "resolved"
+    conflict.resolution = args.choice
+    conflict.resolved_by = actor.id
+    conflict.resolved_at = utcnow()
+    session.flush()
+    return conflict

@@ -1,0 +1,266 @@
+"""`/sync/pull`, rules 9–13 of SYNC.md."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from server.db import Database
+from server.models import Household
+from sync import pull as pull_module
+from tests.conftest import Factory, login
+from tests.test_sync_push import visit_args
+
+
+def test_first_pull_is_a_reset_with_the_scope_only(make: Factory, phone: Any) -> None:
+    mine, theirs = make.grid(), make.grid()
+    h1 = make.household(mine)
+    make.resident(h1, name="张三")
+    make.household(theirs)
+    a = phone(make.user(grids=[mine]))
+    a.pull()
+    households = a.records("household")
+    assert list(households) == [str(h1.id)]
+    resident = next(iter(a.records("resident").values()))
+    assert resident["name"] == "张三"
+    assert resident["id_masked"].startswith("3601") and "*" in resident["id_masked"]
+    assert "id_cipher" not in resident and "id_hash" not in resident and "field_versions" not in resident
+    assert {"grid", "community"} <= {kind for kind, _ in a.store}
+
+
+def test_rule9_changes_come_in_version_order_and_none_is_missed(
+    make: Factory, phone: Any, db: Database
+) -> None:
+    grid = make.grid()
+    households = [make.household(grid) for _ in range(5)]
+    a = phone(make.user(grids=[grid]))
+    a.pull()
+    for h in households[:3]:
+        a.queue("visit.record", visit_args(h))
+    a.push()
+    response = a.http.post(
+        "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": a.cursor}
+    ).json()
+    versions = [c["version"] for c in response["changes"]]
+    assert versions == sorted(versions)
+    assert sum(1 for c in response["changes"] if c["type"] == "visit") == 3
+    assert int(response["cursor"].split(".")[1]) >= versions[-1]
+
+
+def test_rule9_an_incremental_pull_with_nothing_new_is_empty(make: Factory, phone: Any) -> None:
+    grid = make.grid()
+    make.household(grid)
+    a = phone(make.user(grids=[grid]))
+    a.pull()
+    response = a.http.post(
+        "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": a.cursor}
+    ).json()
+    assert response["changes"] == [] and response["reset"] is False and response["more"] is False
+    assert response["cursor"] == a.cursor
+
+
+def test_rule10_moving_a_household_sends_del_to_the_old_grid_and_put_to_the_new(
+    make: Factory, phone: Any, db: Database
+) -> None:
+    old, new = make.grid(), make.grid()
+    household = make.household(old)
+    resident = make.resident(household)
+    staff = make.user("community_staff")
+    a, b, s = phone(make.user(grids=[old])), phone(make.user(grids=[new])), phone(staff)
+    both = phone(make.user(grids=[old, new]))
+    for p in (a, b, s, both):
+        p.pull()
+    assert str(household.id) in a.records("household") and str(household.id) not in b.records("household")
+    s.queue(
+        "household.update",
+        {
+            "household_id": str(household.id),
+            "base_version": household.version,
+            "set": {"grid_id": str(new.id)},
+        },
+    )
+    s.push()
+    assert s.results[1]["status"] == "applied"
+    for p in (a, b, s, both):
+        p.pull()
+    assert str(household.id) not in a.records("household")
+    assert str(resident.id) not in a.records("resident")
+    assert b.records("household")[str(household.id)]["grid_id"] == str(new.id)
+    assert str(resident.id) in b.records("resident")
+    assert str(household.id) in s.records("household")
+    assert str(household.id) in both.records("household")  # del then put: kept
+
+
+def test_rule10_a_late_edit_from_the_old_grid_is_rejected_out_of_scope(
+    make: Factory, phone: Any, db: Database
+) -> None:
+    old, new = make.grid(), make.grid()
+    household = make.household(old)
+    a = phone(make.user(grids=[old]))
+    a.pull()
+    s = phone(make.user("community_staff"))
+    s.queue(
+        "household.update",
+        {
+            "household_id": str(household.id),
+            "base_version": household.version,
+            "set": {"grid_id": str(new.id)},
+        },
+    )
+    s.push()
+    a.queue(
+        "household.update",
+        {
+            "household_id": str(household.id),
+            "base_version": household.version,
+            "set": {"notes": "晚到的修改"},
+        },
+    )
+    a.queue("visit.record", visit_args(household))
+    a.push()
+    assert [(a.results[i]["status"], a.results[i]["code"]) for i in (1, 2)] == [
+        ("rejected", "out_of_scope")
+    ] * 2
+    with db.read() as session:
+        assert session.get(Household, household.id).notes == ""  # type: ignore[union-attr]
+
+
+def test_rule10_a_soft_deleted_record_pulls_as_del(make: Factory, phone: Any, db: Database) -> None:
+    grid = make.grid()
+    household = make.household(grid)
+    a = phone(make.user(grids=[grid]))
+    a.pull()
+    with db.write() as session:
+        row = session.get(Household, household.id)
+        assert row is not None
+        row.deleted_at = row.updated_at
+    a.pull()
+    assert str(household.id) not in a.records("household")
+
+
+def test_rule11_an_unknown_cursor_or_changed_scope_resets(make: Factory, phone: Any, db: Database) -> None:
+    g1, g2 = make.grid(), make.grid()
+    make.household(g1)
+    h2 = make.household(g2)
+    worker = make.user(grids=[g1])
+    a = phone(worker)
+    a.pull()
+    garbage = a.http.post(
+        "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": "v1.999999.zzz"}
+    ).json()
+    assert garbage["reset"] is True
+    from server.models import UserGrid
+
+    with db.write() as session:
+        session.add(UserGrid(user_id=worker.id, grid_id=g2.id))
+    again = a.http.post(
+        "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": a.cursor}
+    ).json()
+    assert again["reset"] is True
+    assert str(h2.id) in {c["id"] for c in again["changes"]}
+
+
+def test_rule11_reset_keeps_the_outbox(make: Factory, phone: Any) -> None:
+    grid = make.grid()
+    household = make.household(grid)
+    a = phone(make.user(grids=[grid]))
+    a.queue("visit.record", visit_args(household))
+    a.cursor = "v1.1.bogus"
+    a.pull()
+    assert a.pending == 1
+
+
+def test_rule12_pages_are_cut_and_applying_all_of_them_gives_the_scope(
+    make: Factory, phone: Any, db: Database, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(pull_module, "PAGE_CHANGES", 7)
+    grid = make.grid()
+    ids = {str(make.household(grid).id) for _ in range(20)}
+    a = phone(make.user(grids=[grid]))
+    first = a.http.post("/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": None}).json()
+    assert first["more"] is True and len(first["changes"]) == 7
+    a.pull()
+    assert set(a.records("household")) == ids
+
+
+def test_rule12_pages_stay_under_the_byte_limit(make: Factory, phone: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(pull_module, "PAGE_BYTES", 2000)
+    grid = make.grid()
+    for _ in range(10):
+        make.household(grid, notes="备注" * 200)
+    a = phone(make.user(grids=[grid]))
+    first = a.http.post("/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": None})
+    assert first.json()["more"] is True
+    assert len(first.content) < 2000 + 3000  # one change may cross the limit, never many
+    a.pull()
+    assert len(a.records("household")) == 10
+
+
+def test_rule13_last_mutation_id_reflects_the_returned_data(make: Factory, phone: Any) -> None:
+    grid = make.grid()
+    household = make.household(grid)
+    a = phone(make.user(grids=[grid]))
+    a.queue("visit.record", visit_args(household))
+    a.queue("visit.record", visit_args(household))
+    body = {"protocol": 1, "client_id": a.client_id, "mutations": a.outbox}
+    a.http.post("/sync/push", json=body)  # the response is "lost": the outbox still holds both
+    assert a.pending == 2
+    a.pull()
+    assert a.pending == 0 and a.last_mutation_id == 2
+    assert len(a.records("visit")) == 2
+
+
+def test_pull_refuses_bad_envelopes(client: TestClient, make: Factory) -> None:
+    login(client, make.user(grids=[make.grid()]))
+    for bad, code in [
+        ({"protocol": 2, "client_id": str(uuid.uuid4()), "cursor": None}, "unsupported_protocol"),
+        ({"protocol": 1, "client_id": "nope", "cursor": None}, "invalid_envelope"),
+        ({"protocol": 1, "client_id": str(uuid.uuid4()), "cursor": 5}, "invalid_envelope"),
+    ]:
+        response = client.post("/sync/pull", json=bad)
+        assert response.status_code == 400 and response.json()["error"] == code
+
+
+def test_pull_is_gzipped_when_asked(make: Factory, phone: Any) -> None:
+    grid = make.grid()
+    for _ in range(30):
+        make.household(grid)
+    a = phone(make.user(grids=[grid]))
+    response = a.http.post(
+        "/sync/pull",
+        json={"protocol": 1, "client_id": a.client_id, "cursor": None},
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert response.headers.get("content-encoding") == "gzip"
+
+
+def test_department_pulls_only_transferred_demands(make: Factory, phone: Any, db: Database) -> None:
+    from server.models import Demand
+
+    grid = make.grid()
+    dept, other = make.department(), make.department()
+    make.household(grid)
+    mine = Demand(
+        community_id=grid.community_id,
+        department_id=dept.id,
+        field="infrastructure",
+        description="路灯",
+        source="phone",
+        status="transferred",
+    )
+    theirs = Demand(
+        community_id=grid.community_id,
+        department_id=other.id,
+        field="infrastructure",
+        description="井盖",
+        source="phone",
+        status="transferred",
+    )
+    make._save(mine)
+    make._save(theirs)
+    d = phone(make.user("department", department=dept))
+    d.pull()
+    assert set(d.records("demand")) == {str(mine.id)}
+    assert d.records("household") == {}
