@@ -1,0 +1,389 @@
+"""Run-time settings that admins change (PRODUCT.md: age threshold, time limits, fields, quiet hours).
+
+Each known key is one entry in `REGISTRY`: its type (which checks a value and
+converts it from a form), its default, its label. Values are kept in the
+`preference` table as JSON. A key never set — or a stored value that no
+longer passes its check — reads as the default, so readers never see a
+malformed value:
+
+    threshold = preferences.get(session, "travel_card.age_threshold")
+    preferences.set(session, "travel_card.age_threshold", 60, actor)
+
+Adding a key is one `_register(...)` line at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlmodel import Session, select
+
+from server import audit
+from server.access import Actor
+from server.commands.errors import InvalidInput
+from server.i18n import gettext as _
+from server.i18n import lazy_gettext as _l
+from server.models import Preference, utcnow
+
+HANDLING_TYPES = {"reply": _l("回复解释类"), "self": _l("受理自办类"), "transfer": _l("转交办理类")}
+PRIORITIES = {"normal": _l("普通"), "urgent": _l("紧急")}
+# SYNC.md fixes these codes for `demand.create`: they may be renamed, never removed.
+CORE_FIELDS = ("property", "elderly_care", "infrastructure", "environment", "dispute")
+FIELD_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class UnknownPreference(KeyError):
+    """No such key in the registry."""
+
+
+class BadValue(ValueError):
+    """A value its type refuses; the message is for people."""
+
+
+class InvalidPreference(InvalidInput):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__({key: message})
+        self.key = key
+
+
+class Kind:
+    """A setting's type: checks and normalises values, reads them from a form, shows them."""
+
+    widget: ClassVar[str] = "text"
+
+    def check(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def from_form(self, form: Mapping[str, Any], name: str) -> Any:
+        return str(form.get(name, ""))
+
+    def form_value(self, value: Any) -> Any:
+        """What the form shows for `value`."""
+        return "" if value is None else str(value)
+
+    def text(self, value: Any) -> str:
+        """One line for people (CLI, the settings list)."""
+        return str(self.form_value(value))
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    minimum: int
+    maximum: int
+    optional: bool = False
+    widget: ClassVar[str] = "integer"
+
+    def check(self, value: Any) -> int | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if self.optional:
+                return None
+            raise BadValue(_("必须填写。"))
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,9}\s*", value):
+            value = int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadValue(_("必须是整数。"))
+        if not self.minimum <= value <= self.maximum:
+            raise BadValue(_("必须在 %(min)s 到 %(max)s 之间。", min=self.minimum, max=self.maximum))
+        return value
+
+    def text(self, value: Any) -> str:
+        return _("未设置") if value is None else str(value)
+
+
+class Deadlines(Kind):
+    """Hours allowed per handling type and priority: {"reply": {"normal": 24, "urgent": 8}, …}."""
+
+    widget: ClassVar[str] = "deadlines"
+    hours = Integer(1, 24 * 365)
+
+    def check(self, value: Any) -> dict[str, dict[str, int]]:
+        if not isinstance(value, dict):
+            raise BadValue(_("必须按办理类型和紧急程度分别填写小时数。"))
+        unknown = [str(k) for k in value if k not in HANDLING_TYPES]
+        if unknown:
+            raise BadValue(_("没有这些办理类型：%(names)s", names="、".join(unknown)))
+        result: dict[str, dict[str, int]] = {}
+        for handling, handling_name in HANDLING_TYPES.items():
+            row = value.get(handling)
+            if not isinstance(row, dict) or any(k not in PRIORITIES for k in row):
+                raise BadValue(_("%(type)s：要填写普通和紧急两个时限。", type=handling_name))
+            result[handling] = {}
+            for priority, priority_name in PRIORITIES.items():
+                try:
+                    result[handling][priority] = int(self.hours.check(row.get(priority)) or 0)
+                except BadValue as exc:
+                    raise BadValue(f"{handling_name}（{priority_name}）：{exc}") from None
+            if result[handling]["urgent"] > result[handling]["normal"]:
+                raise BadValue(_("%(type)s：紧急时限不能长于普通时限。", type=handling_name))
+        return result
+
+    def from_form(self, form: Mapping[str, Any], name: str) -> Any:
+        return {h: {p: str(form.get(f"{name}.{h}.{p}", "")) for p in PRIORITIES} for h in HANDLING_TYPES}
+
+    def form_value(self, value: Any) -> Any:
+        return value
+
+    def text(self, value: Any) -> str:
+        return "；".join(
+            _(
+                "%(type)s 普通 %(normal)s 小时、紧急 %(urgent)s 小时",
+                type=HANDLING_TYPES[h],
+                normal=value[h]["normal"],
+                urgent=value[h]["urgent"],
+            )
+            for h in HANDLING_TYPES
+        )
+
+
+class FieldList(Kind):
+    """The fields of residents' requests, [{"code": "property", "name": "物业服务"}, …]."""
+
+    widget: ClassVar[str] = "lines"
+
+    def check(self, value: Any) -> list[dict[str, str]]:
+        if not isinstance(value, list) or not value:
+            raise BadValue(_("至少要有一个领域。"))
+        result: list[dict[str, str]] = []
+        for n, item in enumerate(value, start=1):
+            code = str(item.get("code", "")).strip() if isinstance(item, dict) else ""
+            name = str(item.get("name", "")).strip() if isinstance(item, dict) else ""
+            if not FIELD_CODE.match(code):
+                raise BadValue(
+                    _("第 %(n)s 项：编码只能用小写字母、数字和 _，以字母开头，2 到 32 个字符。", n=n)
+                )
+            if not name or len(name) > 20:
+                raise BadValue(_("第 %(n)s 项：名称必须填写，最多 20 个字。", n=n))
+            if any(r["code"] == code for r in result):
+                raise BadValue(_("编码 %(code)s 重复了。", code=code))
+            result.append({"code": code, "name": name})
+        missing = [c for c in CORE_FIELDS if c not in {r["code"] for r in result}]
+        if missing:
+            raise BadValue(_("同步协议规定的领域不能删除：%(codes)s", codes="、".join(missing)))
+        return result
+
+    def from_form(self, form: Mapping[str, Any], name: str) -> Any:
+        """One field a line: `code 名称` (or `code=名称`)."""
+        items = []
+        for line in str(form.get(name, "")).splitlines():
+            parts = re.split(r"[\s=:：]+", line.strip(), maxsplit=1)
+            if parts[0]:
+                items.append({"code": parts[0], "name": parts[1] if len(parts) > 1 else ""})
+        return items
+
+    def form_value(self, value: Any) -> Any:
+        return "\n".join(f"{item['code']} {item['name']}" for item in value)
+
+    def text(self, value: Any) -> str:
+        return "、".join(f"{item['name']}（{item['code']}）" for item in value)
+
+
+class TimeRange(Kind):
+    """`HH:MM-HH:MM`, possibly across midnight; empty means none."""
+
+    widget: ClassVar[str] = "text"
+
+    def check(self, value: Any) -> str:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return ""
+        if not isinstance(value, str):
+            raise BadValue(_("格式应为 22:00-07:00。"))
+        start, _sep, end = value.replace("–", "-").replace(" ", "").partition("-")
+        times = [CLOCK.match(start), CLOCK.match(end)]
+        if not all(times):
+            raise BadValue(_("格式应为 22:00-07:00。"))
+        a, b = (f"{int(m.group(1)):02d}:{m.group(2)}" for m in times if m)
+        if a == b:
+            raise BadValue(_("开始和结束时间不能相同。"))
+        return f"{a}-{b}"
+
+    def text(self, value: Any) -> str:
+        return value or _("不设")
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    label: Any  # lazily translated
+    kind: Kind
+    default: Any
+    help: Any = ""
+    # A check against other settings: returns a message when `value` does not fit them.
+    related: Callable[[Session, Any], str | None] | None = None
+
+
+REGISTRY: dict[str, Definition] = {}
+
+
+def _register(key: str, label: Any, kind: Kind, default: Any, help: Any = "", related: Any = None) -> None:
+    kind.check(default)  # a default must pass its own check
+    REGISTRY[key] = Definition(key, label, kind, default, help, related)
+
+
+def definition(key: str) -> Definition:
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise UnknownPreference(key) from None
+
+
+def get(session: Session, key: str) -> Any:
+    """The current value of `key`, or its default."""
+    entry = definition(key)
+    row = session.get(Preference, key)
+    if row is not None:
+        try:
+            return entry.kind.check(row.value)
+        except BadValue:
+            pass
+    return copy.deepcopy(entry.default)
+
+
+def check(session: Session, key: str, value: Any) -> Any:
+    """The normalised value, or InvalidPreference with a message for people."""
+    entry = definition(key)
+    try:
+        clean = entry.kind.check(value)
+    except BadValue as exc:
+        raise InvalidPreference(key, f"{entry.label}：{exc}") from None
+    problem = entry.related(session, clean) if entry.related else None
+    if problem:
+        raise InvalidPreference(key, f"{entry.label}：{problem}")
+    return clean
+
+
+def set(session: Session, key: str, value: Any, actor: Actor | None) -> Any:
+    """Check and store a value, writing the change to the audit log; returns the stored value."""
+    clean = check(session, key, value)
+    old = get(session, key)
+    row = session.get(Preference, key)
+    if row is None:
+        row = Preference(key=key, value=clean)
+        session.add(row)
+    row.value = clean
+    row.updated_at = utcnow()
+    row.updated_by = actor.id if actor else None
+    session.flush()
+    if old != clean:
+        audit.record(
+            session,
+            actor=actor,
+            action="preference.set",
+            record_type="preference",
+            record_id=key,
+            old=old,
+            new=clean,
+        )
+    return clean
+
+
+def reset(session: Session, key: str, actor: Actor | None) -> Any:
+    """Go back to the default; returns it."""
+    entry = definition(key)
+    problem = entry.related(session, entry.default) if entry.related else None
+    if problem:
+        raise InvalidPreference(key, f"{entry.label}：{problem}")
+    row = session.get(Preference, key)
+    if row is not None:
+        old = get(session, key)
+        session.delete(row)
+        session.flush()
+        audit.record(
+            session, actor=actor, action="preference.reset", record_type="preference", record_id=key, old=old
+        )
+    return copy.deepcopy(entry.default)
+
+
+@dataclass(frozen=True)
+class Current:
+    definition: Definition
+    value: Any
+    customised: bool
+    updated_at: datetime | None
+
+
+def current(session: Session) -> list[Current]:
+    """Every known setting with its value, for the settings page and `doorstep admin settings`."""
+    rows = {row.key: row for row in session.exec(select(Preference)).all()}
+    return [
+        Current(entry, get(session, key), key in rows, rows[key].updated_at if key in rows else None)
+        for key, entry in REGISTRY.items()
+    ]
+
+
+def _below_threshold(session: Session, value: Any) -> str | None:
+    threshold = get(session, "travel_card.age_threshold")
+    if value is not None and value >= threshold:
+        return _("优惠年龄必须小于免费乘车年龄（%(n)s 周岁）。", n=threshold)
+    return None
+
+
+def _above_discount(session: Session, value: Any) -> str | None:
+    discount = get(session, "travel_card.discount_age")
+    if discount is not None and value <= discount:
+        return _("免费乘车年龄必须大于优惠年龄（%(n)s 周岁）。", n=discount)
+    return None
+
+
+# The registry: one entry a key.
+_register(
+    "travel_card.age_threshold",
+    _l("免费乘车年龄（周岁）"),
+    Integer(50, 100),
+    65,
+    _l("年满此年龄的老人可申请免费老年出行卡。"),
+    _above_discount,
+)
+_register(
+    "travel_card.discount_age",
+    _l("优惠乘车年龄（周岁）"),
+    Integer(50, 100, optional=True),
+    None,
+    _l("留空表示不设优惠档；填 60 表示 60 周岁到免费年龄之间可办优惠卡。"),
+    _below_threshold,
+)
+_register(
+    "travel_card.review_months",
+    _l("出行卡年审周期（月）"),
+    Integer(1, 60),
+    12,
+    _l("发卡后多少个月需要年审。"),
+)
+_register(
+    "demand.deadline_hours",
+    _l("诉求办理时限（小时）"),
+    Deadlines(),
+    {
+        "reply": {"normal": 24, "urgent": 8},
+        "self": {"normal": 72, "urgent": 24},
+        "transfer": {"normal": 168, "urgent": 72},
+    },
+    _l("从派单起计算，超时的诉求会醒目显示。"),
+)
+_register(
+    "demand.fields",
+    _l("诉求领域"),
+    FieldList(),
+    [
+        {"code": "property", "name": "物业服务"},
+        {"code": "elderly_care", "name": "居家养老"},
+        {"code": "infrastructure", "name": "基础设施维护"},
+        {"code": "environment", "name": "环境卫生"},
+        {"code": "dispute", "name": "邻里纠纷"},
+    ],
+    _l("每行一个：编码 名称。可以改名、可以增加；同步协议规定的五个编码不能删除。"),
+)
+_register(
+    "push.quiet_hours",
+    _l("推送免打扰时段"),
+    TimeRange(),
+    "22:00-07:00",
+    _l("这段时间内不发推送通知。留空表示不设。"),
+)
