@@ -260,7 +260,7 @@ def new_uuid() -> str:
 
 
 @pytest.fixture
-def phone(app: Starlette) -> Iterator[Any]:
+def sync_phone(app: Starlette) -> Iterator[Any]:
     """Factory of signed-in sync clients, each with its own cookies, like separate phones."""
     from sync.client import Client
 

@@ -14,12 +14,12 @@ from tests.conftest import Factory, login
 from tests.test_sync_push import visit_args
 
 
-def test_first_pull_is_a_reset_with_the_scope_only(make: Factory, phone: Any) -> None:
+def test_first_pull_is_a_reset_with_the_scope_only(make: Factory, sync_phone: Any) -> None:
     mine, theirs = make.grid(), make.grid()
     h1 = make.household(mine)
     make.resident(h1, name="张三")
     make.household(theirs)
-    a = phone(make.user(grids=[mine]))
+    a = sync_phone(make.user(grids=[mine]))
     a.pull()
     households = a.records("household")
     assert list(households) == [str(h1.id)]
@@ -31,11 +31,11 @@ def test_first_pull_is_a_reset_with_the_scope_only(make: Factory, phone: Any) ->
 
 
 def test_rule9_changes_come_in_version_order_and_none_is_missed(
-    make: Factory, phone: Any, db: Database
+    make: Factory, sync_phone: Any, db: Database
 ) -> None:
     grid = make.grid()
     households = [make.household(grid) for _ in range(5)]
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     a.pull()
     for h in households[:3]:
         a.queue("visit.record", visit_args(h))
@@ -49,10 +49,10 @@ def test_rule9_changes_come_in_version_order_and_none_is_missed(
     assert int(response["cursor"].split(".")[1]) >= versions[-1]
 
 
-def test_rule9_an_incremental_pull_with_nothing_new_is_empty(make: Factory, phone: Any) -> None:
+def test_rule9_an_incremental_pull_with_nothing_new_is_empty(make: Factory, sync_phone: Any) -> None:
     grid = make.grid()
     make.household(grid)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     a.pull()
     response = a.http.post(
         "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": a.cursor}
@@ -62,14 +62,14 @@ def test_rule9_an_incremental_pull_with_nothing_new_is_empty(make: Factory, phon
 
 
 def test_rule10_moving_a_household_sends_del_to_the_old_grid_and_put_to_the_new(
-    make: Factory, phone: Any, db: Database
+    make: Factory, sync_phone: Any, db: Database
 ) -> None:
     old, new = make.grid(), make.grid()
     household = make.household(old)
     resident = make.resident(household)
     staff = make.user("community_staff")
-    a, b, s = phone(make.user(grids=[old])), phone(make.user(grids=[new])), phone(staff)
-    both = phone(make.user(grids=[old, new]))
+    a, b, s = sync_phone(make.user(grids=[old])), sync_phone(make.user(grids=[new])), sync_phone(staff)
+    both = sync_phone(make.user(grids=[old, new]))
     for p in (a, b, s, both):
         p.pull()
     assert str(household.id) in a.records("household") and str(household.id) not in b.records("household")
@@ -94,13 +94,13 @@ def test_rule10_moving_a_household_sends_del_to_the_old_grid_and_put_to_the_new(
 
 
 def test_rule10_a_late_edit_from_the_old_grid_is_rejected_out_of_scope(
-    make: Factory, phone: Any, db: Database
+    make: Factory, sync_phone: Any, db: Database
 ) -> None:
     old, new = make.grid(), make.grid()
     household = make.household(old)
-    a = phone(make.user(grids=[old]))
+    a = sync_phone(make.user(grids=[old]))
     a.pull()
-    s = phone(make.user("community_staff"))
+    s = sync_phone(make.user("community_staff"))
     s.queue(
         "household.update",
         {
@@ -127,10 +127,10 @@ def test_rule10_a_late_edit_from_the_old_grid_is_rejected_out_of_scope(
         assert session.get(Household, household.id).notes == ""  # type: ignore[union-attr]
 
 
-def test_rule10_a_soft_deleted_record_pulls_as_del(make: Factory, phone: Any, db: Database) -> None:
+def test_rule10_a_soft_deleted_record_pulls_as_del(make: Factory, sync_phone: Any, db: Database) -> None:
     grid = make.grid()
     household = make.household(grid)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     a.pull()
     with db.write() as session:
         row = session.get(Household, household.id)
@@ -140,12 +140,14 @@ def test_rule10_a_soft_deleted_record_pulls_as_del(make: Factory, phone: Any, db
     assert str(household.id) not in a.records("household")
 
 
-def test_rule11_an_unknown_cursor_or_changed_scope_resets(make: Factory, phone: Any, db: Database) -> None:
+def test_rule11_an_unknown_cursor_or_changed_scope_resets(
+    make: Factory, sync_phone: Any, db: Database
+) -> None:
     g1, g2 = make.grid(), make.grid()
     make.household(g1)
     h2 = make.household(g2)
     worker = make.user(grids=[g1])
-    a = phone(worker)
+    a = sync_phone(worker)
     a.pull()
     garbage = a.http.post(
         "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": "v1.999999.zzz"}
@@ -162,10 +164,10 @@ def test_rule11_an_unknown_cursor_or_changed_scope_resets(make: Factory, phone: 
     assert str(h2.id) in {c["id"] for c in again["changes"]}
 
 
-def test_rule11_reset_keeps_the_outbox(make: Factory, phone: Any) -> None:
+def test_rule11_reset_keeps_the_outbox(make: Factory, sync_phone: Any) -> None:
     grid = make.grid()
     household = make.household(grid)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     a.queue("visit.record", visit_args(household))
     a.cursor = "v1.1.bogus"
     a.pull()
@@ -173,24 +175,24 @@ def test_rule11_reset_keeps_the_outbox(make: Factory, phone: Any) -> None:
 
 
 def test_rule12_pages_are_cut_and_applying_all_of_them_gives_the_scope(
-    make: Factory, phone: Any, db: Database, monkeypatch: Any
+    make: Factory, sync_phone: Any, db: Database, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(pull_module, "PAGE_CHANGES", 7)
     grid = make.grid()
     ids = {str(make.household(grid).id) for _ in range(20)}
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     first = a.http.post("/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": None}).json()
     assert first["more"] is True and len(first["changes"]) == 7
     a.pull()
     assert set(a.records("household")) == ids
 
 
-def test_rule12_pages_stay_under_the_byte_limit(make: Factory, phone: Any, monkeypatch: Any) -> None:
+def test_rule12_pages_stay_under_the_byte_limit(make: Factory, sync_phone: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr(pull_module, "PAGE_BYTES", 2000)
     grid = make.grid()
     for _ in range(10):
         make.household(grid, notes="备注" * 200)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     first = a.http.post("/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": None})
     assert first.json()["more"] is True
     assert len(first.content) < 2000 + 3000  # one change may cross the limit, never many
@@ -198,10 +200,10 @@ def test_rule12_pages_stay_under_the_byte_limit(make: Factory, phone: Any, monke
     assert len(a.records("household")) == 10
 
 
-def test_rule13_last_mutation_id_reflects_the_returned_data(make: Factory, phone: Any) -> None:
+def test_rule13_last_mutation_id_reflects_the_returned_data(make: Factory, sync_phone: Any) -> None:
     grid = make.grid()
     household = make.household(grid)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     a.queue("visit.record", visit_args(household))
     a.queue("visit.record", visit_args(household))
     body = {"protocol": 1, "client_id": a.client_id, "mutations": a.outbox}
@@ -223,11 +225,11 @@ def test_pull_refuses_bad_envelopes(client: TestClient, make: Factory) -> None:
         assert response.status_code == 400 and response.json()["error"] == code
 
 
-def test_pull_is_gzipped_when_asked(make: Factory, phone: Any) -> None:
+def test_pull_is_gzipped_when_asked(make: Factory, sync_phone: Any) -> None:
     grid = make.grid()
     for _ in range(30):
         make.household(grid)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     response = a.http.post(
         "/sync/pull",
         json={"protocol": 1, "client_id": a.client_id, "cursor": None},
@@ -236,7 +238,7 @@ def test_pull_is_gzipped_when_asked(make: Factory, phone: Any) -> None:
     assert response.headers.get("content-encoding") == "gzip"
 
 
-def test_department_pulls_only_transferred_demands(make: Factory, phone: Any, db: Database) -> None:
+def test_department_pulls_only_transferred_demands(make: Factory, sync_phone: Any, db: Database) -> None:
     from server.models import Demand
 
     grid = make.grid()
@@ -260,7 +262,7 @@ def test_department_pulls_only_transferred_demands(make: Factory, phone: Any, db
     )
     make._save(mine)
     make._save(theirs)
-    d = phone(make.user("department", department=dept))
+    d = sync_phone(make.user("department", department=dept))
     d.pull()
     assert set(d.records("demand")) == {str(mine.id)}
     assert d.records("household") == {}

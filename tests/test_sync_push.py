@@ -224,11 +224,11 @@ def test_rule6_a_crashing_mutation_keeps_earlier_ones_and_answers_503(
 
 
 def test_rule8_update_conflicts_only_on_fields_another_change_also_set(
-    make: Factory, db: Database, phone: Any
+    make: Factory, db: Database, sync_phone: Any
 ) -> None:
     grid = make.grid()
     household = make.household(grid, phone="13800000000", notes="旧备注")
-    a, b = phone(make.user(grids=[grid])), phone(make.user(grids=[grid]))
+    a, b = sync_phone(make.user(grids=[grid])), sync_phone(make.user(grids=[grid]))
     base = household.version
     a.queue(
         "household.update",
@@ -260,10 +260,12 @@ def test_rule8_update_conflicts_only_on_fields_another_change_also_set(
         )
 
 
-def test_rule8_a_clients_own_earlier_edit_is_not_a_conflict(make: Factory, db: Database, phone: Any) -> None:
+def test_rule8_a_clients_own_earlier_edit_is_not_a_conflict(
+    make: Factory, db: Database, sync_phone: Any
+) -> None:
     grid = make.grid()
     household = make.household(grid)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     base = household.version
     a.queue(
         "household.update", {"household_id": str(household.id), "base_version": base, "set": {"notes": "一"}}
@@ -278,11 +280,11 @@ def test_rule8_a_clients_own_earlier_edit_is_not_a_conflict(make: Factory, db: D
 
 
 def test_rule8_create_with_an_existing_id_is_a_replay_or_id_reused(
-    make: Factory, db: Database, phone: Any
+    make: Factory, db: Database, sync_phone: Any
 ) -> None:
     grid = make.grid()
     household = make.household(grid)
-    a = phone(make.user(grids=[grid]))
+    a = sync_phone(make.user(grids=[grid]))
     args = visit_args(household)
     a.queue("visit.record", args)
     a.queue("visit.record", args)
@@ -293,10 +295,10 @@ def test_rule8_create_with_an_existing_id_is_a_replay_or_id_reused(
     assert count(db, Visit) == 1
 
 
-def test_rule8_workflow_steps_check_the_current_state(make: Factory, db: Database, phone: Any) -> None:
+def test_rule8_workflow_steps_check_the_current_state(make: Factory, db: Database, sync_phone: Any) -> None:
     grid = make.grid()
     staff = make.user("community_staff")
-    a, b = phone(make.user(grids=[grid])), phone(make.user(grids=[grid]))
+    a, b = sync_phone(make.user(grids=[grid])), sync_phone(make.user(grids=[grid]))
     demand = Demand(
         community_id=grid.community_id,
         grid_id=grid.id,
