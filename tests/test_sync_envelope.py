@@ -181,7 +181,7 @@ def mutation_refusals(make: Factory) -> tuple[list[tuple[str, dict[str, Any], st
 def test_rule5_rejected_mutations_carry_a_code_and_a_message_and_change_nothing(
     client: TestClient, make: Factory, db: Database
 ) -> None:
-    cases, (grid, household, used) = mutation_refusals(make)
+    cases, (grid, _household, used) = mutation_refusals(make)
     login(client, make.user(grids=[grid]))
     first = client.post("/sync/push", json=envelope(one(args=used)))
     assert first.json()["results"][0]["status"] == "applied"
