@@ -529,3 +529,21 @@ def tags(session: Session) -> list[TagRow]:
         session.exec(select(ResidentTag.tag_id, func.count()).group_by(col(ResidentTag.tag_id))).all()
     )
     return [TagRow(t, int(counts.get(t.id, 0))) for t in rows]
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many of each the admin overview shows."""
+    live_rows: dict[str, Any] = {
+        "communities": Community,
+        "grids": Grid,
+        "departments": Department,
+        "tags": Tag,
+    }
+    result = {
+        name: int(
+            session.exec(select(func.count()).select_from(model).where(col(model.deleted_at).is_(None))).one()
+        )
+        for name, model in live_rows.items()
+    }
+    result["users"] = int(session.exec(select(func.count()).select_from(User).where(col(User.active))).one())
+    return result
