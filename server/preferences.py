@@ -63,8 +63,12 @@ class Kind:
     def from_form(self, form: Mapping[str, Any], name: str) -> Any:
         return str(form.get(name, ""))
 
+    def submitted(self, form: Mapping[str, Any], name: str) -> Any:
+        """What the form shows again, as typed, after a refusal."""
+        return str(form.get(name, ""))
+
     def form_value(self, value: Any) -> Any:
-        """What the form shows for `value`."""
+        """What the form shows for a stored `value`."""
         return "" if value is None else str(value)
 
     def text(self, value: Any) -> str:
@@ -127,6 +131,9 @@ class Deadlines(Kind):
 
     def from_form(self, form: Mapping[str, Any], name: str) -> Any:
         return {h: {p: str(form.get(f"{name}.{h}.{p}", "")) for p in PRIORITIES} for h in HANDLING_TYPES}
+
+    def submitted(self, form: Mapping[str, Any], name: str) -> Any:
+        return self.from_form(form, name)
 
     def form_value(self, value: Any) -> Any:
         return value
