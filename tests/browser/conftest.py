@@ -1,0 +1,260 @@
+"""The browser harness: the real server in a subprocess, headless Chromium through Playwright.
+
+The server runs on the test's own database (the `database_url` fixture: a
+SQLite file or the PostgreSQL test database), so a test arranges data with
+`make`, drives the pages in Chromium and then asserts on the database.
+`LiveServer.crash()` and `.restart()` kill it with SIGKILL and start it
+again on the same port and database, for the sync crash tests.
+
+Chromium is Debian's (`/usr/bin/chromium`); never `playwright install`.
+Screenshots go to `artifacts/screenshots/` (git-ignored): look at them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+
+from server.db import Database
+from tests.conftest import PASSWORD, SECRET
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH: dict[str, Any] = {
+    "executable_path": CHROMIUM,
+    "headless": True,
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 360, "height": 740},
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+DESKTOP: dict[str, Any] = {
+    "viewport": {"width": 1280, "height": 800},
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerDidNotStart(RuntimeError):
+    """The server exited or never answered /healthz; the message holds its log."""
+
+
+@dataclass
+class LiveServer:
+    """`uvicorn server.app:create_app --factory` on 127.0.0.1:`port` with `env`."""
+
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise ServerDidNotStart(self.log())
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        raise ServerDidNotStart(f"no answer on /healthz within {timeout}s\n{self.log()}")
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM), forced after 10 s."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def crash(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a power cut or an OOM kill."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def restart(self) -> None:
+        """Crash and start again on the same port and database."""
+        self.crash()
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def live_server(db: Database, database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """The real server on this test's database (`db` first, so PostgreSQL is emptied before it starts)."""
+    data_dir = tmp_path / "server-data"
+    data_dir.mkdir()
+    env = {
+        **os.environ,
+        "DOORSTEP_DATA_DIR": str(data_dir),
+        "DOORSTEP_DATABASE_URL": database_url,
+        "DOORSTEP_SECRET_KEY": SECRET,
+        "DOORSTEP_RUN_JOBS": "0",
+    }
+    server = LiveServer(port=free_port(), env=env, log_path=tmp_path / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(**LAUNCH)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh phone: 360×740, touch, zh-CN, Asia/Shanghai."""
+    context = browser.new_context(**PHONE)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def desktop(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(**DESKTOP)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def open_profile(playwright: Playwright, user_data_dir: Path, **options: Any) -> BrowserContext:
+    """A phone whose storage (IndexedDB, service workers, cookies) outlives closing the browser."""
+    return playwright.chromium.launch_persistent_context(str(user_data_dir), **{**LAUNCH, **PHONE, **options})
+
+
+@pytest.fixture
+def phone_profile(playwright: Playwright, tmp_path: Path) -> Iterator[Callable[..., BrowserContext]]:
+    """`phone_profile()` opens the test's persistent phone; close it and call again to reopen it."""
+    user_data_dir = tmp_path / "phone-profile"
+    opened: list[BrowserContext] = []
+
+    def reopen(**options: Any) -> BrowserContext:
+        context = open_profile(playwright, user_data_dir, **options)
+        opened.append(context)
+        return context
+
+    try:
+        yield reopen
+    finally:
+        for context in opened:
+            context.close()  # a no-op for one the test closed itself
+
+
+def watch_console(page: Page, *, ignore: tuple[str, ...] = ()) -> list[str]:
+    """Collect console errors and uncaught exceptions (CSP violations show up here);
+    errors whose text or URL contains one of `ignore` are left out."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        where = message.location.get("url", "")
+        text = f"{message.text} ({where})" if where else message.text
+        if message.type == "error" and not any(part in text for part in ignore):
+            problems.append(text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+def sign_in(page: Page, server: LiveServer, username: str, password: str = PASSWORD) -> None:
+    """Through the real login page, as people do."""
+    page.goto(f"{server.url}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save the whole page to artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0 when nothing sticks out)."""
+    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
