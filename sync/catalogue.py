@@ -47,12 +47,19 @@ class Outcome:
 
 
 Handler = Callable[[Session, Context, dict[str, Any]], Outcome | None]
+# A handler for a run of mutations of one name: one outcome or refusal per item.
+# The engine hands consecutive mutations to it at once, so it can write them
+# with one insert; it must refuse items without raising.
+BatchHandler = Callable[
+    [Session, Context, list[tuple[dict[str, Any], datetime | None]]], list[Outcome | Exception]
+]
 
 
 @dataclass(frozen=True)
 class Mutation:
     name: str
     handler: Handler
+    batch: BatchHandler | None = None
 
 
 CATALOGUE: dict[str, Mutation] = {}
@@ -70,6 +77,26 @@ def mutation(name: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+def batch_mutation(name: str) -> Callable[[BatchHandler], BatchHandler]:
+    def register(batch: BatchHandler) -> BatchHandler:
+        def single(session: Session, ctx: Context, args: dict[str, Any]) -> Outcome:
+            (result,) = batch(session, ctx, [(args, ctx.at)])
+            if isinstance(result, Exception):
+                raise result
+            return result
+
+        if name in CATALOGUE:
+            raise ValueError(f"mutation {name} registered twice")
+        CATALOGUE[name] = Mutation(name=name, handler=single, batch=batch)
+        return batch
+
+    return register
+
+
+def lookup(name: str) -> Mutation | None:
+    return load().get(name)
 
 
 def apply(session: Session, ctx: Context, name: str, args: dict[str, Any]) -> Outcome:

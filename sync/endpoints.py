@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,7 +25,13 @@ def _not_yours(request: Request) -> Response:
     )
 
 
+def _timed(response: Response, start: float) -> Response:
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.2f}"
+    return response
+
+
 async def push(request: Request) -> Response:
+    start = time.perf_counter()
     actor = require_actor(request)  # rule 1
     try:
         envelope = parse_push(await read_json(request))  # rule 7
@@ -38,10 +46,11 @@ async def push(request: Request) -> Response:
         response = error_response(request, 503, "unavailable", _("服务器暂时无法处理，请稍后重试。"))
         response.headers["Retry-After"] = "5"
         return response
-    return JSONResponse(result.body())
+    return _timed(JSONResponse(result.body()), start)
 
 
 async def pull(request: Request) -> Response:
+    start = time.perf_counter()
     actor = require_actor(request)
     try:
         envelope = parse_pull(await read_json(request, max_bytes=64 * 1024))
@@ -51,7 +60,7 @@ async def pull(request: Request) -> Response:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
     except ClientNotYours:
         return _not_yours(request)
-    return Response(page.body(), media_type="application/json")
+    return _timed(Response(page.body(), media_type="application/json"), start)
 
 
 async def put_blob(request: Request) -> Response:

@@ -1,0 +1,372 @@
+"""Sync benchmark: push throughput against raw SQLite, first and empty pulls of a full grid.
+
+    .venv/bin/python bench/sync_bench.py                 # SQLite
+    .venv/bin/python bench/sync_bench.py --postgres URL  # the same on PostgreSQL
+
+Prints numbers, never asserts: targets are in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from server import idnumber, versions  # noqa: E402
+from server.commands.users import create_user  # noqa: E402
+from server.db import Database  # noqa: E402
+from server.migrate import upgrade  # noqa: E402
+from server.models import Community, Demand, Grid, Household, Resident, Visit  # noqa: E402
+from server.pii import Vault  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
+PASSWORD = "bench-password-1"
+PUSH_BATCHES = 60
+BATCH = 100
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_database(url: str | None, folder: Path) -> Database:
+    if url:
+        db = Database(url)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        db = Database(f"sqlite:///{folder / 'bench.sqlite3'}")
+    upgrade(db, folder)
+    return db
+
+
+def rows_with_versions(session: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+    for row, version in zip(rows, versions.allocate(session, len(rows)), strict=True):
+        row["version"] = version
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(model), rows[start : start + 1000])
+
+
+def seed_grid(
+    db: Database, households: int = 500, residents: int = 1500, visits: int = 5000, demands: int = 500
+) -> dict[str, Any]:
+    """One full grid, as the issue sizes it, with a worker who holds it."""
+    rng = random.Random(7)
+    vault = Vault(SECRET)
+    now = datetime.now(UTC)
+    with db.write() as s:
+        community = Community(name="基准社区", code="bench")
+        s.add(community)
+        s.flush()
+        grid = Grid(community_id=community.id, name="基准网格", code="b1")
+        s.add(grid)
+        s.flush()
+        base = {
+            "community_id": community.id,
+            "grid_id": grid.id,
+            "created_at": now,
+            "updated_at": now,
+            "field_versions": {},
+        }
+        hh = [
+            {
+                **base,
+                "id": uuid.uuid4(),
+                "estate": "芙蓉花园",
+                "building": f"{i // 40 + 1}栋",
+                "unit": f"{i % 4 + 1}单元",
+                "room": f"{i % 10 + 1}0{i % 4 + 1}室",
+                "address": f"芙蓉花园 {i // 40 + 1}栋 {i % 4 + 1}单元 {i % 10 + 1}0{i % 4 + 1}室",
+                "kind": "registered",
+                "status": "active",
+                "phone": f"138{rng.randrange(10**8):08d}",
+                "notes": "",
+                "lat": 27.43,
+                "lng": 115.83,
+            }
+            for i in range(households)
+        ]
+        rows_with_versions(s, Household, hh)
+        rs = []
+        for i in range(residents):
+            born = date(1940, 1, 1) + timedelta(days=rng.randrange(30000))
+            number = idnumber.make("361025", born, rng.randrange(1000))
+            parsed = idnumber.parse(number)
+            rs.append(
+                {
+                    **base,
+                    "id": uuid.uuid4(),
+                    "household_id": hh[i % households]["id"],
+                    "name": f"居民{i}",
+                    "relation": "head",
+                    "id_cipher": vault.encrypt(number),
+                    "id_hash": vault.keyed_hash(number),
+                    "id_masked": parsed.masked,
+                    "birth_date": parsed.birth_date,
+                    "sex": parsed.sex,
+                    "phone": f"139{rng.randrange(10**8):08d}",
+                    "notes": "",
+                    "tags": [],
+                }
+            )
+        rows_with_versions(s, Resident, rs)
+        user = create_user(
+            s,
+            username="bw1",
+            display_name="基准网格员",
+            role="grid_worker",
+            password=PASSWORD,
+            community_code="bench",
+            grid_codes=["b1"],
+        )
+        vs = [
+            {
+                **base,
+                "id": uuid.uuid4(),
+                "household_id": hh[i % households]["id"],
+                "worker_id": user.id,
+                "purpose": "routine",
+                "outcome": "completed",
+                "notes": "上门走访，了解近况，无特殊需求。",
+                "photos": [],
+                "at": now - timedelta(minutes=i),
+            }
+            for i in range(visits)
+        ]
+        rows_with_versions(s, Visit, vs)
+        ds = [
+            {
+                **base,
+                "id": uuid.uuid4(),
+                "household_id": hh[i % households]["id"],
+                "field": "infrastructure",
+                "description": "楼道路灯坏了，晚上出门摸黑，希望尽快修好。",
+                "source": "visit",
+                "status": "dispatched",
+                "priority": "normal",
+                "contact_name": "",
+                "contact_phone": "",
+                "address": hh[i % households]["address"],
+                "photos": [],
+                "answer": "",
+                "rating_comment": "",
+                "rating_token": "",
+            }
+            for i in range(demands)
+        ]
+        rows_with_versions(s, Demand, ds)
+    return {"household_ids": [h["id"] for h in hh]}
+
+
+class Server:
+    def __init__(self, database_url: str, data_dir: Path, workers: int = 1) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "DOORSTEP_DATA_DIR": str(data_dir),
+            "DOORSTEP_DATABASE_URL": database_url,
+            "DOORSTEP_SECRET_KEY": SECRET,
+            "DOORSTEP_RUN_JOBS": "0",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.app:create_app",
+            "--factory",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        if workers > 1:
+            command += ["--workers", str(workers)]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=15)
+
+
+def server_ms(response: httpx.Response) -> float:
+    timing = response.headers.get("server-timing", "")
+    for part in timing.split(","):
+        name, _, rest = part.strip().partition(";")
+        if name == "app" and rest.startswith("dur="):
+            return float(rest[4:])
+    return float("nan")
+
+
+def raw_sqlite_rate(rows: list[tuple[Any, ...]], folder: Path) -> float:
+    """The baseline: the same visit rows, executemany in batches of 100, one commit per batch."""
+    path = folder / "raw.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(
+        "CREATE TABLE visit (id TEXT PRIMARY KEY, household_id TEXT, purpose TEXT, outcome TEXT, notes TEXT, at TEXT, version INTEGER)"
+    )
+    start = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO visit VALUES (?, ?, ?, ?, ?, ?, ?)", rows[i : i + BATCH])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return len(rows) / elapsed
+
+
+def bench_push(server: Server, household_ids: list[Any]) -> tuple[float, list[tuple[Any, ...]]]:
+    rows: list[tuple[Any, ...]] = []
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        http.post("/sync/login", json={"username": "bw1", "password": PASSWORD}).raise_for_status()
+        client_id = str(uuid.uuid4())
+        batches = []
+        next_id = 1
+        for _ in range(PUSH_BATCHES):
+            mutations = []
+            for _ in range(BATCH):
+                visit_id = str(uuid.uuid4())
+                household = str(household_ids[next_id % len(household_ids)])
+                at = datetime.now(UTC).isoformat()
+                mutations.append(
+                    {
+                        "id": next_id,
+                        "name": "visit.record",
+                        "at": at,
+                        "args": {
+                            "visit_id": visit_id,
+                            "household_id": household,
+                            "purpose": "routine",
+                            "outcome": "completed",
+                            "notes": "基准测试走访",
+                        },
+                    }
+                )
+                rows.append((visit_id, household, "routine", "completed", "基准测试走访", at, next_id))
+                next_id += 1
+            batches.append({"protocol": 1, "client_id": client_id, "mutations": mutations})
+        http.post("/sync/push", json=batches[0]).raise_for_status()  # warm-up, not counted
+        start = time.perf_counter()
+        for body in batches[1:]:
+            response = http.post("/sync/push", json=body)
+            response.raise_for_status()
+            assert response.json()["last_mutation_id"] == body["mutations"][-1]["id"]
+        elapsed = time.perf_counter() - start
+    return (PUSH_BATCHES - 1) * BATCH / elapsed, rows[BATCH:]
+
+
+def bench_pull(server: Server) -> dict[str, float]:
+    with httpx.Client(base_url=server.url, timeout=60, headers={"Accept-Encoding": "gzip"}) as http:
+        http.post("/sync/login", json={"username": "bw1", "password": PASSWORD}).raise_for_status()
+        firsts: list[tuple[float, float, int, int]] = []
+        cursor = None
+        for _ in range(3):
+            client_id, cursor, wire, raw, ms, changes = str(uuid.uuid4()), None, 0, 0, 0.0, 0
+            wall = time.perf_counter()
+            while True:
+                response = http.post(
+                    "/sync/pull", json={"protocol": 1, "client_id": client_id, "cursor": cursor}
+                )
+                response.raise_for_status()
+                wire += int(response.headers.get("x-wire-bytes", 0)) or len(gzip.compress(response.content))
+                raw += len(response.content)
+                ms += server_ms(response)
+                body = response.json()
+                changes += len(body["changes"])
+                cursor = body["cursor"]
+                if not body["more"]:
+                    break
+            firsts.append((ms, (time.perf_counter() - wall) * 1000, wire, changes))
+        empties = []
+        walls = []
+        for _ in range(50):
+            wall = time.perf_counter()
+            response = http.post("/sync/pull", json={"protocol": 1, "client_id": client_id, "cursor": cursor})
+            walls.append((time.perf_counter() - wall) * 1000)
+            assert response.json()["changes"] == []
+            empties.append(server_ms(response))
+    best = min(firsts)
+    return {
+        "first_server_ms": best[0],
+        "first_wall_ms": best[1],
+        "first_wire_bytes": best[2],
+        "first_changes": best[3],
+        "raw_bytes": raw,
+        "empty_server_ms_median": statistics.median(empties),
+        "empty_wall_ms_median": statistics.median(walls),
+    }
+
+
+def run(label: str, postgres: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = fresh_database(postgres, folder)
+        data = seed_grid(db)
+        db.dispose()
+        server = Server(postgres or f"sqlite:///{folder / 'bench.sqlite3'}", folder)
+        try:
+            pull = bench_pull(server)
+            push_rate, rows = bench_push(server, data["household_ids"])
+        finally:
+            server.stop()
+        raw_rate = raw_sqlite_rate(rows, folder)
+    print(f"\n== {label} ==")
+    print(
+        f"push: {push_rate:,.0f} visit.record/s through HTTP (batches of {BATCH}); raw sqlite3 executemany {raw_rate:,.0f} rows/s"
+    )
+    print(f"push ratio server/raw: 1/{raw_rate / push_rate:.1f}   (target ≥ 1/5)")
+    print(
+        f"first pull of a full grid: {pull['first_changes']:,} changes, {pull['first_wire_bytes'] / 1e6:.2f} MB gzip on the wire "
+        f"({pull['raw_bytes'] / 1e6:.2f} MB raw), server {pull['first_server_ms']:.0f} ms, wall {pull['first_wall_ms']:.0f} ms   (targets ≤ 1 MB, ≤ 500 ms)"
+    )
+    print(
+        f"incremental pull, nothing new: server {pull['empty_server_ms_median']:.2f} ms median (wall {pull['empty_wall_ms_median']:.2f} ms)   (target ≤ 5 ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--postgres", help="also run on this PostgreSQL URL (its public schema is dropped!)")
+    parser.add_argument("--only-postgres", action="store_true")
+    args = parser.parse_args()
+    if not args.only_postgres:
+        run("SQLite", None)
+    if args.postgres:
+        run("PostgreSQL", args.postgres)
+
+
+if __name__ == "__main__":
+    main()
