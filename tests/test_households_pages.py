@@ -599,3 +599,47 @@ def test_a_visit_id_reused_with_other_content_is_refused(
     assert response.status_code == 409
     assert "这个走访编号已被另一条记录使用。" in response.text
     assert count(db, Visit) == 1
+
+
+def test_editing_a_resident_keeps_a_retired_tag_they_carry(
+    client: TestClient, db: Database, make: Factory, world: World
+) -> None:
+    retired = make.tag("old_code", name="旧标签", active=False)
+    current = make.tag("lonely_elder", name="独居老人")
+    resident = make.resident(world.home, name="周奶奶", tags=[retired.code])
+    csrf = signed_in(client, world.worker)
+    form = client.get(f"/residents/{resident.id}/edit").text
+    assert 'value="old_code" checked' in form
+    assert 'name="was_tags" value="old_code"' in form
+    assert "旧标签" not in client.get(f"/households/{world.home.id}/residents/new").text
+
+    response = client.post(
+        f"/residents/{resident.id}/edit",
+        data={
+            "csrf_token": csrf,
+            "base_version": str(resident.version),
+            "was_tags": "old_code",
+            "tags": ["old_code", current.code],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert fetch(db, Resident, resident.id).tags == ["lonely_elder", "old_code"]
+    with Session(db.engine) as session:
+        links = session.exec(select(ResidentTag).where(ResidentTag.resident_id == resident.id)).all()
+    assert len(links) == 2
+
+
+def test_the_pages_render_in_english_too(client: TestClient, world: World) -> None:
+    signed_in(client, world.worker)
+    client.cookies.set("doorstep_lang", "en")
+    for url in (
+        "/households",
+        f"/households/{world.home.id}",
+        f"/households/{world.home.id}/edit",
+        f"/households/{world.home.id}/visits/new",
+        f"/residents/{world.resident.id}/edit",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert '<html lang="en">' in response.text

@@ -371,10 +371,15 @@ def resident_form(
     household_id: uuid.UUID | None = None,
     resident_id: uuid.UUID | None = None,
 ) -> ResidentForm:
-    """A new resident's household, or the resident being edited and their household."""
+    """A new resident's household, or the resident being edited and their household.
+
+    The tag choices are the active tags plus any retired tag the resident still
+    carries: a tag without a checkbox would be dropped by saving the form."""
     resident = get_visible(session, actor, Resident, resident_id) if resident_id else None
     household = get_visible(session, actor, Household, resident.household_id if resident else household_id)
-    return ResidentForm(household=household, resident=resident, tags=active_tags(session))
+    held = set(resident.tags) if resident else set()
+    tags = [t for t in tag_catalogue(session).values() if t.active or t.code in held]
+    return ResidentForm(household=household, resident=resident, tags=tags)
 
 
 def visible_household(session: Session, actor: Actor, household_id: uuid.UUID) -> Household:
