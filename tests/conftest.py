@@ -61,7 +61,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def _truncate_pg(db: Database) -> None:
+def truncate_pg(db: Database) -> None:
     with db.engine.begin() as conn:
         tables = conn.execute(
             text(
@@ -86,7 +86,7 @@ def database_url(database_template: str, tmp_path: Path) -> str:
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     if not database.is_sqlite:
-        _truncate_pg(database)
+        truncate_pg(database)
     yield database
     database.dispose()
 

@@ -46,7 +46,7 @@ from server.models import (
 from server.phone import MOBILE
 from server.pii import Vault
 from server.settings import Settings
-from tests.conftest import PG_URL, SECRET, Factory, _truncate_pg
+from tests.conftest import PG_URL, SECRET, Factory, truncate_pg
 
 PASSWORD = "demo-pass-2026"
 CHINA_TODAY = datetime.now(CHINA).date()
@@ -95,7 +95,7 @@ def demo(demo_store: Store) -> Seeded:
             if session.get(Community, seeded.community_id) is not None and _counter(db) == seeded.counter:
                 return seeded
     if not db.is_sqlite:
-        _truncate_pg(db)
+        truncate_pg(db)
     result = seed(db, secret_key=SECRET, password=PASSWORD)
     with db.read() as session:
         community = session.exec(select(Community).where(Community.code == COMMUNITY_CODE)).one()
