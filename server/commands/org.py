@@ -137,19 +137,9 @@ def community_by_code(session: Session, code: str, *, field: str = "community") 
     )
 
 
-def department_by_code(session: Session, code: str, *, field: str = "department") -> Department:
-    return by_code(
-        session, Department, code, field=field, message=_("没有编码为 %(code)s 的部门。", code=code)
-    )
-
-
 def grid_by_code(session: Session, community: Community, code: str) -> Grid:
     message = _("社区里没有编码为 %(code)s 的网格。", code=code)
     return by_code(session, Grid, code, field="grid", message=message, community_id=community.id)
-
-
-def tag_by_code(session: Session, code: str) -> Tag:
-    return by_code(session, Tag, code, field="tag", message=_("没有编码为 %(code)s 的标签。", code=code))
 
 
 def _code_taken(session: Session, model: type[SyncRecord], code: str, **same: Any) -> bool:

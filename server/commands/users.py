@@ -122,7 +122,7 @@ def _grids(
         return grids
     for code in dict.fromkeys(codes):
         try:
-            grids.append(grid_by_code(session, community, code))  # type: ignore[arg-type]
+            grids.append(grid_by_code(session, community, code))  # type: ignore[arg-type]  # not None: checked above
         except InvalidInput:
             missing.append(code)
     for grid_id in dict.fromkeys(str(g) for g in ids):
