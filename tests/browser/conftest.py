@@ -1,10 +1,10 @@
 """The browser harness: the real server in a subprocess, headless Chromium through Playwright.
 
-The server runs on the test's own database (the `database_url` fixture: a
-SQLite file or the PostgreSQL test database), so a test arranges data with
-`make`, drives the pages in Chromium and then asserts on the database.
-`LiveServer.crash()` and `.restart()` kill it with SIGKILL and start it
-again on the same port and database, for the sync crash tests.
+The server (`tests.live.LiveServer`) runs on the test's own database (the
+`database_url` fixture: a SQLite file or the PostgreSQL test database), so a
+test arranges data with `make`, drives the pages in Chromium and then asserts
+on the database. `live_server.restart()` kills it with SIGKILL and starts it
+again on the same port and database, for the offline and crash tests.
 
 Chromium is Debian's (`/usr/bin/chromium`); never `playwright install`.
 Screenshots go to `artifacts/screenshots/` (git-ignored): look at them.
@@ -13,15 +13,7 @@ Screenshots go to `artifacts/screenshots/` (git-ignored): look at them.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +22,8 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 
 from server.db import Database
 from tests.conftest import PASSWORD, SECRET
+from tests.live import ROOT, LiveServer, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH: dict[str, Any] = {
@@ -59,90 +51,6 @@ DESKTOP: dict[str, Any] = {
     "locale": "zh-CN",
     "timezone_id": "Asia/Shanghai",
 }
-START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerDidNotStart(RuntimeError):
-    """The server exited or never answered /healthz; the message holds its log."""
-
-
-@dataclass
-class LiveServer:
-    """`uvicorn server.app:create_app --factory` on 127.0.0.1:`port` with `env`."""
-
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.wait_healthy()
-
-    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise ServerDidNotStart(self.log())
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        raise ServerDidNotStart(f"no answer on /healthz within {timeout}s\n{self.log()}")
-
-    def stop(self) -> None:
-        """A clean shutdown (SIGTERM), forced after 10 s."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def crash(self) -> None:
-        """SIGKILL: no shutdown code runs, as in a power cut or an OOM kill."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-
-    def restart(self) -> None:
-        """Crash and start again on the same port and database."""
-        self.crash()
-        self.start()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @pytest.fixture
