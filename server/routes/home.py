@@ -16,6 +16,8 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/admin", status_code=303)
     if actor.role == Role.department:
         return RedirectResponse("/demands", status_code=303)
+    if actor.role == Role.grid_worker:
+        return RedirectResponse("/app/", status_code=303)
     return RedirectResponse("/households", status_code=303)
 
 

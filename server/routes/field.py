@@ -1,0 +1,129 @@
+"""The field app's frame: shell page, service worker, manifest, icons and JS messages.
+
+The field app itself renders from IndexedDB in the browser (`static/app/`,
+see docs/offline.md). The server only hands out files that are the same for
+every user, so the service worker can keep them for offline use. Their
+version is a hash of the files themselves: a deploy that changes any of
+them changes `sw.js`, which makes browsers install the new worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cache
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from server import i18n, icons
+from server.web import STATIC, TEMPLATES, services
+
+APP_DIR = STATIC / "app"
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def _app_files() -> list[Path]:
+    return sorted(p for p in APP_DIR.rglob("*") if p.is_file() and p.name != "sw.js")
+
+
+@cache
+def version() -> str:
+    """Changes whenever any file of the field app (or DOORSTEP_BUILD_ID) changes."""
+    digest = hashlib.sha256(os.environ.get("DOORSTEP_BUILD_ID", "").encode())
+    for path in [*_app_files(), APP_DIR / "sw.js", TEMPLATES / "app" / "shell.html", i18n.LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def precache() -> list[str]:
+    """Everything the app needs offline, fetched when a service worker installs."""
+    files = [f"/static/{p.relative_to(STATIC).as_posix()}" for p in _app_files()]
+    return [
+        "/app/",
+        "/app/offline.html",
+        "/app/manifest.webmanifest",
+        *(f"/app/icons/{name}.png" for name in ICONS),
+        *(f"/app/messages/{lang}.json" for lang in i18n.LANGUAGES),
+        "/static/css/app.css",
+        *files,
+    ]
+
+
+async def shell(request: Request) -> Response:
+    page = services(request).jinja.get_template("app/shell.html").render(version=version())
+    return HTMLResponse(page, headers=NO_CACHE)
+
+
+async def offline_page(request: Request) -> Response:
+    page = services(request).jinja.get_template("app/offline.html").render()
+    return HTMLResponse(page, headers=NO_CACHE)
+
+
+async def service_worker(request: Request) -> Response:
+    head = f"const VERSION = {json.dumps(version())};\nconst PRECACHE = {json.dumps(precache())};\n"
+    body = (APP_DIR / "sw.js").read_text()
+    return Response(head + body, media_type="text/javascript", headers=NO_CACHE)
+
+
+async def manifest(request: Request) -> Response:
+    data = {
+        "name": "家门口",
+        "short_name": "家门口",
+        "description": "网格员上门走访、代办出行卡、收集居民诉求",
+        "lang": "zh-CN",
+        "dir": "ltr",
+        "id": "/app/",
+        "start_url": "/app/",
+        "scope": "/app/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "theme_color": "#b3261e",
+        "background_color": "#f5f6f8",
+        "icons": [
+            {"src": f"/app/icons/{name}.png", "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
+            for name, (size, purpose) in ICONS.items()
+        ],
+    }
+    return Response(json.dumps(data, ensure_ascii=False), media_type="application/manifest+json", headers=NO_CACHE)
+
+
+ICONS = {
+    "icon-192": (192, "any"),
+    "icon-512": (512, "any"),
+    "maskable-192": (192, "maskable"),
+    "maskable-512": (512, "maskable"),
+}
+
+
+async def icon(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in ICONS:
+        return Response(status_code=404)
+    size, purpose = ICONS[name]
+    return Response(icons.png(size, purpose == "maskable"), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def messages(request: Request) -> Response:
+    """The English translations of the field app's strings (Chinese is the source)."""
+    lang = request.path_params["lang"]
+    if lang not in i18n.LANGUAGES:
+        return Response(status_code=404)
+    catalog = i18n.translations(lang)
+    entries = getattr(catalog, "_catalog", {})
+    table = {k: v for k, v in entries.items() if isinstance(k, str) and k and v}
+    return JSONResponse(table, headers=NO_CACHE)
+
+
+routes = [
+    Route("/app/", shell),
+    Route("/app/offline.html", offline_page),
+    Route("/app/sw.js", service_worker),
+    Route("/app/manifest.webmanifest", manifest),
+    Route("/app/icons/{name}.png", icon),
+    Route("/app/messages/{lang}.json", messages),
+]

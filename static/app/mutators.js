@@ -1,0 +1,146 @@
+// What a mutation changes locally, before the server has seen it.
+//
+// The server is the truth: after every pull the overlay is thrown away and
+// the still-pending mutations are applied again on top of the fresh data
+// (SYNC.md rule 13). These functions are the phone's best guess of the
+// server's domain commands, so the worker sees their own work at once.
+"use strict";
+
+import { parseIdNumber } from "./idnumber.js";
+
+export const PARENT = {
+  resident: "household_id",
+  visit: "household_id",
+  travel_card: "household_id",
+  demand: "household_id",
+  demand_event: "demand_id",
+  travel_card_event: "application_id",
+  conflict: "record_id",
+};
+
+export function stored(type, id, version, data) {
+  const parent = data[PARENT[type]];
+  return parent ? { type, id, version, parent, data } : { type, id, version, data };
+}
+
+function nowIso() {
+  return new Date().toISOString();
+}
+
+async function patch(view, entry, type, id, changes) {
+  const current = await view.get(type, id);
+  if (!current) return; // not on this phone (yet): the server will decide
+  await view.put({ ...stored(type, id, current.version, { ...current.data, ...changes }), pending: entry.id });
+}
+
+function create(view, entry, type, id, data) {
+  return view.put({ ...stored(type, id, 0, data), pending: entry.id });
+}
+
+async function event(view, entry, kind, demand, note, photos, toStatus) {
+  const id = `local-${entry.id}`;
+  await create(view, entry, "demand_event", id, {
+    demand_id: demand, kind, note: note || "", photos: photos || [], actor_id: view.me.id,
+    to_status: toStatus, at: entry.at,
+  });
+}
+
+const MUTATORS = {
+  async "visit.record"(view, entry, a) {
+    const household = await view.get("household", a.household_id);
+    await create(view, entry, "visit", a.visit_id, {
+      household_id: a.household_id, grid_id: household?.data.grid_id, worker_id: view.me.id,
+      purpose: a.purpose, outcome: a.outcome, notes: a.notes || "", photos: a.photos || [], at: a.at || entry.at,
+    });
+  },
+  async "household.update"(view, entry, a) {
+    await patch(view, entry, "household", a.household_id, a.set);
+  },
+  async "resident.create"(view, entry, a) {
+    const parsed = a.id_number ? parseIdNumber(a.id_number) : null;
+    const household = await view.get("household", a.household_id);
+    await create(view, entry, "resident", a.resident_id, {
+      household_id: a.household_id, grid_id: household?.data.grid_id, name: a.name, relation: a.relation || "head",
+      phone: a.phone || "", notes: a.notes || "", tags: a.tags || [],
+      id_masked: parsed ? parsed.masked : "", birth_date: parsed ? parsed.birthDate : null, sex: parsed ? parsed.sex : null,
+    });
+  },
+  async "resident.update"(view, entry, a) {
+    const changes = { ...a.set };
+    if (changes.id_number) {
+      const parsed = parseIdNumber(changes.id_number);
+      if (parsed) Object.assign(changes, { id_masked: parsed.masked, birth_date: parsed.birthDate, sex: parsed.sex });
+    }
+    delete changes.id_number;
+    await patch(view, entry, "resident", a.resident_id, changes);
+  },
+  async "demand.create"(view, entry, a) {
+    const household = a.household_id ? await view.get("household", a.household_id) : null;
+    await create(view, entry, "demand", a.demand_id, {
+      household_id: a.household_id || null, grid_id: household?.data.grid_id || a.grid_id || null,
+      field: a.field, description: a.description, source: a.source, photos: a.photos || [],
+      contact_name: a.contact_name || "", contact_phone: a.contact_phone || "", status: "submitted",
+      created_by: view.me.id, created_at: entry.at, address: household?.data.address || a.address || "",
+    });
+    await event(view, entry, "created", a.demand_id, a.description, [], "submitted");
+  },
+  async "demand.accept"(view, entry, a) {
+    await patch(view, entry, "demand", a.demand_id, { status: "accepted", assignee_id: view.me.id, accepted_at: entry.at });
+    await event(view, entry, "accepted", a.demand_id, "", [], "accepted");
+  },
+  async "demand.progress"(view, entry, a) {
+    await patch(view, entry, "demand", a.demand_id, { status: "in_progress" });
+    await event(view, entry, "progress", a.demand_id, a.note, a.photos, "in_progress");
+  },
+  async "demand.reply"(view, entry, a) {
+    await patch(view, entry, "demand", a.demand_id, { status: "replied", answer: a.answer });
+    await event(view, entry, "replied", a.demand_id, a.answer, [], "replied");
+  },
+  async "demand.resolve"(view, entry, a) {
+    await patch(view, entry, "demand", a.demand_id, { status: "resolved", resolved_at: entry.at });
+    await event(view, entry, "resolved", a.demand_id, a.note, a.photos, "resolved");
+  },
+  async "demand.rate"(view, entry, a) {
+    const status = a.rating === "dissatisfied" ? "rectifying" : undefined;
+    await patch(view, entry, "demand", a.demand_id, { rating: a.rating, rating_comment: a.comment || "", ...(status ? { status } : {}) });
+    await event(view, entry, "rated", a.demand_id, a.comment, [], status);
+  },
+  async "travel_card.create"(view, entry, a) {
+    const resident = await view.get("resident", a.resident_id);
+    await create(view, entry, "travel_card", a.application_id, {
+      resident_id: a.resident_id, household_id: resident?.data.household_id, grid_id: resident?.data.grid_id,
+      status: "draft", delivery: a.delivery || "collect", residence: a.residence || "",
+      checklist: a.checklist || {}, photo: a.photo || null, proxy: a.proxy || null, reason: "", created_by: view.me.id,
+      created_at: entry.at,
+    });
+  },
+  async "travel_card.update"(view, entry, a) {
+    await patch(view, entry, "travel_card", a.application_id, a.set);
+  },
+  async "travel_card.submit"(view, entry, a) {
+    await patch(view, entry, "travel_card", a.application_id, { status: "submitted", reason: "" });
+  },
+  async "travel_card.cancel"(view, entry, a) {
+    await patch(view, entry, "travel_card", a.application_id, { status: "cancelled", reason: a.reason || "" });
+  },
+  async "travel_card.advance"(view, entry, a) {
+    await patch(view, entry, "travel_card", a.application_id, { status: a.to });
+  },
+  async "conflict.resolve"(view, entry, a) {
+    const conflict = await view.get("conflict", a.conflict_id);
+    if (!conflict) return;
+    await patch(view, entry, "conflict", a.conflict_id, { status: "resolved", resolution: a.choice });
+    if (a.choice === "client") {
+      await patch(view, entry, conflict.data.record_type, conflict.data.record_id, { [conflict.data.field]: conflict.data.client_value });
+    }
+  },
+};
+
+export const KNOWN = Object.keys(MUTATORS);
+
+export async function applyLocal(view, entry) {
+  const mutator = MUTATORS[entry.name];
+  if (mutator) await mutator(view, entry, entry.args);
+}
+
+export { nowIso };

@@ -1,0 +1,100 @@
+// Signing in (online once; the session then lasts 30 days) and the account screen.
+"use strict";
+
+import { setLanguage, t } from "../i18n.js";
+import { ago, html } from "../ui.js";
+
+export const login = {
+  name: "login",
+  async render(app) {
+    const offline = !navigator.onLine;
+    return html`<section class="card narrow">
+      <h1>${t("登录家门口")}</h1>
+      <p class="muted">${t("第一次需要联网登录；之后没有网络也能走访、登记，联网后自动同步。")}</p>
+      ${offline ? html`<p class="error">${t("现在没有网络，联网后才能登录。")}</p>` : ""}
+      <p class="error" id="login-error" hidden></p>
+      <form data-form="login" class="stack">
+        <label>${t("用户名")}<input name="username" autocomplete="username" autocapitalize="none" required></label>
+        <label>${t("密码")}<input name="password" type="password" autocomplete="current-password" required></label>
+        <button type="submit" class="primary">${t("登录")}</button>
+      </form>
+    </section>`;
+  },
+  forms: {
+    async login(app, form, data) {
+      const error = form.parentElement.querySelector("#login-error");
+      let response;
+      try {
+        response = await fetch("/sync/login", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ username: data.get("username"), password: data.get("password") }),
+        });
+      } catch (_) {
+        error.textContent = t("连不上服务器，请联网后再登录。");
+        error.hidden = false;
+        return;
+      }
+      if (!response.ok) {
+        error.textContent = response.status === 429 ? t("尝试次数太多，请稍后再试。") : t("用户名或密码不对。");
+        error.hidden = false;
+        return;
+      }
+      const body = await response.json();
+      location.hash = "#/";
+      await app.signIn(body.user);
+    },
+  },
+};
+
+export const me = {
+  name: "me",
+  async render(app) {
+    const s = app.status || { waiting: 0, rejected: 0 };
+    const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : false;
+    const estimate = navigator.storage?.estimate ? await navigator.storage.estimate() : {};
+    const used = estimate.usage ? (estimate.usage / 1e6).toFixed(1) : "?";
+    return html`<section class="card">
+      <h1>${app.me.display_name}</h1>
+      <dl class="facts">
+        <dt>${t("用户名")}</dt><dd>${app.me.username}</dd>
+        <dt>${t("负责网格")}</dt><dd>${app.me.grid_ids.length}</dd>
+        <dt>${t("待同步")}</dt><dd>${s.waiting}</dd>
+        <dt>${t("被退回")}</dt><dd>${s.rejected}</dd>
+        <dt>${t("上次同步")}</dt><dd>${ago(s.lastSync)}</dd>
+        <dt>${t("本机存储")}</dt><dd>${used} MB${persisted ? html` · ${t("已设为持久保存")}` : ""}</dd>
+      </dl>
+      <div class="actions">
+        <button type="button" data-action="sync-now" class="primary">${t("立即同步")}</button>
+        <a class="button" href="/households">${t("打开办公页面")}</a>
+      </div>
+    </section>
+    <section class="card">
+      <h2>${t("语言")}</h2>
+      <div class="actions">
+        <button type="button" data-action="lang" data-lang="zh">中文</button>
+        <button type="button" data-action="lang" data-lang="en">English</button>
+      </div>
+    </section>
+    <section class="card">
+      <h2>${t("退出登录")}</h2>
+      ${s.waiting || s.rejected
+        ? html`<p class="error">${t("还有 %(n)s 条没有同步。退出后它们会留在这台手机上，只有您再次登录后才会继续同步。", { n: s.waiting + s.rejected })}</p>`
+        : html`<p class="muted">${t("所有内容都已同步。")}</p>`}
+      <button type="button" class="danger" data-action="logout">${t("退出登录")}</button>
+    </section>`;
+  },
+  actions: {
+    async logout(app) {
+      const s = app.status || { waiting: 0, rejected: 0 };
+      if (s.waiting || s.rejected) {
+        if (!window.confirm(t("还有 %(n)s 条没有同步，确定退出吗？它们会保留在这台手机上。", { n: s.waiting + s.rejected }))) return;
+      }
+      await app.signOut();
+    },
+    async lang(app, button) {
+      setLanguage(button.dataset.lang);
+      location.reload();
+    },
+  },
+};

@@ -1,0 +1,155 @@
+// Residents' requests (微诉求): capture at the door, accept what the community
+// dispatched to the grid, progress and resolve it, record the rating.
+"use strict";
+
+import { t } from "../i18n.js";
+import { allOf, childrenOf, getRecord } from "../store.js";
+import { html, label, options, uuid, when } from "../ui.js";
+import { phoneMessage, photoBadges, showErrors, syncBadge } from "./households.js";
+import { photoField } from "./visits.js";
+
+const OPEN = ["dispatched", "accepted", "in_progress", "rectifying", "submitted", "replied", "transferred", "escalated"];
+
+function overdue(demand) {
+  return demand.data.deadline && !["resolved", "closed"].includes(demand.data.status) && new Date(demand.data.deadline) < new Date();
+}
+
+function dueBadge(demand) {
+  if (!demand.data.deadline || ["resolved", "closed"].includes(demand.data.status)) return "";
+  const hours = (new Date(demand.data.deadline) - Date.now()) / 3600000;
+  if (hours < 0) return html`<span class="badge red">${t("已超时")}</span>`;
+  if (hours < 24) return html`<span class="badge amber">${t("24 小时内到期")}</span>`;
+  return html`<span class="badge">${t("期限 %(d)s", { d: when(demand.data.deadline) })}</span>`;
+}
+
+function row(demand) {
+  return html`<li><a href="#/d/${demand.id}" data-demand="${demand.id}">
+    <span class="title">${label("field", demand.data.field)} · ${label("demand_status", demand.data.status)}</span> ${syncBadge(demand)} ${dueBadge(demand)}
+    <span class="meta">${demand.data.description}</span>
+    <span class="meta">${demand.data.address || ""}</span></a></li>`;
+}
+
+export const list = {
+  name: "demands",
+  async render(app) {
+    const demands = (await allOf(app.db, "demand")).filter((d) => OPEN.includes(d.data.status) || d.pending);
+    const me = app.me.id;
+    const toAccept = demands.filter((d) => d.data.status === "dispatched");
+    const mine = demands.filter((d) => d.data.assignee_id === me && d.data.status !== "dispatched");
+    const others = demands.filter((d) => !toAccept.includes(d) && !mine.includes(d));
+    const sort = (a, b) => Number(overdue(b)) - Number(overdue(a)) || String(a.data.deadline || "9").localeCompare(String(b.data.deadline || "9"));
+    const section = (title, items, id) => html`<section><h2>${title}（${items.length}）</h2>
+      ${items.length ? html`<ul class="list" id="${id}">${items.sort(sort).map(row)}</ul>` : html`<p class="muted">${t("没有。")}</p>`}</section>`;
+    return html`${section(t("待接单"), toAccept, "to-accept")}${section(t("我在办理"), mine, "mine")}${section(t("本网格其他诉求"), others, "others")}`;
+  },
+};
+
+export const captureForm = {
+  name: "demand-form",
+  async render(app, [householdId]) {
+    const household = await getRecord(app.db, "household", householdId);
+    if (!household) return html`<p class="error">${t("找不到这一户。")}</p>`;
+    return html`<section class="card"><h1>${t("登记诉求")}</h1><p class="muted">${household.data.address}</p>
+      <form data-form="demand" class="stack" data-household="${householdId}" data-demand="${uuid()}">
+        <label>${t("领域")}<select name="field">${options("field", "property")}</select></label>
+        <label>${t("来源")}<select name="source">${options("source", "visit").filter((o) => !String(o).includes('"public"'))}</select></label>
+        <label>${t("诉求内容")}<textarea name="description" required maxlength="2000" placeholder="${t("居民反映的问题，越具体越好")}"></textarea></label>
+        <label>${t("联系人")}<input name="contact_name" maxlength="40"></label>
+        <label>${t("联系电话")}<input name="contact_phone" inputmode="tel"></label>
+        ${photoField("demand-photos")}
+        <button type="submit" class="primary">${t("保存诉求")}</button>
+      </form></section>`;
+  },
+  forms: {
+    async demand(app, form, data) {
+      const description = String(data.get("description") || "").trim();
+      const phone = String(data.get("contact_phone") || "").trim();
+      if (showErrors(form, { description: description ? "" : t("诉求内容：必须填写。"), contact_phone: phoneMessage(phone) })) return;
+      await app.write("demand.create", {
+        demand_id: form.dataset.demand, household_id: form.dataset.household, field: String(data.get("field")),
+        source: String(data.get("source")), description, contact_name: String(data.get("contact_name") || ""),
+        contact_phone: phone, photos: data.getAll("photos").map(String),
+      });
+      app.say(t("诉求已保存，联网后同步。"));
+      app.go(`#/h/${form.dataset.household}`);
+    },
+  },
+};
+
+function stepForm(kind, title, { answer = false, rating = false } = {}) {
+  return html`<form data-form="${kind}" class="stack card">
+    <h3>${title}</h3>
+    ${rating ? html`<label>${t("居民评价")}<select name="rating">${options("rating", "satisfied")}</select></label>` : ""}
+    <label>${answer ? t("答复内容") : rating ? t("居民意见") : t("办理情况")}<textarea name="note" maxlength="2000" ${answer ? html`required` : ""}></textarea></label>
+    ${!answer && !rating ? photoField(`${kind}-photos`) : ""}
+    <button type="submit" class="primary">${title}</button>
+  </form>`;
+}
+
+export const detail = {
+  name: "demand",
+  async render(app, [id]) {
+    const demand = await getRecord(app.db, "demand", id);
+    if (!demand) return html`<section class="card"><h1>${t("找不到这条诉求")}</h1><p>${t("可能已转交其他网格或部门。")}</p></section>`;
+    const d = demand.data;
+    const events = (await childrenOf(app.db, "demand_event", id)).sort((a, b) => String(a.data.at).localeCompare(String(b.data.at)));
+    const timeline = [];
+    for (const e of events) {
+      timeline.push(html`<li><strong>${when(e.data.at)}</strong> ${e.data.kind}${e.data.to_status ? html` → ${label("demand_status", e.data.to_status)}` : ""} ${syncBadge(e)}
+        ${e.data.note ? html`<div>${e.data.note}</div>` : ""} ${await photoBadges(app, e.data.photos)}</li>`);
+    }
+    const mineToDo = d.assignee_id === app.me.id;
+    const steps = [];
+    if (d.status === "dispatched" && app.me.grid_ids.includes(d.grid_id)) {
+      steps.push(html`<button type="button" class="primary" data-action="accept" data-demand="${id}">${t("接单")}</button>`);
+    }
+    if (mineToDo && ["accepted", "in_progress", "rectifying"].includes(d.status)) {
+      steps.push(stepForm("progress", t("记录进展")));
+      steps.push(stepForm("resolve", t("办结")));
+      if (d.handling_type === "reply") steps.push(stepForm("reply", t("答复居民"), { answer: true }));
+    }
+    if (["resolved", "replied"].includes(d.status) && !d.rating) steps.push(stepForm("rate", t("记录居民评价"), { rating: true }));
+    return html`<section class="card" data-demand="${id}">
+      <h1>${label("field", d.field)} · ${label("demand_status", d.status)} ${syncBadge(demand)}</h1>
+      ${dueBadge(demand)}
+      <p>${d.description}</p>
+      <dl class="facts">
+        <dt>${t("来源")}</dt><dd>${label("source", d.source)}</dd>
+        ${d.address ? html`<dt>${t("地址")}</dt><dd>${d.household_id ? html`<a href="#/h/${d.household_id}">${d.address}</a>` : d.address}</dd>` : ""}
+        ${d.answer ? html`<dt>${t("答复")}</dt><dd>${d.answer}</dd>` : ""}
+        ${d.rating ? html`<dt>${t("评价")}</dt><dd>${label("rating", d.rating)}</dd>` : ""}
+      </dl>
+      ${await photoBadges(app, d.photos)}
+    </section>
+    <div class="actions">${steps}</div>
+    <section><h2>${t("办理经过")}</h2><ol class="timeline">${timeline}</ol></section>`;
+  },
+  actions: {
+    async accept(app, button) {
+      await app.write("demand.accept", { demand_id: button.dataset.demand });
+      app.say(t("已接单，联网后同步。若别人先接了单，会在“待同步”里告诉您。"));
+      app.render();
+    },
+  },
+  forms: {
+    async progress(app, form, data) {
+      await step(app, "demand.progress", { note: String(data.get("note") || ""), photos: data.getAll("photos").map(String) });
+    },
+    async resolve(app, form, data) {
+      await step(app, "demand.resolve", { note: String(data.get("note") || ""), photos: data.getAll("photos").map(String) });
+    },
+    async reply(app, form, data) {
+      await step(app, "demand.reply", { answer: String(data.get("note") || "") });
+    },
+    async rate(app, form, data) {
+      await step(app, "demand.rate", { rating: String(data.get("rating")), comment: String(data.get("note") || "") });
+    },
+  },
+};
+
+async function step(app, name, args) {
+  const id = location.hash.split("/")[2];
+  await app.write(name, { demand_id: id, ...args });
+  app.say(t("已保存，联网后同步。"));
+  app.render();
+}

@@ -1,0 +1,47 @@
+// Recording a visit at the door.
+"use strict";
+
+import { t } from "../i18n.js";
+import { getRecord } from "../store.js";
+import { html, options, uuid } from "../ui.js";
+import { showErrors } from "./households.js";
+
+export function photoField(id, name = "photos", { single = false } = {}) {
+  return html`<div class="photos">
+    <label class="button">${t("拍照")}
+      <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-photo="${id}" data-name="${name}" ${single ? html`data-single="1" data-max="1"` : ""}>
+    </label>
+    <ul class="list plain" id="${id}"></ul>
+    <p class="muted small">${t("照片会压缩后保存在手机上，联网后自动上传。")}</p>
+  </div>`;
+}
+
+export const form = {
+  name: "visit-form",
+  async render(app, [householdId]) {
+    const household = await getRecord(app.db, "household", householdId);
+    if (!household) return html`<p class="error">${t("找不到这一户。")}</p>`;
+    return html`<section class="card"><h1>${t("记录走访")}</h1><p class="muted">${household.data.address}</p>
+      <form data-form="visit" class="stack" data-household="${householdId}" data-visit="${uuid()}">
+        <label>${t("走访目的")}<select name="purpose">${options("purpose", "routine")}</select></label>
+        <label>${t("走访结果")}<select name="outcome">${options("outcome", "completed").filter((o) => !String(o).includes('"planned"'))}</select></label>
+        <label>${t("情况记录")}<textarea name="notes" maxlength="2000" placeholder="${t("家里情况、居民反映的问题……")}"></textarea></label>
+        ${photoField("visit-photos")}
+        <button type="submit" class="primary">${t("保存走访")}</button>
+      </form></section>`;
+  },
+  forms: {
+    async visit(app, form, data) {
+      const notes = String(data.get("notes") || "");
+      if (showErrors(form, { notes: notes.length > 2000 ? t("太长了，最多 %(n)s 个字。", { n: 2000 }) : "" })) return;
+      // The id is fixed when the form opens: pressing save twice is one visit.
+      await app.write("visit.record", {
+        visit_id: form.dataset.visit, household_id: form.dataset.household,
+        purpose: String(data.get("purpose")), outcome: String(data.get("outcome")), notes,
+        photos: data.getAll("photos").map(String),
+      });
+      app.say(t("走访已保存，联网后同步。"));
+      app.go(`#/h/${form.dataset.household}`);
+    },
+  },
+};

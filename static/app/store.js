@@ -1,0 +1,174 @@
+// The phone's view of the data: the server's records with pending work on top.
+"use strict";
+
+import { OUTBOX_FORMAT, getMeta, promised, transact } from "./db.js";
+import { applyLocal, stored } from "./mutators.js";
+
+function view(tx, me) {
+  const overlay = tx.objectStore("overlay");
+  const records = tx.objectStore("records");
+  return {
+    me,
+    async get(type, id) {
+      const local = await promised(overlay.get([type, id]));
+      if (local) return local.deleted ? null : local;
+      return (await promised(records.get([type, id]))) || null;
+    },
+    put(record) {
+      return promised(overlay.put(record));
+    },
+  };
+}
+
+function merge(server, local) {
+  const byId = new Map(server.map((r) => [r.id, r]));
+  for (const r of local) {
+    if (r.deleted) byId.delete(r.id);
+    else byId.set(r.id, r);
+  }
+  return [...byId.values()];
+}
+
+export function getRecord(db, type, id) {
+  return transact(db, ["records", "overlay"], "readonly", (tx) => view(tx, null).get(type, id));
+}
+
+export function allOf(db, type) {
+  return transact(db, ["records", "overlay"], "readonly", async (tx) => {
+    const range = IDBKeyRange.only(type);
+    const [server, local] = await Promise.all([
+      promised(tx.objectStore("records").index("type").getAll(range)),
+      promised(tx.objectStore("overlay").index("type").getAll(range)),
+    ]);
+    return merge(server, local);
+  });
+}
+
+export function childrenOf(db, type, parent) {
+  return transact(db, ["records", "overlay"], "readonly", async (tx) => {
+    const range = IDBKeyRange.only([type, parent]);
+    const [server, local] = await Promise.all([
+      promised(tx.objectStore("records").index("parent").getAll(range)),
+      promised(tx.objectStore("overlay").index("parent").getAll(range)),
+    ]);
+    return merge(server, local);
+  });
+}
+
+// Queue one mutation and show its effect at once: one transaction, so a
+// closed tab or a dead battery can never keep one without the other.
+export async function enqueue(db, me, name, args) {
+  const at = new Date().toISOString();
+  return transact(db, ["outbox", "meta", "records", "overlay"], "readwrite", async (tx) => {
+    const meta = tx.objectStore("meta");
+    const id = (await promised(meta.get("next_mutation_id"))) || 1;
+    meta.put(id + 1, "next_mutation_id");
+    const entry = { id, name, args, at, status: "pending", format: OUTBOX_FORMAT, created: Date.now() };
+    tx.objectStore("outbox").put(entry);
+    await applyLocal(view(tx, me), entry);
+    return entry;
+  });
+}
+
+export function outboxEntries(db) {
+  return transact(db, ["outbox"], "readonly", (tx) => promised(tx.objectStore("outbox").getAll()));
+}
+
+// Apply one pulled page (SYNC.md rules 11–13) and rebuild the overlay from
+// the mutations the server has not reflected yet — all in one transaction.
+export async function applyPage(db, me, page) {
+  return transact(db, ["records", "overlay", "outbox", "meta"], "readwrite", async (tx) => {
+    const records = tx.objectStore("records");
+    if (page.reset) records.clear(); // rule 11: the local copy, never the outbox
+    for (const change of page.changes) {
+      if (change.op === "put") records.put(stored(change.type, change.id, change.version, change.data));
+      else records.delete([change.type, change.id]);
+    }
+    const meta = tx.objectStore("meta");
+    meta.put(page.cursor, "cursor");
+    const last = Math.max((await promised(meta.get("last_mutation_id"))) || 0, page.last_mutation_id);
+    meta.put(last, "last_mutation_id");
+    const overlay = tx.objectStore("overlay");
+    overlay.clear();
+    const pending = (await promised(tx.objectStore("outbox").getAll()))
+      .filter((e) => e.status === "pending" && e.id > last)
+      .sort((a, b) => a.id - b.id);
+    const v = view(tx, me);
+    for (const entry of pending) await applyLocal(v, entry); // rule 13
+  });
+}
+
+// Push results: applied and conflict entries are done; rejected ones stay for the user.
+export async function recordResults(db, results) {
+  return transact(db, ["outbox"], "readwrite", async (tx) => {
+    const outbox = tx.objectStore("outbox");
+    for (const result of results) {
+      if (result.status === "out_of_order") continue;
+      const entry = await promised(outbox.get(result.id));
+      if (!entry) continue;
+      if (result.status === "rejected") {
+        outbox.put({ ...entry, status: "rejected", result });
+      } else {
+        outbox.delete(result.id);
+      }
+    }
+  });
+}
+
+export async function discard(db, me, entryId) {
+  await transact(db, ["outbox"], "readwrite", (tx) => promised(tx.objectStore("outbox").delete(entryId)));
+  await rebuildOverlay(db, me);
+}
+
+export async function rebuildOverlay(db, me) {
+  return applyPage(db, me, { reset: false, changes: [], cursor: await getMeta(db, "cursor", null), last_mutation_id: 0 });
+}
+
+// --- photos ----------------------------------------------------------------
+
+export function saveBlob(db, sha, blob) {
+  return transact(db, ["blobs"], "readwrite", async (tx) => {
+    const store = tx.objectStore("blobs");
+    const known = await promised(store.get(sha));
+    if (!known) store.put({ sha, blob, type: blob.type, uploaded: false, created: Date.now() });
+  });
+}
+
+export function getBlob(db, sha) {
+  return transact(db, ["blobs"], "readonly", (tx) => promised(tx.objectStore("blobs").get(sha)));
+}
+
+export function blobsToUpload(db) {
+  return transact(db, ["blobs"], "readonly", async (tx) =>
+    (await promised(tx.objectStore("blobs").getAll())).filter((b) => !b.uploaded));
+}
+
+export function markUploaded(db, sha) {
+  return transact(db, ["blobs"], "readwrite", async (tx) => {
+    const store = tx.objectStore("blobs");
+    const row = await promised(store.get(sha));
+    if (row) store.put({ ...row, uploaded: true });
+  });
+}
+
+// --- honest status -----------------------------------------------------------
+
+export async function status(db) {
+  const [entries, waitingPhotos, lastSync, lastMutation] = await Promise.all([
+    outboxEntries(db),
+    blobsToUpload(db),
+    getMeta(db, "last_sync_at", null),
+    getMeta(db, "last_mutation_id", 0),
+  ]);
+  const rejected = entries.filter((e) => e.status === "rejected");
+  const pending = entries.filter((e) => e.status === "pending");
+  return {
+    pending: pending.length,
+    rejected: rejected.length,
+    photos: waitingPhotos.length,
+    waiting: pending.length + waitingPhotos.length,
+    lastSync,
+    lastMutation,
+    pendingIds: new Set(pending.map((e) => e.id)),
+  };
+}

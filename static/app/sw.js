@@ -1,0 +1,139 @@
+// The field app's service worker. The server prepends two lines to this file:
+//   const VERSION = "<hash of the app files>";  const PRECACHE = [<urls>];
+// so every deploy that changes the app is a new worker with its own cache.
+// A new worker waits until the user agrees to reload (main.js sends
+// SKIP_WAITING); nothing here ever touches the outbox.
+/* global VERSION, PRECACHE */
+import { currentUser, openUserDb } from "/static/app/db.js";
+import { syncOnce } from "/static/app/sync.js";
+
+const SHELL = `doorstep-shell-${VERSION}`;
+const PHOTOS = "doorstep-photos";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(SHELL).then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" })))),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith("doorstep-shell-") && name !== SHELL) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data?.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+async function fromShell(request) {
+  const cache = await caches.open(SHELL);
+  return cache.match(request, { ignoreSearch: true });
+}
+
+async function photo(request) {
+  const cache = await caches.open(PHOTOS);
+  const hit = await cache.match(request);
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok) await cache.put(request, response.clone());
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || request.method !== "GET") return;
+  if (url.pathname.startsWith("/sync/blobs/")) {
+    event.respondWith(photo(request));
+    return;
+  }
+  if (url.pathname.startsWith("/sync/") || url.pathname.startsWith("/push/")) return; // always the network
+  if (request.mode === "navigate" && url.pathname.startsWith("/app")) {
+    event.respondWith((async () => {
+      if (url.pathname === "/app/offline.html") return (await fromShell(request)) || fetch(request);
+      const shell = await fromShell(new Request("/app/"));
+      if (shell) return shell;
+      try {
+        return await fetch(request);
+      } catch (_) {
+        return (await fromShell(new Request("/app/offline.html"))) || Response.error();
+      }
+    })());
+    return;
+  }
+  event.respondWith((async () => {
+    const cached = await fromShell(request);
+    if (cached) return cached;
+    try {
+      return await fetch(request);
+    } catch (error) {
+      if (request.mode === "navigate") {
+        const fallback = await fromShell(new Request("/app/offline.html"));
+        if (fallback) return fallback;
+      }
+      throw error;
+    }
+  })());
+});
+
+async function syncInWorker() {
+  const user = await currentUser();
+  if (!user) return;
+  const db = await openUserDb(user.id);
+  try {
+    await syncOnce(db, user);
+  } finally {
+    db.close();
+  }
+  for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage({ type: "synced" });
+}
+
+// Background Sync: the browser wakes us when the network is back, even with the app closed.
+self.addEventListener("sync", (event) => {
+  if (event.tag === "doorstep-sync") event.waitUntil(syncInWorker());
+});
+
+// A push is both news for the worker and a hint to sync now (PRODUCT.md "Push notifications").
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (_) {
+    data = { title: "家门口", body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil((async () => {
+    await self.registration.showNotification(data.title || "家门口", {
+      body: data.body || "",
+      icon: "/app/icons/icon-192.png",
+      badge: "/app/icons/maskable-192.png",
+      tag: data.tag || "doorstep",
+      renotify: Boolean(data.renotify),
+      data: { url: data.url || "/app/" },
+      lang: "zh-CN",
+    });
+    for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage({ type: "push", data });
+    try {
+      await syncInWorker();
+    } catch (_) { /* offline: the next sync trigger will do */ }
+  })());
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.url || "/app/", self.location.origin).href;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    for (const client of windows) {
+      if (new URL(client.url).pathname.startsWith("/app")) {
+        await client.focus();
+        if ("navigate" in client) await client.navigate(target);
+        return;
+      }
+    }
+    await self.clients.openWindow(target);
+  })());
+});

@@ -1,0 +1,111 @@
+// The sync engine of the phone (SYNC.md): upload photos, push the outbox,
+// pull every page. The page and the service worker both run it; a Web Lock
+// makes sure only one of them (one tab) syncs at a time.
+"use strict";
+
+import { getMeta, setMeta } from "./db.js";
+import { applyPage, blobsToUpload, markUploaded, outboxEntries, recordResults } from "./store.js";
+
+export const BATCH = 100;
+
+export class SignedOut extends Error {}      // 401: the session expired; keep everything, ask to sign in
+export class Unavailable extends Error {}    // offline, 503, or a dropped connection: try later
+export class Refused extends Error {}        // 4xx on the whole request: a bug or a foreign client id
+
+async function post(path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new Unavailable(String(error));
+  }
+  if (response.status === 401) throw new SignedOut("401");
+  if (response.status === 503 || response.status >= 500) throw new Unavailable(`HTTP ${response.status}`);
+  if (!response.ok) {
+    let detail = "";
+    try { detail = (await response.json()).error; } catch (_) { /* not JSON */ }
+    throw new Refused(`${response.status} ${detail}`);
+  }
+  try {
+    return await response.json();
+  } catch (error) {
+    throw new Unavailable(String(error)); // the body was cut off
+  }
+}
+
+export async function clientId(db) {
+  let id = await getMeta(db, "client_id", null);
+  if (!id) {
+    id = crypto.randomUUID();
+    await setMeta(db, "client_id", id);
+  }
+  return id;
+}
+
+async function uploadPhotos(db) {
+  for (const photo of await blobsToUpload(db)) {
+    let response;
+    try {
+      response = await fetch(`/sync/blobs/${photo.sha}`, {
+        method: "PUT", body: photo.blob, headers: { "Content-Type": photo.type || "image/jpeg" }, credentials: "same-origin",
+      });
+    } catch (error) {
+      throw new Unavailable(String(error));
+    }
+    if (response.status === 401) throw new SignedOut("401");
+    if (response.status === 200 || response.status === 201) await markUploaded(db, photo.sha);
+    else if (response.status >= 500) throw new Unavailable(`HTTP ${response.status}`);
+    // 400/413/415: this photo can never be stored; keep it on the phone and say so in the outbox.
+  }
+}
+
+async function pushAll(db, id) {
+  // Entries the server has processed but whose answer we never saw are sent
+  // again: the server replays their first outcome (rule 3), so a rejection
+  // is never lost with a dropped response.
+  for (;;) {
+    const pending = (await outboxEntries(db)).filter((e) => e.status === "pending").sort((a, b) => a.id - b.id);
+    if (!pending.length) return;
+    const batch = pending.slice(0, BATCH).map(({ id: mid, name, args, at }) => ({ id: mid, name, args, at }));
+    const answer = await post("/sync/push", { protocol: 1, client_id: id, mutations: batch });
+    await recordResults(db, answer.results);
+    const last = Math.max(await getMeta(db, "last_mutation_id", 0), answer.last_mutation_id);
+    await setMeta(db, "last_mutation_id", last);
+    if (answer.results.some((r) => r.status === "out_of_order")) {
+      // The server lost track of us below this id (a restored backup): nothing we can resend fixes it here.
+      const gap = answer.results.find((r) => r.status === "out_of_order");
+      if (gap.id === batch[0].id) throw new Refused(`out of order at ${gap.id}`);
+    }
+    if (pending.length <= BATCH) return;
+  }
+}
+
+async function pullAll(db, me, id) {
+  let cursor = await getMeta(db, "cursor", null);
+  for (;;) {
+    const page = await post("/sync/pull", { protocol: 1, client_id: id, cursor });
+    await applyPage(db, me, page);
+    cursor = page.cursor;
+    if (!page.more) return;
+  }
+}
+
+// One full round. Returns "done", or "busy" when another tab holds the lock.
+export async function syncOnce(db, me) {
+  const run = async () => {
+    const id = await clientId(db);
+    await uploadPhotos(db);
+    await pushAll(db, id);
+    await pullAll(db, me, id);
+    await setMeta(db, "last_sync_at", new Date().toISOString());
+    return "done";
+  };
+  if (!navigator.locks) return run();
+  return navigator.locks.request(`doorstep-sync-${me.id}`, { ifAvailable: true }, async (lock) => (lock ? run() : "busy"));
+}
