@@ -48,6 +48,57 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "male": _l("男"),
         "female": _l("女"),
     },
+    "card_status": {
+        "draft": _l("草稿"),
+        "submitted": _l("待审核"),
+        "needs_supplement": _l("待补充材料"),
+        "rejected": _l("未通过"),
+        "approved": _l("审核通过"),
+        "in_production": _l("制卡中"),
+        "ready": _l("待领取"),
+        "issued": _l("已发卡"),
+        "cancelled": _l("已撤销"),
+    },
+    # The steps of an application (event kinds), as buttons and as lines of its history.
+    "card_step": {
+        "created": _l("创建申请"),
+        "updated": _l("修改申请"),
+        "submit": _l("提交审核"),
+        "approve": _l("审核通过"),
+        "reject": _l("不予通过"),
+        "needs_supplement": _l("退回补充材料"),
+        "in_production": _l("送交制卡"),
+        "ready": _l("制卡完成"),
+        "issued": _l("已发卡"),
+        "cancel": _l("撤销申请"),
+        "plan_review": _l("安排年审走访"),
+    },
+    "delivery": {
+        "collect": _l("到社区领取"),
+        "door": _l("送卡上门"),
+    },
+    "residence": {
+        "hukou": _l("本地户籍"),
+        "permit": _l("居住证"),
+    },
+    "tier": {
+        "free": _l("免费卡"),
+        "discount": _l("优惠卡"),
+    },
+    "conflict_field": {
+        "phone": _l("电话"),
+        "notes": _l("备注"),
+        "status": _l("状态"),
+        "kind": _l("户类型"),
+        "estate": _l("小区"),
+        "building": _l("楼栋"),
+        "unit": _l("单元"),
+        "room": _l("门牌"),
+        "name": _l("姓名"),
+        "relation": _l("与户主关系"),
+        "tags": _l("标签"),
+        "id_hash": _l("身份证号"),
+    },
 }
 
 

@@ -1,29 +1,172 @@
 """Domain commands for elderly travel card applications (老年出行卡).
 
-Eligibility is decided from the ID number's birth date on the application
-date; one open application or active card per person, across grids, found by
-the keyed hash of the ID number.
+The workflow is one table, `TRANSITIONS` (step → the statuses it may be taken
+from, and the status it leads to), and one list of who may take each step,
+`STEP_ROLES`; the sync catalogue, the office pages and the tests read both
+from here. A step the current status does not allow is `invalid_transition`;
+a role that may not take it, `forbidden`.
+
+Eligibility is decided from the ID number's birth date on the application date
+against the settings `travel_card.age_threshold` (a free card) and
+`travel_card.discount_age` (a discount card, when set). One open application
+or active card per person, across grids, found by the keyed hash of the ID
+number. Every step writes a TravelCardEvent (who, when, from/to, note); the
+decisions (review, advance, cancel) also go to the audit log.
 """
 
 from __future__ import annotations
 
+import calendar
 import uuid
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
+from server import audit, labels, preferences
 from server.access import Actor, Forbidden, can_hold, get_visible
-from server.clock import local_today
-from server.commands.errors import DuplicateApplication, IdReused, NotEligible
+from server.clock import LOCAL_TZ, local_today
+from server.commands.errors import (
+    DuplicateApplication,
+    IdReused,
+    InvalidInput,
+    InvalidTransition,
+    NotEligible,
+)
+from server.commands.households import check_phone
+from server.commands.photos import attach, check_hashes
+from server.commands.updates import UpdateResult, apply_changes
 from server.commands.validation import validate
+from server.i18n import _l
 from server.i18n import gettext as _
 from server.idnumber import age_on
-from server.models import CardStatus, Resident, TravelCard, TravelCardEvent
+from server.models import CardStatus, Resident, Role, TravelCard, TravelCardEvent, Visit, utcnow
 
+M = TypeVar("M", bound=BaseModel)
+S = CardStatus
 Delivery = Literal["collect", "door"]
-CLOSED = (CardStatus.rejected, CardStatus.cancelled)
-DEFAULT_AGE_THRESHOLD = 65
+Residence = Literal["hukou", "permit"]
+Decision = Literal["approve", "reject", "needs_supplement"]
+Stage = Literal["in_production", "ready", "issued"]
+
+# -- the workflow, once -----------------------------------------------------------------------
+
+EDITABLE = frozenset({S.draft, S.needs_supplement})
+# Closed applications do not block a new one for the same person.
+CLOSED = (S.rejected, S.cancelled)
+TRANSITIONS: dict[str, tuple[frozenset[CardStatus], CardStatus | None]] = {
+    "update": (EDITABLE, None),
+    "submit": (EDITABLE, S.submitted),
+    "approve": (frozenset({S.submitted}), S.approved),
+    "reject": (frozenset({S.submitted}), S.rejected),
+    "needs_supplement": (frozenset({S.submitted}), S.needs_supplement),
+    "in_production": (frozenset({S.approved}), S.in_production),
+    "ready": (frozenset({S.in_production}), S.ready),
+    "issued": (frozenset({S.ready}), S.issued),
+    "cancel": (
+        frozenset({S.draft, S.submitted, S.needs_supplement, S.approved, S.in_production, S.ready}),
+        S.cancelled,
+    ),
+    "plan_review": (frozenset({S.issued}), None),
+}
+FIELD_ROLES = frozenset({Role.grid_worker, Role.community_staff, Role.admin})
+OFFICE_ROLES = frozenset({Role.community_staff, Role.admin})
+STEP_ROLES: dict[str, frozenset[str]] = {
+    "create": FIELD_ROLES,
+    "update": FIELD_ROLES,
+    "submit": FIELD_ROLES,
+    "approve": OFFICE_ROLES,
+    "reject": OFFICE_ROLES,
+    "needs_supplement": OFFICE_ROLES,
+    "in_production": OFFICE_ROLES,
+    "ready": OFFICE_ROLES,
+    "issued": FIELD_ROLES,  # staff at the desk, or the worker who takes it to the door
+    "cancel": FIELD_ROLES,
+    "plan_review": FIELD_ROLES,
+}
+# Steps whose note is required: the applicant and the worker must learn why.
+NEEDS_REASON = frozenset({"reject", "needs_supplement", "cancel"})
+# Steps that change the status (the ones the application page offers as buttons).
+STATUS_STEPS = tuple(step for step, (_sources, target) in TRANSITIONS.items() if target is not None)
+
+
+def may(actor: Actor, step: str) -> bool:
+    """The actor's role may take `step` (somewhere in its scope)."""
+    return actor.role in STEP_ROLES[step]
+
+
+def allowed(step: str, status: str) -> bool:
+    """`step` may be taken from `status`."""
+    return status in TRANSITIONS[step][0]
+
+
+def steps_for(actor: Actor, card: TravelCard) -> list[str]:
+    """The status-changing steps the actor may take on this application now."""
+    return [s for s in STATUS_STEPS if may(actor, s) and allowed(s, card.status) and can_hold(actor, card)]
+
+
+# -- consent -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    version: str
+    text: str
+
+
+# What the applicant reads before agreeing to the use of their personal data
+# (PIPL). An answer names the version it was given to, so a text is never
+# changed in place: add a new version and point CONSENT at it. Not translated:
+# it is the text the resident reads and agrees to.
+CONSENTS: dict[str, ConsentText] = {
+    "tc-2026-01": ConsentText(
+        "tc-2026-01",
+        "个人信息使用告知与同意\n"
+        "为办理老年出行卡，社区将收集并使用您的姓名、性别、身份证号码、照片、联系电话和住址，"
+        "仅用于出行卡的资格审核、制作、发放和年审。身份证号码加密保存，页面上只显示部分号码。"
+        "除依法需要提供给出行卡制发单位外，不会提供给其他单位或个人。"
+        "您可以随时向社区查询、更正这些信息，也可以撤回同意，撤回后将无法继续办理。\n"
+        "我已阅读并同意上述内容。",
+    ),
+}
+CONSENT = CONSENTS["tc-2026-01"]
+
+# -- argument shapes -------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "application_id": _l("申请编号"),
+    "delivery": _l("领卡方式"),
+    "residence": _l("居住证明"),
+    "checklist": _l("材料清单"),
+    "photo": _l("照片"),
+    "proxy": _l("代办人"),
+    "decision": _l("审核结果"),
+    "reason": _l("原因"),
+    "to": _l("下一步"),
+    "note": _l("备注"),
+    "planned_for": _l("计划走访日期"),
+    "visit_id": _l("走访编号"),
+}
+
+
+class Checklist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_seen: bool = False
+    photo_taken: bool = False
+    consent: bool = False
+    consent_at: datetime | None = None  # when the applicant agreed; else the mutation's `at`
+    consent_version: str | None = Field(default=None, max_length=40)
+
+
+class Proxy(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=40)
+    relation: str = Field(min_length=1, max_length=20)
+    phone: str = Field(default="", max_length=30)
 
 
 class TravelCardCreate(BaseModel):
@@ -32,6 +175,173 @@ class TravelCardCreate(BaseModel):
     application_id: uuid.UUID
     resident_id: uuid.UUID
     delivery: Delivery = "collect"
+    residence: Residence | None = None
+    checklist: Checklist | None = None
+    photo: str | None = None
+    proxy: Proxy | None = None
+
+
+class TravelCardChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delivery: Delivery | None = None
+    residence: Residence | None = None
+    checklist: Checklist | None = None
+    photo: str | None = None
+    proxy: Proxy | None = None
+
+
+class TravelCardUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    application_id: uuid.UUID
+    base_version: int | None = Field(default=None, ge=0)
+    set: dict[str, Any]
+
+
+class ApplicationRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    application_id: uuid.UUID
+
+
+class TravelCardReview(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    application_id: uuid.UUID
+    decision: Decision
+    reason: str = Field(default="", max_length=500)
+
+
+class TravelCardAdvance(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    application_id: uuid.UUID
+    to: Stage
+    note: str = Field(default="", max_length=500)
+
+
+class TravelCardCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    application_id: uuid.UUID
+    reason: str = Field(default="", max_length=500)
+
+
+class ReviewVisitPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    application_id: uuid.UUID
+    planned_for: date
+    visit_id: uuid.UUID | None = None
+
+
+def _validate(schema: type[M], data: Any) -> M:
+    """`validate`, with this module's field names in the messages."""
+    try:
+        return validate(schema, data)
+    except InvalidInput as exc:
+        errors = {}
+        for name, message in exc.errors.items():
+            if name in FIELD_LABELS and message.startswith(f"{name}："):
+                message = str(FIELD_LABELS[name]) + message[len(name) :]
+            errors[name] = message
+        raise InvalidInput(errors) from None
+
+
+# -- small rules -----------------------------------------------------------------------------
+
+
+def _moment(at: datetime | None, floor: datetime | None = None) -> datetime:
+    """When a step happened: the phone's `at` (SYNC.md), never in the future and never
+    before the last change the server made (a phone clock can be wrong)."""
+    now = utcnow()
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=LOCAL_TZ)
+    if floor is not None and at < floor:
+        at = floor
+    return min(at, now).astimezone(UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the 31st (or 29 February) becomes the month's last day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def eligible_tier(session: Session, born: date | None, on: date) -> str:
+    """`free` from the age threshold, `discount` from the discount age (when set); else NotEligible."""
+    threshold = int(preferences.get(session, "travel_card.age_threshold"))
+    discount = preferences.get(session, "travel_card.discount_age")
+    if born is None:
+        raise NotEligible(_("这位居民没有登记身份证号，无法确定年龄；请先在居民信息中录入身份证号。"))
+    age = age_on(born, on)
+    if age >= threshold:
+        return "free"
+    if discount is not None and age >= discount:
+        return "discount"
+    youngest = discount if discount is not None else threshold
+    raise NotEligible(_("申请人未满 %(age)s 周岁，不能办理老年出行卡。", age=youngest))
+
+
+def _names(fields: list[str]) -> str:
+    return "、".join(str(FIELD_LABELS.get(f, f)) for f in fields)
+
+
+def _photo(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_hashes([value])[0]
+    except InvalidInput:
+        raise InvalidInput({"photo": _("照片：编号应为 64 位小写十六进制 SHA-256。")}) from None
+
+
+def _proxy(value: Proxy | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    return {"name": value.name, "relation": value.relation, "phone": check_phone(value.phone, "proxy")}
+
+
+def _checklist(given: Checklist, before: dict[str, Any], at: datetime | None) -> dict[str, Any]:
+    """The checklist to store: the answers, and for consent the time and the text version."""
+    result: dict[str, Any] = {
+        "id_seen": given.id_seen,
+        "photo_taken": given.photo_taken,
+        "consent": given.consent,
+    }
+    if not given.consent:
+        return result
+    agreed_before = bool(before.get("consent"))
+    version = given.consent_version or (before.get("consent_version") if agreed_before else None)
+    version = version or CONSENT.version
+    if version not in CONSENTS:
+        raise InvalidInput({"checklist": _("材料清单：不认识的同意书版本 %(v)s。", v=version)})
+    if given.consent_at is not None:
+        when = _moment(given.consent_at).isoformat()
+    elif agreed_before and before.get("consent_at"):
+        when = str(before["consent_at"])
+    else:
+        when = _moment(at).isoformat()
+    return result | {"consent_at": when, "consent_version": version}
+
+
+def missing_materials(card: TravelCard) -> list[str]:
+    """What an application still lacks before it can be submitted, for people."""
+    checklist = card.checklist or {}
+    missing = []
+    if not checklist.get("id_seen"):
+        missing.append(_("核验身份证原件"))
+    if not checklist.get("consent"):
+        missing.append(_("本人同意使用个人信息"))
+    if not card.photo:
+        missing.append(_("申请人照片"))
+    if card.residence not in ("hukou", "permit"):
+        missing.append(_("户籍或居住证信息"))
+    return missing
 
 
 def add_event(
@@ -42,6 +352,7 @@ def add_event(
     kind: str,
     from_status: str | None,
     note: str = "",
+    at: datetime | None = None,
 ) -> TravelCardEvent:
     event = TravelCardEvent(
         application_id=card.id,
@@ -52,20 +363,69 @@ def add_event(
         to_status=card.status,
         actor_id=actor.id if actor else None,
         note=note,
+        at=at or utcnow(),
     )
     session.add(event)
     return event
 
 
+def _refuse_transition(card: TravelCard, step: str) -> InvalidTransition:
+    return InvalidTransition(
+        _(
+            "这份申请现在是“%(status)s”，不能%(step)s。",
+            status=labels.label("card_status", card.status),
+            step=labels.label("card_step", step),
+        )
+    )
+
+
+def _open(session: Session, actor: Actor, step: str, application_id: uuid.UUID) -> TravelCard:
+    """The application, if the role may take `step`, holds it, and its status allows the step."""
+    if not may(actor, step):
+        raise Forbidden(actor.role)
+    card = get_visible(session, actor, TravelCard, application_id)
+    if not allowed(step, card.status):
+        raise _refuse_transition(card, step)
+    return card
+
+
+def _step(
+    session: Session, actor: Actor, card: TravelCard, step: str, *, note: str, at: datetime | None
+) -> datetime:
+    """Move the card along `step`, with its event and an audit row; returns when it happened."""
+    target = TRANSITIONS[step][1]
+    assert target is not None
+    when = _moment(at, floor=card.updated_at)
+    before = card.status
+    card.status = target
+    add_event(session, card, actor=actor, kind=step, from_status=before, note=note, at=when)
+    if step != "submit":  # the office's decisions, and a worker's delivery or cancellation
+        audit.record(
+            session,
+            actor=actor,
+            action=f"travel_card.{step}",
+            record_type="travel_card",
+            record_id=card.id,
+            from_status=before,
+            to_status=target,
+            note=note,
+        )
+    return when
+
+
+# -- the commands ----------------------------------------------------------------------------
+
+
 def create_application(
-    session: Session, *, actor: Actor, data: dict[str, Any], threshold: int = DEFAULT_AGE_THRESHOLD
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> TravelCard:
     """SYNC.md core mutation `travel_card.create`: a draft application at the door."""
-    if not (actor.is_worker or actor.is_staff):
+    if not may(actor, "create"):
         raise Forbidden(actor.role)
-    args = validate(TravelCardCreate, data)
+    args = _validate(TravelCardCreate, data)
     existing = session.get(TravelCard, args.application_id)
     if existing is not None:
+        # SYNC.md rule 8: the same application again is a replay.
         if (
             existing.resident_id == args.resident_id
             and existing.delivery == args.delivery
@@ -74,19 +434,20 @@ def create_application(
             return existing
         raise IdReused(_("这个申请编号已被另一份申请使用。"))
     resident = get_visible(session, actor, Resident, args.resident_id)
+    photo = _photo(args.photo)
+    proxy = _proxy(args.proxy)
+    checklist = _checklist(args.checklist or Checklist(), {}, at)
     applied_on = local_today()
-    if resident.birth_date is None or age_on(resident.birth_date, applied_on) < threshold:
-        raise NotEligible(_("申请人未满 %(age)s 周岁，不能办理老年出行卡。", age=threshold))
-    if resident.id_hash:
-        clash = session.exec(
-            select(TravelCard.id).where(
-                TravelCard.applicant_hash == resident.id_hash,
-                col(TravelCard.status).not_in(CLOSED),
-                col(TravelCard.deleted_at).is_(None),
-            )
-        ).first()
-        if clash is not None:
-            raise DuplicateApplication(_("此人已有一份未结束的申请或有效的出行卡。"))
+    tier = eligible_tier(session, resident.birth_date if resident.id_hash else None, applied_on)
+    clash = session.exec(
+        select(TravelCard.id).where(
+            TravelCard.applicant_hash == resident.id_hash,
+            col(TravelCard.status).not_in(CLOSED),
+            col(TravelCard.deleted_at).is_(None),
+        )
+    ).first()
+    if clash is not None:
+        raise DuplicateApplication(_("此人已有一份未结束的申请或有效的出行卡。"))
     card = TravelCard(
         id=args.application_id,
         resident_id=resident.id,
@@ -94,11 +455,205 @@ def create_application(
         community_id=resident.community_id,
         grid_id=resident.grid_id,
         applicant_hash=resident.id_hash,
-        status=CardStatus.draft,
+        status=S.draft,
         delivery=args.delivery,
+        tier=tier,
+        residence=args.residence or "",
+        checklist=checklist,
+        photo=photo,
+        proxy=proxy,
         created_by=actor.id,
         applied_on=applied_on,
     )
     session.add(card)
-    add_event(session, card, actor=actor, kind="created", from_status=None)
+    if photo:
+        attach(session, record_type="travel_card", record_id=card.id, hashes=[photo])
+    add_event(session, card, actor=actor, kind="created", from_status=None, at=_moment(at))
+    session.flush()
     return card
+
+
+def update_application(
+    session: Session,
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    client_id: str | None = None,
+    at: datetime | None = None,
+) -> tuple[TravelCard, UpdateResult]:
+    """`travel_card.update`: fields of a draft or of one sent back for supplement (SYNC.md rule 8)."""
+    args = _validate(TravelCardUpdate, data)
+    card = _open(session, actor, "update", args.application_id)
+    given = _validate(TravelCardChanges, args.set)
+    if not given.model_fields_set:
+        raise InvalidInput({"set": _("没有要修改的内容。")})
+    changes: dict[str, Any] = {}
+    for name in given.model_fields_set:
+        if name == "delivery":
+            if given.delivery is None:
+                raise InvalidInput({"delivery": _("领卡方式：必须填写。")})
+            changes["delivery"] = given.delivery
+        elif name == "residence":
+            changes["residence"] = given.residence or ""
+        elif name == "checklist":
+            changes["checklist"] = _checklist(given.checklist or Checklist(), card.checklist or {}, at)
+        elif name == "photo":
+            changes["photo"] = _photo(given.photo)
+        elif name == "proxy":
+            changes["proxy"] = _proxy(given.proxy)
+    if changes.get("photo"):
+        # Attached even if the field conflicts: whoever resolves it must be able to see both.
+        attach(session, record_type="travel_card", record_id=card.id, hashes=[changes["photo"]])
+    result = apply_changes(
+        session,
+        actor=actor,
+        record=card,
+        changes=changes,
+        base_version=args.base_version,
+        client_id=client_id,
+    )
+    if result.applied or result.conflicts:
+        parts = []
+        if result.applied:
+            parts.append(_("修改了%(fields)s", fields=_names(result.applied)))
+        if result.conflicts:
+            parts.append(_("%(fields)s与别人的修改冲突，未覆盖", fields=_names(result.conflict_fields)))
+        add_event(
+            session,
+            card,
+            actor=actor,
+            kind="updated",
+            from_status=card.status,
+            note="；".join(parts),
+            at=_moment(at, floor=card.updated_at),
+        )
+    session.flush()
+    return card, result
+
+
+def submit_application(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> TravelCard:
+    """`travel_card.submit`: to the office's review queue, once the materials are complete."""
+    args = _validate(ApplicationRef, data)
+    card = _open(session, actor, "submit", args.application_id)
+    missing = missing_materials(card)
+    if missing:
+        raise InvalidInput(
+            {"materials": _("材料不全，不能提交。还缺：%(items)s。", items="、".join(missing))}
+        )
+    when = _step(session, actor, card, "submit", note="", at=at)
+    card.submitted_at = card.submitted_at or when  # a resubmission keeps its place in the queue
+    card.reason = ""
+    session.flush()
+    return card
+
+
+def review_application(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> TravelCard:
+    """`travel_card.review`: the community's decision on a submitted application."""
+    args = _validate(TravelCardReview, data)
+    card = _open(session, actor, args.decision, args.application_id)
+    if args.decision in NEEDS_REASON and not args.reason:
+        message = {
+            "reject": _("不予通过时必须写明原因。"),
+            "needs_supplement": _("退回补充时必须写明要补充什么。"),
+        }[args.decision]
+        raise InvalidInput({"reason": message})
+    _step(session, actor, card, args.decision, note=args.reason, at=at)
+    card.reason = args.reason if args.decision in NEEDS_REASON else ""
+    session.flush()
+    return card
+
+
+def advance_application(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> TravelCard:
+    """`travel_card.advance`: production, ready, issued. Issuing sets the yearly review due date."""
+    args = _validate(TravelCardAdvance, data)
+    card = _open(session, actor, args.to, args.application_id)
+    when = _step(session, actor, card, args.to, note=args.note, at=at)
+    if args.to == "issued":
+        months = int(preferences.get(session, "travel_card.review_months"))
+        card.issued_at = when
+        card.review_due = add_months(when.astimezone(LOCAL_TZ).date(), months)
+        card.review_visit_id = None
+    session.flush()
+    return card
+
+
+def cancel_application(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> TravelCard:
+    """`travel_card.cancel`: the application ends (the person may apply again)."""
+    args = _validate(TravelCardCancel, data)
+    card = _open(session, actor, "cancel", args.application_id)
+    if not args.reason:
+        raise InvalidInput({"reason": _("撤销申请时必须写明原因。")})
+    _step(session, actor, card, "cancel", note=args.reason, at=at)
+    card.reason = args.reason
+    session.flush()
+    return card
+
+
+# -- the yearly review -----------------------------------------------------------------------
+
+REVIEW_VISITS = uuid.UUID("8f1d6a52-3c1e-4f7b-9a4e-2b7c5d0e6f13")
+
+
+def review_visit_id(card: TravelCard) -> uuid.UUID:
+    """The same id for the same card's same review, so planning it twice cannot make two visits."""
+    return uuid.uuid5(REVIEW_VISITS, f"{card.id}/{card.review_due}")
+
+
+def plan_review_visit(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> tuple[Visit, bool]:
+    """`travel_card.plan_review`: a planned visit for an issued card's yearly review, at its
+    household; once per review (the planned visit again, and False, when it exists)."""
+    args = _validate(ReviewVisitPlan, data)
+    card = _open(session, actor, "plan_review", args.application_id)
+    if card.review_due is None:
+        raise _refuse_transition(card, "plan_review")
+    if card.review_visit_id is not None:
+        planned = session.get(Visit, card.review_visit_id)
+        if planned is not None and planned.deleted_at is None:
+            return planned, False
+    visit_id = args.visit_id or review_visit_id(card)
+    existing = session.get(Visit, visit_id)
+    if existing is not None:
+        if existing.household_id != card.household_id or existing.outcome != "planned":
+            raise IdReused(_("这个走访编号已被另一次走访使用。"))
+        card.review_visit_id = existing.id
+        return existing, False
+    resident = session.get(Resident, card.resident_id)
+    visit = Visit(
+        id=visit_id,
+        household_id=card.household_id,
+        community_id=card.community_id,
+        grid_id=card.grid_id,
+        worker_id=actor.id if actor.is_worker else None,
+        purpose="service",
+        outcome="planned",
+        planned_for=args.planned_for,
+        notes=_(
+            "老年出行卡年审：%(name)s，%(due)s 到期。",
+            name=resident.name if resident else "",
+            due=card.review_due.isoformat(),
+        ),
+        at=_moment(at),
+    )
+    session.add(visit)
+    card.review_visit_id = visit.id
+    add_event(
+        session,
+        card,
+        actor=actor,
+        kind="plan_review",
+        from_status=card.status,
+        note=_("计划 %(day)s 上门年审", day=args.planned_for.isoformat()),
+        at=_moment(at, floor=card.updated_at),
+    )
+    session.flush()
+    return visit, True

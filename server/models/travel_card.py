@@ -41,6 +41,7 @@ class TravelCard(SyncRecord, table=True):
     delivery: str = "collect"
     tier: str = "free"
     residence: str = ""  # hukou 户籍 | permit 居住证
+    # {id_seen, photo_taken, consent, consent_at (ISO, when the applicant agreed), consent_version}
     checklist: dict[str, Any] = JSONField(dict)
     photo: str | None = None
     proxy: dict[str, Any] | None = JSONField(None)
@@ -49,7 +50,9 @@ class TravelCard(SyncRecord, table=True):
     applied_on: date | None = None
     submitted_at: datetime | None = None
     issued_at: datetime | None = None
-    review_due: date | None = None
+    review_due: date | None = Field(default=None, index=True)
+    # The planned visit for the current yearly review (年审), so it is planned once.
+    review_visit_id: uuid.UUID | None = None
 
 
 class TravelCardEvent(SyncRecord, table=True):
