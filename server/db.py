@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
+import server.versions  # noqa: F401  (installs the version hook for every session, whatever writes)
+
 T = TypeVar("T")
 
 

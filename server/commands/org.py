@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from server import audit, versions
+from server import audit
 from server.access import Actor, Forbidden, NotFound
 from server.commands.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
@@ -33,9 +33,6 @@ from server.models import (
     UserGrid,
     utcnow,
 )
-
-# Installing is idempotent; the shell (`doorstep admin …`) reaches these commands without the app.
-versions.install()
 
 CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 R = TypeVar("R", bound=SyncRecord)

@@ -6,10 +6,10 @@ from starlette.routing import BaseRoute
 
 
 def all_routes() -> list[BaseRoute]:
-    from server.routes import admin, auth, demands, field, health, home, households, travel_cards
+    from server.routes import admin, auth, conflicts, demands, field, health, home, households, travel_cards
     from sync import endpoints as sync_endpoints
 
     routes: list[BaseRoute] = []
-    for module in (health, auth, home, field, households, travel_cards, demands, admin, sync_endpoints):
+    for module in (health, auth, home, field, households, travel_cards, demands, conflicts, admin, sync_endpoints):
         routes.extend(module.routes)
     return routes
