@@ -6,7 +6,6 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from sqlmodel import Session, col, select
 from server import idnumber, labels
 from server import phone as phones
 from server.access import Actor, get_visible, scope_filter
+from server.clock import local_today
 from server.commands.validation import label as field_label
 from server.models import (
     Conflict,
@@ -30,7 +30,6 @@ from server.models import (
     User,
     Visit,
 )
-from server.web import LOCAL_TZ
 
 PER_PAGE = 20
 PHONE_TAIL_MIN = 4
@@ -261,10 +260,6 @@ class HouseholdDetail:
 
     def resident(self, resident_id: uuid.UUID) -> ResidentView | None:
         return next((r for r in self.residents if r.resident.id == resident_id), None)
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
 
 
 def _shown(column: str, value: Any, catalogue: dict[str, Tag]) -> str:

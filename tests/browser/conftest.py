@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
@@ -146,13 +147,15 @@ def watch_console(page: Page, *, ignore: tuple[str, ...] = ()) -> list[str]:
     return problems
 
 
-def sign_in(page: Page, server: LiveServer, username: str, password: str = PASSWORD) -> None:
-    """Through the real login page, as people do."""
-    page.goto(f"{server.url}/login")
+def sign_in(
+    page: Page, server: LiveServer, username: str, password: str = PASSWORD, *, next: str = "/"
+) -> None:
+    """Through the real login page, as people do; lands on `next` (a path on the server)."""
+    page.goto(f"{server.url}/login?{urlencode({'next': next})}")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login")
 
 
 def screenshot(page: Page, name: str) -> Path:

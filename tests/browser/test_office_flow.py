@@ -63,7 +63,7 @@ def test_a_worker_finds_a_household_and_records_a_visit_on_a_phone(
 ) -> None:
     page = phone.new_page()
     problems = watch_console(page, ignore=NOT_YET_THERE)
-    sign_in(page, live_server, street.worker.username)
+    sign_in(page, live_server, street.worker.username, next="/households")
     expect(page).to_have_url(f"{live_server.url}/households")
     expect(page.locator("#results .count")).to_have_text("共 6 户")
 
@@ -117,7 +117,7 @@ def test_revealing_a_residents_numbers_swaps_them_in_and_is_logged(
 ) -> None:
     page = phone.new_page()
     problems = watch_console(page, ignore=NOT_YET_THERE)
-    sign_in(page, live_server, street.worker.username)
+    sign_in(page, live_server, street.worker.username, next="/households")
     page.goto(f"{live_server.url}/households/{street.target.id}")
     card = page.locator("li.resident", has_text="陈秀兰")
     expect(card).to_contain_text(idnumber.mask(ID_NUMBER))
@@ -142,7 +142,7 @@ def test_the_pages_lay_out_on_a_desktop(
     staff = make.user("community_staff")
     page = desktop.new_page()
     problems = watch_console(page, ignore=NOT_YET_THERE)
-    sign_in(page, live_server, staff.username)
+    sign_in(page, live_server, staff.username, next="/households")
     page.goto(f"{live_server.url}/households")
     expect(page.locator("#results ul.households > li")).to_have_count(6)
     assert overflow(page) == 0
@@ -162,7 +162,7 @@ def test_a_wrong_id_number_is_explained_next_to_the_field_and_nothing_is_stored(
     page = phone.new_page()
     # The refused form itself answers 400; Chromium logs that as an error.
     problems = watch_console(page, ignore=(*NOT_YET_THERE, "status of 400"))
-    sign_in(page, live_server, street.worker.username)
+    sign_in(page, live_server, street.worker.username, next="/households")
     page.goto(f"{live_server.url}/households/{street.target.id}/residents/new")
     page.get_by_label("姓名").fill("陈大勇")
     page.get_by_label("与户主关系").select_option(label="子女")
@@ -187,7 +187,7 @@ def test_the_harness_restarts_the_server_and_reopens_a_persistent_phone(
 ) -> None:
     context = phone_profile()
     page = context.pages[0] if context.pages else context.new_page()
-    sign_in(page, live_server, street.worker.username)
+    sign_in(page, live_server, street.worker.username, next="/households")
     old_pid = live_server.process.pid if live_server.process else None
 
     live_server.restart()  # SIGKILL, then start again on the same port and database
