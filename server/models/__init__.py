@@ -1,5 +1,6 @@
 """All tables, importable from one place (Alembic and the sync engine need them all)."""
 
+from server.models.api_key import ApiKey as ApiKey
 from server.models.audit import AuditLog
 from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict

@@ -46,11 +46,16 @@ class Demand(SyncRecord, table=True):
     contact_name: str = ""
     contact_phone: str = ""
     address: str = ""
+    # Where the request is, when it was given without a household (the phone's position):
+    # the grid whose centre is nearest is suggested for dispatch.
+    lat: float | None = None
+    lng: float | None = None
     photos: list[str] = JSONField(list)
     answer: str = ""
     rating: str | None = None
     rating_comment: str = ""
-    rating_token: str = ""
+    # The resident's single-use rating link (/r/{token}); made when the request is answered.
+    rating_token: str = Field(default="", index=True)
     accepted_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
