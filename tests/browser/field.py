@@ -1,0 +1,68 @@
+"""Driving the field app (`/app/`) in Chromium: sign-in, waiting for sync, reading the status line.
+
+The status line (`#syncstate`) carries `data-pending` and `data-rejected`, the
+same numbers people read there; the tests wait on them.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, Page
+
+from server import icons
+from tests.conftest import PASSWORD
+from tests.live import LiveServer
+
+
+def camera_photo(size: int = 640) -> dict[str, object]:
+    """A "camera photo": a real PNG (our app icon, `size` px), which the app resizes to JPEG."""
+    return {"name": f"photo-{size}.png", "mimeType": "image/png", "buffer": icons.png(size)}
+
+
+def open_app(page: Page, server: LiveServer, path: str = "/app/") -> None:
+    page.goto(server.url + path)
+    page.wait_for_selector("body[data-ready]")
+
+
+def sign_in(page: Page, server: LiveServer, username: str, password: str = PASSWORD) -> None:
+    """Sign in on the field app online and wait until the worker's grid is on the phone
+    and the service worker controls the page (so it works offline from here on)."""
+    open_app(page, server)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form[data-form=login] button[type=submit]")
+    page.wait_for_selector("#households")
+    wait_synced(page)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+
+
+def pending(page: Page) -> int:
+    return int(page.get_attribute("#syncstate", "data-pending") or 0)
+
+
+def wait_synced(page: Page, timeout: float = 15_000) -> None:
+    """Until the status line says nothing waits and a sync has finished."""
+    page.wait_for_function(
+        "() => { const s = document.getElementById('syncstate');"
+        " return s && s.dataset.pending === '0' && !s.textContent.includes('正在同步') && !s.textContent.includes('从未'); }",
+        timeout=timeout,
+    )
+
+
+def go_offline(context: BrowserContext) -> None:
+    context.set_offline(True)
+
+
+def go_online(context: BrowserContext) -> None:
+    context.set_offline(False)
+
+
+def outbox_counts(page: Page) -> tuple[int, int, int]:
+    """(pending, rejected, photos) as the outbox screen shows them."""
+    page.goto(page.url.split("#")[0] + "#/outbox")
+    summary = page.wait_for_selector("#outbox-summary")
+    assert summary is not None
+    return (
+        int(summary.get_attribute("data-pending") or 0),
+        int(summary.get_attribute("data-rejected") or 0),
+        int(summary.get_attribute("data-photos") or 0),
+    )
