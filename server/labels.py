@@ -99,6 +99,79 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "tags": _l("标签"),
         "id_hash": _l("身份证号"),
     },
+    # Residents' requests (微诉求).
+    "demand_status": {
+        "submitted": _l("待派单"),
+        "dispatched": _l("已派单"),
+        "accepted": _l("已接单"),
+        "in_progress": _l("办理中"),
+        "replied": _l("已答复"),
+        "transferred": _l("已转交部门"),
+        "escalated": _l("提交联席会议"),
+        "resolved": _l("已办结"),
+        "rectifying": _l("整改中"),
+        "closed": _l("已归档"),
+    },
+    # The default names; admins may rename fields (setting `demand.fields`), pages read those.
+    "demand_field": {
+        "property": _l("物业服务"),
+        "elderly_care": _l("居家养老"),
+        "infrastructure": _l("基础设施维护"),
+        "environment": _l("环境卫生"),
+        "dispute": _l("邻里纠纷"),
+    },
+    "handling_type": {
+        "reply": _l("回复解释类"),
+        "self": _l("受理自办类"),
+        "transfer": _l("转交办理类"),
+    },
+    "priority": {
+        "normal": _l("普通"),
+        "urgent": _l("紧急"),
+    },
+    "rating": {
+        "satisfied": _l("满意"),
+        "basically_satisfied": _l("基本满意"),
+        "dissatisfied": _l("不满意"),
+    },
+    "source": {
+        "visit": _l("上门走访"),
+        "phone": _l("来电"),
+        "hotline": _l("12345 热线"),
+        "meeting": _l("书记下午茶"),
+        "public": _l("居民扫码提交"),
+    },
+    # The steps of a request, as buttons.
+    "demand_step": {
+        "dispatch": _l("派单"),
+        "accept": _l("接单"),
+        "progress": _l("记录进展"),
+        "reply": _l("答复居民"),
+        "resolve": _l("办结"),
+        "answer": _l("直接答复"),
+        "transfer": _l("转交部门"),
+        "return": _l("退回社区"),
+        "escalate": _l("提交联席会议"),
+        "decide": _l("记录会议决定"),
+        "rate": _l("记录居民评价"),
+        "close": _l("归档"),
+    },
+    # The lines of a request's history (demand_event.kind).
+    "demand_event": {
+        "created": _l("登记诉求"),
+        "dispatched": _l("派单"),
+        "accepted": _l("接单"),
+        "progress": _l("办理进展"),
+        "replied": _l("答复居民"),
+        "resolved": _l("办结"),
+        "answered": _l("社区直接答复"),
+        "transferred": _l("转交部门"),
+        "returned": _l("部门退回"),
+        "escalated": _l("提交联席会议"),
+        "decided": _l("联席会议决定"),
+        "rated": _l("居民评价"),
+        "closed": _l("归档"),
+    },
 }
 
 

@@ -1,48 +1,359 @@
-"""Domain commands for residents' requests (微诉求): capture and accept.
+"""Domain commands for residents' requests (微诉求): 居民点单、社区派单、网格接单, to the end.
 
-The whole workflow (dispatch, progress, reply, resolve, transfer, return,
-escalate, rate, close) builds on these; every step is a DemandEvent.
+The workflow is one table, `TRANSITIONS` (step → the statuses it may be taken
+from → the status it leads to), and one list of who may take each step,
+`STEP_ROLES`; the sync catalogue, the office pages, the docs and the tests read
+both from here. Checks run in one order: arguments (`invalid_args`), the
+caller's role (`forbidden`), scope (`not_found` / `out_of_scope`), the current
+status and, for the handling steps, whether the caller is the one handling it
+(`invalid_transition`). A refused step changes nothing.
+
+Every step writes a DemandEvent (who, when, from/to status, note, photos). A
+step that moves the request to another grid or department moves its events
+too, so the phones that lose it pull `del` (SYNC.md rule 10). Time limits come
+from the setting `demand.deadline_hours` (per handling type and priority) and
+start when the request is dispatched or transferred (and again when a
+dissatisfied resident reopens it); `overdue` and `due_soon` say which ones
+stand out.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import secrets
 import uuid
-from typing import Any, Literal
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, and_, col, select
 
+from server import audit, labels, preferences
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
+from server.clock import LOCAL_TZ
 from server.commands.errors import IdReused, InvalidInput, InvalidTransition
 from server.commands.households import check_phone
 from server.commands.photos import MAX_PHOTOS, attach, check_hashes
 from server.commands.validation import validate
+from server.i18n import _l
 from server.i18n import gettext as _
-from server.models import Demand, DemandEvent, DemandStatus, Grid, Household, Role, utcnow
+from server.models import (
+    Community,
+    Demand,
+    DemandEvent,
+    DemandStatus,
+    Department,
+    Grid,
+    Household,
+    Role,
+    utcnow,
+)
 
-DemandField = Literal["property", "elderly_care", "infrastructure", "environment", "dispute"]
+M = TypeVar("M", bound=BaseModel)
+S = DemandStatus
 Source = Literal["visit", "phone", "hotline", "meeting", "public"]
+HandlingType = Literal["reply", "self", "transfer"]
+GridHandling = Literal["reply", "self"]
+Priority = Literal["normal", "urgent"]
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+
+# -- the workflow, once -----------------------------------------------------------------------
+
+# step: (the statuses it may be taken from, the status it leads to). None: decided by the
+# step's arguments — `decide` leads to dispatched | transferred | replied, `rate` to closed,
+# or to rectifying when the resident is dissatisfied (差评).
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "dispatch": (frozenset({S.submitted, S.dispatched, S.rectifying}), S.dispatched),
+    "accept": (frozenset({S.dispatched, S.rectifying}), S.accepted),
+    "progress": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.in_progress),
+    "reply": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.replied),
+    "resolve": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.resolved),
+    "answer": (frozenset({S.submitted}), S.replied),
+    "transfer": (
+        frozenset({S.submitted, S.dispatched, S.accepted, S.in_progress, S.rectifying}),
+        S.transferred,
+    ),
+    "return": (frozenset({S.transferred, S.in_progress, S.rectifying}), S.submitted),
+    "escalate": (
+        frozenset({S.submitted, S.dispatched, S.accepted, S.in_progress, S.transferred, S.rectifying}),
+        S.escalated,
+    ),
+    "decide": (frozenset({S.escalated}), None),
+    "rate": (frozenset({S.replied, S.resolved}), None),
+    "close": (frozenset({S.submitted, S.replied, S.resolved}), S.closed),
+}
+OFFICE = frozenset({Role.community_staff, Role.admin})
+WORKER = frozenset({Role.grid_worker})
+HANDLERS = frozenset({Role.grid_worker, Role.department})
+STEP_ROLES: dict[str, frozenset[str]] = {
+    "create": WORKER | OFFICE,
+    "dispatch": OFFICE,
+    "accept": WORKER,
+    "progress": HANDLERS,
+    "reply": HANDLERS,
+    "resolve": HANDLERS,
+    "answer": OFFICE,  # the community answers directly, without dispatching
+    "transfer": OFFICE,
+    "return": frozenset({Role.department}),
+    "escalate": OFFICE | {Role.department},
+    "decide": OFFICE,  # the joint meeting's decision, recorded by the office
+    "rate": WORKER,  # on the resident's behalf; residents rate through their link
+    "close": OFFICE,
+}
+# The steps only the one handling the request may take: the worker who accepted it
+# (not while a department has it), or the department it was transferred to.
+HANDLING_STEPS = frozenset({"progress", "reply", "resolve"})
+# What each step is called in the request's history (the field app uses the same kinds).
+EVENT_KINDS: dict[str, str] = {
+    "dispatch": "dispatched",
+    "accept": "accepted",
+    "progress": "progress",
+    "reply": "replied",
+    "resolve": "resolved",
+    "answer": "answered",
+    "transfer": "transferred",
+    "return": "returned",
+    "escalate": "escalated",
+    "decide": "decided",
+    "rate": "rated",
+    "close": "closed",
+}
+STEPS = tuple(TRANSITIONS)
+# Someone owes the resident an answer: past the deadline, these are overdue.
+RUNNING = frozenset({S.dispatched, S.accepted, S.in_progress, S.transferred, S.escalated, S.rectifying})
+DUE_SOON = timedelta(hours=24)
 
 
-class DemandCreate(BaseModel):
+def may(actor: Actor, step: str) -> bool:
+    """The actor's role may take `step` (somewhere in its scope)."""
+    return actor.role in STEP_ROLES[step]
+
+
+def allowed(step: str, status: str) -> bool:
+    """`step` may be taken from `status`."""
+    return status in TRANSITIONS[step][0]
+
+
+def handles(actor: Actor, demand: Demand) -> bool:
+    """The actor is the one handling the request now."""
+    if actor.is_worker:
+        return demand.assignee_id == actor.id and demand.department_id is None
+    if actor.is_department:
+        return demand.department_id is not None and demand.department_id == actor.department_id
+    return False
+
+
+def _accepts(actor: Actor, demand: Demand) -> bool:
+    return actor.is_worker and demand.grid_id in actor.grid_ids and demand.department_id is None
+
+
+def steps_for(actor: Actor, demand: Demand) -> list[str]:
+    """The steps the actor may take on this request now (the buttons its page shows)."""
+    if not can_hold(actor, demand):
+        return []
+    found = []
+    for step in STEPS:
+        if not (may(actor, step) and allowed(step, demand.status)):
+            continue
+        if step in HANDLING_STEPS and not handles(actor, demand):
+            continue
+        if step == "accept" and not _accepts(actor, demand):
+            continue
+        found.append(step)
+    return found
+
+
+# -- time limits -------------------------------------------------------------------------------
+
+
+def deadline_for(session: Session, handling_type: str, priority: str, start: datetime) -> datetime:
+    """`start` plus the hours the setting `demand.deadline_hours` allows this kind of request."""
+    hours = preferences.get(session, "demand.deadline_hours")[handling_type][priority]
+    return start + timedelta(hours=int(hours))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def overdue(demand: Demand, now: datetime | None = None) -> bool:
+    """Past its deadline while someone still owes the resident an answer."""
+    if demand.deadline is None or demand.status not in RUNNING:
+        return False
+    return _aware(demand.deadline) < (now or utcnow())
+
+
+def due_soon(demand: Demand, now: datetime | None = None) -> bool:
+    """Not overdue yet, but due within `DUE_SOON` (24 hours)."""
+    if demand.deadline is None or demand.status not in RUNNING:
+        return False
+    now = now or utcnow()
+    return now <= _aware(demand.deadline) <= now + DUE_SOON
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """`overdue` as a WHERE clause."""
+    return and_(col(Demand.status).in_(RUNNING), col(Demand.deadline) < now)
+
+
+def due_soon_clause(now: datetime) -> ColumnElement[bool]:
+    """`due_soon` as a WHERE clause."""
+    return and_(
+        col(Demand.status).in_(RUNNING),
+        col(Demand.deadline) >= now,
+        col(Demand.deadline) <= now + DUE_SOON,
+    )
+
+
+# -- argument shapes -------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "demand_id": _l("诉求编号"),
+    "field": _l("领域"),
+    "description": _l("诉求内容"),
+    "source": _l("来源"),
+    "contact_name": _l("联系人"),
+    "contact_phone": _l("联系电话"),
+    "address": _l("地址"),
+    "handling_type": _l("办理类型"),
+    "priority": _l("紧急程度"),
+    "department_id": _l("职能部门"),
+    "note": _l("说明"),
+    "answer": _l("答复内容"),
+    "reason": _l("退回原因"),
+    "decision": _l("会议决定"),
+    "rating": _l("评价"),
+    "comment": _l("居民意见"),
+}
+
+
+def _validate(schema: type[M], data: Any) -> M:
+    """`validate`, with this module's field names in the messages."""
+    try:
+        return validate(schema, data)
+    except InvalidInput as exc:
+        named = {
+            name: str(FIELD_LABELS[name]) + message[len(name) :]
+            if name in FIELD_LABELS and message.startswith(f"{name}：")
+            else message
+            for name, message in exc.errors.items()
+        }
+        raise InvalidInput(named) from None
+
+
+class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+
+class DemandCreate(_Args):
     demand_id: uuid.UUID
     household_id: uuid.UUID | None = None
     grid_id: uuid.UUID | None = None
-    field: DemandField
+    field: str = Field(min_length=1, max_length=32)
     description: str = Field(min_length=1, max_length=2000)
     source: Source
     photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
     contact_name: str = Field(default="", max_length=40)
     contact_phone: str = Field(default="", max_length=30)
     address: str = Field(default="", max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
 
 
-class DemandRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PublicSubmission(_Args):
+    """What a resident may send from the community's public page (no account)."""
 
+    field: str = Field(min_length=1, max_length=32)
+    description: str = Field(min_length=1, max_length=2000)
+    address: str = Field(default="", max_length=200)
+    contact_name: str = Field(default="", max_length=40)
+    contact_phone: str = Field(default="", max_length=30)
+
+
+class DemandRef(_Args):
     demand_id: uuid.UUID
+
+
+class DemandDispatch(DemandRef):
+    grid_id: uuid.UUID
+    handling_type: GridHandling
+    priority: Priority = "normal"
+    note: str = Field(default="", max_length=500)
+
+
+class DemandNote(DemandRef):
+    note: str = Field(default="", max_length=2000)
+    photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
+
+
+class DemandAnswer(DemandRef):
+    answer: str = Field(min_length=1, max_length=2000)
+
+
+class DemandTransfer(DemandRef):
+    department_id: uuid.UUID
+    priority: Priority | None = None
+    note: str = Field(default="", max_length=500)
+
+
+class DemandReturn(DemandRef):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DemandEscalate(DemandRef):
+    note: str = Field(min_length=1, max_length=500)
+
+
+class DemandDecide(DemandRef):
+    decision: str = Field(min_length=1, max_length=2000)
+    grid_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
+    handling_type: GridHandling = "self"
+    priority: Priority = "normal"
+
+
+class DemandRate(DemandRef):
+    rating: Rating
+    comment: str = Field(default="", max_length=500)
+
+
+class ResidentRating(_Args):
+    rating: Rating
+    comment: str = Field(default="", max_length=500)
+
+
+class DemandClose(DemandRef):
+    note: str = Field(default="", max_length=500)
+
+
+# -- small rules -----------------------------------------------------------------------------
+
+
+def field_names(session: Session) -> dict[str, str]:
+    """The request fields (领域) as configured: code → name, in their order."""
+    return {item["code"]: item["name"] for item in preferences.get(session, "demand.fields")}
+
+
+def _check_field(session: Session, code: str) -> str:
+    if code not in field_names(session):
+        raise InvalidInput({"field": f"{FIELD_LABELS['field']}：{_('不是可选的值。')}"})
+    return code
+
+
+def _when(at: datetime | None, floor: datetime | None = None) -> datetime:
+    """When a step happened: the phone's `at` (SYNC.md), but never in the future and never
+    before the request's last change (a phone's clock can be wrong)."""
+    now = utcnow()
+    if at is None:
+        return now
+    moment = min(at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ), now)
+    if floor is not None:
+        moment = max(moment, _aware(floor))
+    return moment.astimezone(UTC)
 
 
 def add_event(
@@ -54,6 +365,7 @@ def add_event(
     from_status: str | None,
     note: str = "",
     photos: list[str] | None = None,
+    at: datetime | None = None,
 ) -> DemandEvent:
     event = DemandEvent(
         demand_id=demand.id,
@@ -66,11 +378,134 @@ def add_event(
         actor_id=actor.id if actor else None,
         note=note,
         photos=list(photos or []),
+        at=at or utcnow(),
     )
     session.add(event)
     if photos:
         attach(session, record_type="demand_event", record_id=event.id, hashes=photos)
     return event
+
+
+def _rescope(session: Session, demand: Demand) -> None:
+    """The request's history follows it to its new grid or department (SYNC.md rule 10)."""
+    events = session.exec(select(DemandEvent).where(DemandEvent.demand_id == demand.id))
+    for event in events:
+        if (event.grid_id, event.department_id) != (demand.grid_id, demand.department_id):
+            event.grid_id, event.department_id = demand.grid_id, demand.department_id
+
+
+def _refuse(demand: Demand, step: str) -> InvalidTransition:
+    return InvalidTransition(
+        _(
+            "这条诉求现在是“%(status)s”，不能%(step)s。",
+            status=labels.label("demand_status", demand.status),
+            step=labels.label("demand_step", step),
+        )
+    )
+
+
+def _open(session: Session, actor: Actor, step: str, demand_id: uuid.UUID) -> Demand:
+    """The request, if the role may take `step`, holds it, and its state allows the step."""
+    if not may(actor, step):
+        raise Forbidden(actor.role)
+    demand = get_visible(session, actor, Demand, demand_id)
+    if not allowed(step, demand.status):
+        raise _refuse(demand, step)
+    if step in HANDLING_STEPS and not handles(actor, demand):
+        raise InvalidTransition(
+            _("这条诉求不在您手上：由接单的网格员或转交的部门办理，差评整改需先重新接单。")
+        )
+    return demand
+
+
+def _step(
+    session: Session,
+    actor: Actor | None,
+    demand: Demand,
+    step: str,
+    *,
+    to: str | None = None,
+    note: str = "",
+    photos: list[str] | None = None,
+    at: datetime | None = None,
+    office: bool = False,
+) -> datetime:
+    """Move the request along `step` with its event (and, for the office's decisions, an
+    audit row); returns when it happened."""
+    target = to or TRANSITIONS[step][1]
+    assert target is not None
+    when = _when(at, floor=demand.updated_at)
+    before = demand.status
+    demand.status = target
+    add_event(
+        session,
+        demand,
+        actor=actor,
+        kind=EVENT_KINDS[step],
+        from_status=before,
+        note=note,
+        photos=photos,
+        at=when,
+    )
+    if office:
+        audit.record(
+            session,
+            actor=actor,
+            action=f"demand.{step}",
+            record_type="demand",
+            record_id=demand.id,
+            from_status=before,
+            to_status=target,
+            note=note,
+        )
+    return when
+
+
+def _answered(demand: Demand, when: datetime) -> None:
+    """The resident has an answer: the clock stops and a fresh single-use rating link is made."""
+    demand.resolved_at = when
+    demand.rating_token = secrets.token_urlsafe(18)
+
+
+def _live_grid(session: Session, demand: Demand, grid_id: uuid.UUID) -> Grid:
+    grid = session.get(Grid, grid_id)
+    if grid is None or grid.deleted_at is not None or grid.community_id != demand.community_id:
+        raise NotFound("grid")
+    return grid
+
+
+def _live_department(session: Session, department_id: uuid.UUID) -> Department:
+    department = session.get(Department, department_id)
+    if department is None or department.deleted_at is not None:
+        raise NotFound("department")
+    return department
+
+
+def _to_grid(
+    session: Session, demand: Demand, grid: Grid, handling_type: str, priority: str, when: datetime
+) -> None:
+    demand.grid_id = grid.id
+    demand.department_id = None
+    demand.assignee_id = None
+    demand.accepted_at = None
+    demand.handling_type = handling_type
+    demand.priority = priority
+    demand.deadline = deadline_for(session, handling_type, priority, when)
+    _rescope(session, demand)
+
+
+def _to_department(
+    session: Session, demand: Demand, department: Department, priority: str, when: datetime
+) -> None:
+    demand.department_id = department.id
+    demand.assignee_id = None
+    demand.handling_type = "transfer"
+    demand.priority = priority
+    demand.deadline = deadline_for(session, "transfer", priority, when)
+    _rescope(session, demand)
+
+
+# -- capture -----------------------------------------------------------------------------------
 
 
 def _grid_for(session: Session, actor: Actor, args: DemandCreate, household: Household | None) -> Grid | None:
@@ -102,11 +537,13 @@ def _same(existing: Demand, args: DemandCreate, photos: list[str]) -> bool:
     )
 
 
-def create_demand(session: Session, *, actor: Actor, data: dict[str, Any]) -> Demand:
+def create_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
     """SYNC.md core mutation `demand.create`: a request lands as `submitted`."""
-    if actor.is_department:
+    if not may(actor, "create"):
         raise Forbidden(actor.role)
-    args = validate(DemandCreate, data)
+    args = _validate(DemandCreate, data)
     photos = check_hashes(args.photos)
     contact_phone = check_phone(args.contact_phone, "contact_phone")
     existing = session.get(Demand, args.demand_id)
@@ -114,6 +551,9 @@ def create_demand(session: Session, *, actor: Actor, data: dict[str, Any]) -> De
         if _same(existing, args, photos) and can_hold(actor, existing):
             return existing
         raise IdReused(_("这个诉求编号已被另一条诉求使用。"))
+    _check_field(session, args.field)
+    if args.source == "public":
+        raise InvalidInput({"source": _("来源：居民自助提交只能通过社区的公开页面。")})
     household = get_visible(session, actor, Household, args.household_id) if args.household_id else None
     grid = _grid_for(session, actor, args, household)
     community_id = grid.community_id if grid else actor.community_id
@@ -127,30 +567,389 @@ def create_demand(session: Session, *, actor: Actor, data: dict[str, Any]) -> De
         field=args.field,
         description=args.description,
         source=args.source,
-        status=DemandStatus.submitted,
+        status=S.submitted,
         created_by=actor.id,
         contact_name=args.contact_name,
         contact_phone=contact_phone,
         address=args.address or (household.address if household else ""),
+        lat=args.lat,
+        lng=args.lng,
         photos=photos,
     )
     session.add(demand)
     attach(session, record_type="demand", record_id=demand.id, hashes=photos)
-    add_event(session, demand, actor=actor, kind="created", from_status=None, note=args.description[:200])
+    add_event(
+        session,
+        demand,
+        actor=actor,
+        kind="created",
+        from_status=None,
+        note=args.description[:200],
+        at=_when(at),
+    )
     return demand
 
 
-def accept_demand(session: Session, *, actor: Actor, data: dict[str, Any]) -> Demand:
-    """SYNC.md core mutation `demand.accept`: a worker of the grid takes it; the first accept wins."""
-    args = validate(DemandRef, data)
-    demand = get_visible(session, actor, Demand, args.demand_id)
-    if not actor.is_worker:
+def submit_public(session: Session, *, community: Community, data: dict[str, Any]) -> Demand:
+    """A resident's own request from the community's public page: `submitted`, source `public`,
+    in no grid yet (the office's triage suggests one)."""
+    args = _validate(PublicSubmission, data)
+    _check_field(session, args.field)
+    demand = Demand(
+        community_id=community.id,
+        field=args.field,
+        description=args.description,
+        source="public",
+        status=S.submitted,
+        contact_name=args.contact_name,
+        contact_phone=check_phone(args.contact_phone, "contact_phone"),
+        address=args.address,
+    )
+    session.add(demand)
+    add_event(
+        session, demand, actor=None, kind="created", from_status=None, note=_("居民通过社区二维码提交。")
+    )
+    session.flush()
+    return demand
+
+
+# -- the office: dispatch, transfer, answer, escalate, decide, close ---------------------------
+
+
+def dispatch_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.dispatch` (派单): to a grid, with handling type, priority and so a deadline."""
+    args = _validate(DemandDispatch, data)
+    demand = _open(session, actor, "dispatch", args.demand_id)
+    grid = _live_grid(session, demand, args.grid_id)
+    when = _when(at, floor=demand.updated_at)
+    _to_grid(session, demand, grid, args.handling_type, args.priority, when)
+    note = args.note or _("派单至%(grid)s。", grid=grid.name)
+    _step(session, actor, demand, "dispatch", note=note, at=when, office=True)
+    session.flush()
+    return demand
+
+
+def transfer_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.transfer` (转交): to a department, which then holds it (and its phones pull it)."""
+    args = _validate(DemandTransfer, data)
+    demand = _open(session, actor, "transfer", args.demand_id)
+    department = _live_department(session, args.department_id)
+    when = _when(at, floor=demand.updated_at)
+    _to_department(session, demand, department, args.priority or demand.priority, when)
+    note = args.note or _("转交%(name)s办理。", name=department.name)
+    _step(session, actor, demand, "transfer", note=note, at=when, office=True)
+    session.flush()
+    return demand
+
+
+def answer_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.answer`: the office answers the resident directly (回复解释类), without dispatching."""
+    args = _validate(DemandAnswer, data)
+    demand = _open(session, actor, "answer", args.demand_id)
+    demand.handling_type = "reply"
+    demand.answer = args.answer
+    when = _step(session, actor, demand, "answer", note=args.answer, at=at, office=True)
+    _answered(demand, when)
+    session.flush()
+    return demand
+
+
+def escalate_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.escalate`: to a joint meeting of the community and the departments (联席会议)."""
+    args = _validate(DemandEscalate, data)
+    demand = _open(session, actor, "escalate", args.demand_id)
+    _step(session, actor, demand, "escalate", note=args.note, at=at, office=True)
+    session.flush()
+    return demand
+
+
+def decide_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.decide`: the joint meeting's decision, recorded by the office. With `grid_id` the
+    request goes to that grid, with `department_id` to that department; with neither the
+    decision is the answer to the resident."""
+    args = _validate(DemandDecide, data)
+    if args.grid_id and args.department_id:
+        raise InvalidInput({"department_id": _("会议决定只能交给一个网格或一个部门办理。")})
+    demand = _open(session, actor, "decide", args.demand_id)
+    when = _when(at, floor=demand.updated_at)
+    if args.grid_id is not None:
+        grid = _live_grid(session, demand, args.grid_id)
+        _to_grid(session, demand, grid, args.handling_type, args.priority, when)
+        target, where = S.dispatched, grid.name
+    elif args.department_id is not None:
+        department = _live_department(session, args.department_id)
+        _to_department(session, demand, department, args.priority, when)
+        target, where = S.transferred, department.name
+    else:
+        demand.answer = args.decision
+        _answered(demand, when)
+        target, where = S.replied, ""
+    note = args.decision + (_("（交%(where)s办理）", where=where) if where else "")
+    _step(session, actor, demand, "decide", to=target, note=note, at=when, office=True)
+    session.flush()
+    return demand
+
+
+def close_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.close` (办结归档): answered requests, or ones that need nothing (duplicates)."""
+    args = _validate(DemandClose, data)
+    demand = _open(session, actor, "close", args.demand_id)
+    when = _step(session, actor, demand, "close", note=args.note, at=at, office=True)
+    demand.closed_at = when
+    demand.rating_token = ""
+    session.flush()
+    return demand
+
+
+# -- the grid and the departments: accept, progress, reply, resolve, return -------------------
+
+
+def accept_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """SYNC.md core mutation `demand.accept`: a worker of the grid takes it; the first accept wins.
+    A request reopened by a dissatisfied resident (rectifying) is accepted again the same way."""
+    args = _validate(DemandRef, data)
+    if not may(actor, "accept"):
         raise Forbidden(actor.role)
-    if demand.status != DemandStatus.dispatched or demand.grid_id not in actor.grid_ids:
+    demand = get_visible(session, actor, Demand, args.demand_id)
+    if not allowed("accept", demand.status) or not _accepts(actor, demand):
         raise InvalidTransition(_("这条诉求已被接单，或没有派到您的网格。"))
-    before = demand.status
-    demand.status = DemandStatus.accepted
+    first = demand.status == S.dispatched
     demand.assignee_id = actor.id
-    demand.accepted_at = utcnow()
-    add_event(session, demand, actor=actor, kind="accepted", from_status=before)
+    when = _step(session, actor, demand, "accept", at=at)
+    if first or demand.accepted_at is None:
+        demand.accepted_at = when
     return demand
+
+
+def progress_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.progress`: what was done so far, with photos."""
+    args = _validate(DemandNote, data)
+    photos = check_hashes(args.photos)
+    if not args.note and not photos:
+        raise InvalidInput({"note": _("请写明办理情况，或附上照片。")})
+    demand = _open(session, actor, "progress", args.demand_id)
+    _step(session, actor, demand, "progress", note=args.note, photos=photos, at=at)
+    session.flush()
+    return demand
+
+
+def reply_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.reply`: the resident's question answered or explained (回复解释)."""
+    args = _validate(DemandAnswer, data)
+    demand = _open(session, actor, "reply", args.demand_id)
+    demand.answer = args.answer
+    when = _step(session, actor, demand, "reply", note=args.answer, at=at)
+    _answered(demand, when)
+    session.flush()
+    return demand
+
+
+def resolve_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.resolve` (办结): done; the note is what the resident is told."""
+    args = _validate(DemandNote, data)
+    photos = check_hashes(args.photos)
+    demand = _open(session, actor, "resolve", args.demand_id)
+    if args.note:
+        demand.answer = args.note
+    when = _step(session, actor, demand, "resolve", note=args.note, photos=photos, at=at)
+    _answered(demand, when)
+    session.flush()
+    return demand
+
+
+def return_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.return`: a department sends a request back to the community's triage queue; it
+    leaves the department (its phones pull `del`)."""
+    args = _validate(DemandReturn, data)
+    demand = _open(session, actor, "return", args.demand_id)
+    demand.department_id = None
+    demand.assignee_id = None
+    demand.deadline = None
+    _rescope(session, demand)
+    _step(session, actor, demand, "return", note=args.reason, at=at, office=True)
+    session.flush()
+    return demand
+
+
+# -- the resident's rating -----------------------------------------------------------------------
+
+
+def _rate(
+    session: Session,
+    demand: Demand,
+    *,
+    actor: Actor | None,
+    rating: str,
+    comment: str,
+    at: datetime | None,
+    via: str,
+) -> Demand:
+    """满意 / 基本满意 close the request; 不满意 (差评) reopens it for rectification, with a new
+    deadline, to be accepted and resolved again."""
+    dissatisfied = rating == "dissatisfied"
+    note = _("居民评价：%(rating)s。", rating=labels.label("rating", rating)) + via + comment
+    when = _step(
+        session, actor, demand, "rate", to=S.rectifying if dissatisfied else S.closed, note=note, at=at
+    )
+    demand.rating = rating
+    demand.rating_comment = comment
+    demand.rating_token = ""
+    if dissatisfied:
+        demand.assignee_id = None
+        demand.resolved_at = None
+        if demand.handling_type:
+            demand.deadline = deadline_for(session, demand.handling_type, demand.priority, when)
+    else:
+        demand.closed_at = when
+    session.flush()
+    return demand
+
+
+def rate_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.rate`: the worker records the resident's rating at the follow-up visit."""
+    args = _validate(DemandRate, data)
+    demand = _open(session, actor, "rate", args.demand_id)
+    return _rate(session, demand, actor=actor, rating=args.rating, comment=args.comment, at=at, via="")
+
+
+class TokenUsed(NotFound):
+    """No request waits for a rating under this link (never made, already used, or answered again)."""
+
+
+def demand_by_token(session: Session, token: str) -> Demand:
+    if not token or len(token) > 64:
+        raise TokenUsed("demand")
+    demand = session.exec(select(Demand).where(Demand.rating_token == token)).first()
+    if demand is None or demand.deleted_at is not None or not allowed("rate", demand.status):
+        raise TokenUsed("demand")
+    return demand
+
+
+def rate_by_token(session: Session, *, token: str, data: dict[str, Any], ip: str = "") -> Demand:
+    """The resident rates through their link; the link works once."""
+    args = _validate(ResidentRating, data)
+    demand = demand_by_token(session, token)
+    _rate(
+        session,
+        demand,
+        actor=None,
+        rating=args.rating,
+        comment=args.comment,
+        at=None,
+        via=_("（居民通过评价链接）"),
+    )
+    audit.record(
+        session,
+        actor=None,
+        action="demand.rate_link",
+        record_type="demand",
+        record_id=demand.id,
+        ip=ip,
+        rating=args.rating,
+    )
+    return demand
+
+
+# -- which grid to dispatch to (地域临近) -------------------------------------------------------
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    grid: Grid
+    why: str  # household | nearest | estate
+
+
+class GridSuggester:
+    """Suggests the grid for a request of one community: the household's grid; else the grid
+    whose centre is nearest to where the request is; else the grid most of whose households
+    live in an estate the request names."""
+
+    def __init__(self, session: Session, community_id: uuid.UUID) -> None:
+        self.grids = {
+            g.id: g
+            for g in session.exec(
+                select(Grid).where(Grid.community_id == community_id, col(Grid.deleted_at).is_(None))
+            )
+        }
+        counts: Counter[tuple[str, uuid.UUID]] = Counter()
+        rows = session.exec(
+            select(Household.estate, Household.grid_id).where(
+                Household.community_id == community_id, col(Household.deleted_at).is_(None)
+            )
+        )
+        for estate, grid_id in rows:
+            if estate and len(estate) >= 2:
+                counts[(estate, grid_id)] += 1
+        best: dict[str, tuple[int, uuid.UUID]] = {}
+        for (estate, grid_id), n in counts.items():
+            if n > best.get(estate, (0, grid_id))[0]:
+                best[estate] = (n, grid_id)
+        # Longest names first, so "幸福小区二期" wins over "幸福小区".
+        self.estates = sorted(((e, g) for e, (_n, g) in best.items()), key=lambda eg: -len(eg[0]))
+        self.session = session
+
+    def suggest(self, demand: Demand) -> Suggestion | None:
+        household = self.session.get(Household, demand.household_id) if demand.household_id else None
+        if household is not None and household.grid_id in self.grids:
+            return Suggestion(self.grids[household.grid_id], "household")
+        lat = demand.lat if demand.lat is not None else (household.lat if household else None)
+        lng = demand.lng if demand.lng is not None else (household.lng if household else None)
+        if lat is not None and lng is not None:
+            centred = [g for g in self.grids.values() if g.lat is not None and g.lng is not None]
+            if centred:
+                nearest = min(centred, key=lambda g: haversine_km(lat, lng, g.lat or 0.0, g.lng or 0.0))
+                return Suggestion(nearest, "nearest")
+        text = f"{demand.address} {demand.description}"
+        for estate, grid_id in self.estates:
+            if estate in text and grid_id in self.grids:
+                return Suggestion(self.grids[grid_id], "estate")
+        return None
+
+
+def suggest_grid(session: Session, demand: Demand) -> Suggestion | None:
+    return GridSuggester(session, demand.community_id).suggest(demand)
+
+
+# -- personal data kept out of exports ---------------------------------------------------------
+
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+
+
+def mask_numbers(text: str) -> str:
+    """The resident's own words without the mobile, landline and ID numbers in them."""
+    text = ID_NUMBER.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
+    text = MOBILE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
+    return LANDLINE.sub(lambda m: m.group(0)[:4] + "****", text)
