@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -235,62 +235,33 @@ async def consent(request: Request) -> Response:
     return JSONResponse({"version": commands.CONSENT.version, "text": commands.CONSENT.text})
 
 
-Step = Callable[[Session], Any]
+# The step forms: the command each calls, and the form fields it passes on.
+STEP_FORMS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    "submit": (commands.submit_application, ()),
+    "review": (commands.review_application, ("decision", "reason")),
+    "advance": (commands.advance_application, ("to", "note")),
+    "cancel": (commands.cancel_application, ("reason",)),
+}
 
 
-async def _take(request: Request, actor: Actor, card_id: uuid.UUID, form: FormData, step: Step) -> Response:
-    try:
-        await write(request, step)
-    except DomainError as exc:
-        values = {k: _text(form, k) for k in ("decision", "reason", "note")}
-        return await _card_page(request, actor, card_id, error=exc, values=values)
-    name = _text(form, "decision") or _text(form, "to") or request.url.path.rsplit("/", 1)[-1]
-    back = _back(form, f"/travel-cards/{card_id}")
-    return _see(f"{back}{'&' if '?' in back else '?'}done={name}")
+def _step_endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:
+    command, names = STEP_FORMS[action]
 
+    async def take(request: Request) -> Response:
+        actor = _field(request)
+        card_id = request.path_params["id"]
+        form = await request.form()
+        data = {"application_id": str(card_id), **{name: _text(form, name) for name in names}}
+        try:
+            await write(request, lambda s: command(s, actor=actor, data=data))
+        except DomainError as exc:
+            values = {k: _text(form, k) for k in ("decision", "reason", "note")}
+            return await _card_page(request, actor, card_id, error=exc, values=values)
+        done = data.get("decision") or data.get("to") or action
+        back = _back(form, f"/travel-cards/{card_id}")
+        return _see(f"{back}{'&' if '?' in back else '?'}done={done}")
 
-async def submit(request: Request) -> Response:
-    actor = _field(request)
-    card_id = request.path_params["id"]
-    form = await request.form()
-    data = {"application_id": str(card_id)}
-    return await _take(
-        request, actor, card_id, form, lambda s: commands.submit_application(s, actor=actor, data=data)
-    )
-
-
-async def review(request: Request) -> Response:
-    actor = _field(request)
-    card_id = request.path_params["id"]
-    form = await request.form()
-    data = {
-        "application_id": str(card_id),
-        "decision": _text(form, "decision"),
-        "reason": _text(form, "reason"),
-    }
-    return await _take(
-        request, actor, card_id, form, lambda s: commands.review_application(s, actor=actor, data=data)
-    )
-
-
-async def advance(request: Request) -> Response:
-    actor = _field(request)
-    card_id = request.path_params["id"]
-    form = await request.form()
-    data = {"application_id": str(card_id), "to": _text(form, "to"), "note": _text(form, "note")}
-    return await _take(
-        request, actor, card_id, form, lambda s: commands.advance_application(s, actor=actor, data=data)
-    )
-
-
-async def cancel(request: Request) -> Response:
-    actor = _field(request)
-    card_id = request.path_params["id"]
-    form = await request.form()
-    data = {"application_id": str(card_id), "reason": _text(form, "reason")}
-    return await _take(
-        request, actor, card_id, form, lambda s: commands.cancel_application(s, actor=actor, data=data)
-    )
+    return take
 
 
 # -- applying and editing ----------------------------------------------------------------------
@@ -506,8 +477,8 @@ routes = [
     Route("/travel-cards/{id:uuid}/edit", edit_form, methods=["GET"]),
     Route("/travel-cards/{id:uuid}/edit", update, methods=["POST"]),
     Route("/travel-cards/{id:uuid}/print", print_page, methods=["GET"]),
-    Route("/travel-cards/{id:uuid}/submit", submit, methods=["POST"]),
-    Route("/travel-cards/{id:uuid}/review", review, methods=["POST"]),
-    Route("/travel-cards/{id:uuid}/advance", advance, methods=["POST"]),
-    Route("/travel-cards/{id:uuid}/cancel", cancel, methods=["POST"]),
+    *(
+        Route(f"/travel-cards/{{id:uuid}}/{action}", _step_endpoint(action), methods=["POST"])
+        for action in STEP_FORMS
+    ),
 ]
