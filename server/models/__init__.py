@@ -7,6 +7,7 @@ from server.models.conflict import Conflict
 from server.models.demand import Demand, DemandEvent, DemandStatus
 from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
 from server.models.org import Community, Department, Grid, Role, User, UserGrid
+from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
 from server.models.state import (
     Blob,
     BlobRef,
@@ -57,6 +58,10 @@ __all__ = [
     "HouseholdStatus",
     "MutationOutcome",
     "Preference",
+    "PushAttempt",
+    "PushDelivery",
+    "PushNotification",
+    "PushSubscription",
     "RateLimit",
     "Resident",
     "ResidentTag",
