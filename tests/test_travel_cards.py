@@ -295,7 +295,7 @@ def test_from_the_door_to_delivery_every_step_is_in_the_history_and_on_the_phone
     history = [(e.kind, e.from_status, e.to_status, e.note) for e in events(db, card.id)]
     assert history == [
         ("created", None, "draft", ""),
-        ("updated", "draft", "draft", "修改了照片、材料清单"),
+        ("updated", "draft", "draft", "修改了材料清单、照片"),
         ("submit", "draft", "submitted", ""),
         ("needs_supplement", "submitted", "needs_supplement", "请补充居住证复印件"),
         ("updated", "needs_supplement", "needs_supplement", "修改了居住证明"),

@@ -47,7 +47,7 @@ from server.models import CardStatus, Resident, Role, TravelCard, TravelCardEven
 M = TypeVar("M", bound=BaseModel)
 S = CardStatus
 Delivery = Literal["collect", "door"]
-Residence = Literal["hukou", "permit"]
+Residence = Literal["hukou", "permit", ""]  # "": not recorded yet
 Decision = Literal["approve", "reject", "needs_supplement"]
 Stage = Literal["in_production", "ready", "issued"]
 
@@ -165,7 +165,7 @@ class Proxy(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=40)
-    relation: str = Field(min_length=1, max_length=20)
+    relation: str = Field(default="", max_length=20)
     phone: str = Field(default="", max_length=30)
 
 
@@ -488,7 +488,7 @@ def update_application(
     if not given.model_fields_set:
         raise InvalidInput({"set": _("没有要修改的内容。")})
     changes: dict[str, Any] = {}
-    for name in given.model_fields_set:
+    for name in (n for n in TravelCardChanges.model_fields if n in given.model_fields_set):
         if name == "delivery":
             if given.delivery is None:
                 raise InvalidInput({"delivery": _("领卡方式：必须填写。")})
