@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from server import preferences
 from server.demo_people import CHINA, Home, Person, base_row
 from server.demo_words import (
     CARE_TAGS,
@@ -26,8 +27,9 @@ from server.demo_words import (
     DemandText,
 )
 
-# Time limits per handling type (回复解释类 / 受理自办类 / 转交办理类), in days.
-LIMITS = {"reply": 3, "handle": 7, "transfer": 15}
+# The texts name the handling types 回复解释类 / 受理自办类 / 转交办理类 reply / handle / transfer;
+# requests carry the workflow's codes.
+HANDLING = {"reply": "reply", "handle": "self", "transfer": "transfer"}
 
 # Requests per grid by the state they are in now; `transfer_resolved` ends `resolved`
 # after a department handled it.
@@ -95,8 +97,11 @@ class Work:
         grids: dict[str, tuple[uuid.UUID, str]],
         homes: list[Home],
         staff: Staff,
+        deadline_hours: dict[str, dict[str, int]] | None = None,
     ) -> None:
         self.rng = rng
+        # Hours allowed per handling type and priority (setting `demand.deadline_hours`).
+        self.hours = deadline_hours or preferences.definition("demand.deadline_hours").default
         self.new_id = new_id
         self.now = now
         self.community_id = community_id
@@ -232,10 +237,11 @@ class Work:
             department,
         )
 
-        handling = None if state == "submitted" else text.handling
+        handling = None if state == "submitted" else HANDLING[text.handling]
+        limit = timedelta(hours=self.hours[HANDLING[text.handling]]["normal"])
         waited = rng.uniform(*WAITED[state])
         if overdue and handling is not None:
-            waited = LIMITS[handling] * 24 + rng.uniform(6, 40)
+            waited = limit.total_seconds() / 3600 + rng.uniform(6, 40)
         # Laid out backwards from the last step, each moved back into working hours.
         waited = min(waited, OLDEST.total_seconds() / 3600 - sum(s.hours for s in steps))
         times = [self._daytime(self.now - timedelta(hours=waited))]
@@ -265,7 +271,7 @@ class Work:
                 "status": status,
                 "handling_type": handling,
                 "priority": "normal",
-                "deadline": routed + timedelta(days=LIMITS[text.handling]) if routed else None,
+                "deadline": routed + limit if routed else None,
                 "assignee_id": worker if "accepted" in when else None,
                 "created_by": steps[0].actor,
                 "contact_name": head.name,
@@ -328,7 +334,7 @@ class Work:
             if state == "replied":
                 step("replied", worker, "replied", answer, (1, 30))
             if state in ("in_progress", "resolved", "closed", "rectifying"):
-                step("started", worker, "in_progress", rng.choice(PROGRESS_NOTES[field]), (1, 24))
+                step("progress", worker, "in_progress", rng.choice(PROGRESS_NOTES[field]), (1, 24))
             if state in ("resolved", "closed", "rectifying"):
                 step("resolved", worker, "resolved", answer, (12, 120))
             if state == "closed" and rng.random() < 0.2:
