@@ -71,16 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="bring the database to the latest schema")
 
-    from server import cli_admin
+    from server import cli_admin, cli_push
 
     cli_admin.add_parsers(sub)
+    cli_push.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from server import cli_admin
+    from server import cli_admin, cli_push
+    from server.push import triggers  # noqa: F401  (changes made from the shell tell people too)
 
     cli_admin.register(command)
+    cli_push.register(command)
     args = build_parser().parse_args(argv)
     settings = load_settings()
     return _COMMANDS[args.command](args, settings)

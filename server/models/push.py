@@ -59,7 +59,7 @@ class PushNotification(SQLModel, table=True):
     record_id: uuid.UUID | None = None
     # Set for news that must be told once only (reminders): a second one is not written.
     dedupe_key: str | None = Field(default=None, unique=True)
-    status: str = "pending"  # pending | sent | unsubscribed | expired
+    status: str = "pending"  # pending | composed (into a delivery) | unsubscribed | expired
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     # The message (and its deliveries) that carried it.

@@ -1,0 +1,152 @@
+"""`doorstep worker` and `doorstep push test`: the periodic jobs without HTTP, and a push to try a phone.
+
+`doorstep worker` runs what `doorstep serve` runs beside the app (push
+sending, reminders, housekeeping), for deployments with several app servers
+that run theirs with DOORSTEP_RUN_JOBS=0, or as well as them: every job is
+safe in several processes at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from server.i18n import gettext as _
+from server.settings import Settings
+
+TEST_TTL = timedelta(hours=1)
+
+
+def add_parsers(sub: Any) -> None:
+    from server.cli_admin import ChineseParser
+
+    worker = sub.add_parser(
+        "worker", help="run the periodic jobs (push sending, reminders) without serving HTTP"
+    )
+    worker.add_argument("--once", action="store_true", help="run every job once, then exit")
+
+    push = sub.add_parser("push", help="push notifications")
+    tasks = push.add_subparsers(dest="push_command", required=True, parser_class=ChineseParser)
+    test = tasks.add_parser("test", help="send a test notification to every subscription of a user, now")
+    test.add_argument("username")
+
+
+def register(command: Callable[[str], Callable[[Any], Any]]) -> None:
+    command("worker")(_worker)
+    command("push")(_push)
+
+
+def _services(settings: Settings) -> Any:
+    from server.auth import Sessions
+    from server.cli import open_db
+    from server.pii import Vault
+    from server.services import Services
+    from server.web import make_jinja
+
+    return Services(
+        settings=settings,
+        db=open_db(settings),
+        sessions=Sessions(settings.secret_key),
+        vault=Vault(settings.secret_key),
+        jinja=make_jinja(),
+    )
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from server.jobs import JOBS
+
+    services = _services(settings)
+    try:
+        if args.once:
+            for job in JOBS:
+                job.run(services)
+            return 0
+        print(_("家门口后台任务已启动（推送通知、到期提醒、清理）。按 Ctrl+C 停止。"), flush=True)
+        asyncio.run(_run_jobs(services))
+        return 0
+    finally:
+        services.db.dispose()
+
+
+async def _run_jobs(services: Any) -> None:
+    from server.jobs import JobRunner
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = JobRunner(services)
+    runner.start()
+    try:
+        await stop.wait()
+    finally:
+        await runner.stop()
+
+
+def _push(args: argparse.Namespace, settings: Settings) -> int:
+    return _push_test(args.username, settings)
+
+
+def _push_test(username: str, settings: Settings) -> int:
+    from server.commands.users import UserError, user_by_username
+    from server.models import utcnow
+    from server.push.outbox import Message
+    from server.push.sender import Sender
+
+    services = _services(settings)
+    sender = Sender(services.db, settings)
+    try:
+        try:
+            user = services.db.run_read(lambda s: user_by_username(s, username))
+        except UserError as exc:
+            print(_("错误：%(reason)s", reason=exc.message), file=sys.stderr)
+            return 2
+        message = Message(
+            payload={
+                "title": _("家门口测试通知"),
+                "body": _("%(name)s，您好：这台设备能收到家门口的通知。", name=user.display_name),
+                "tag": "doorstep-test",
+                "url": "/app/#/me",
+                "kind": "test",
+                "count": 1,
+                "renotify": True,
+            },
+            topic="test",
+            urgency="normal",
+            expires_at=utcnow() + TEST_TTL,
+        )
+        outcomes = sender.send_now(user.id, message)
+        if not outcomes:
+            print(_("%(name)s 还没有开启通知的设备。", name=username), file=sys.stderr)
+            return 1
+        for outcome in outcomes:
+            print(
+                _(
+                    "订阅 %(id)s（%(origin)s）：%(result)s",
+                    id=str(outcome.subscription_id)[:8],
+                    origin=outcome.origin,
+                    result=_result(outcome),
+                )
+            )
+        return 0 if all(o.outcome == "sent" for o in outcomes) else 1
+    finally:
+        sender.close()
+        services.db.dispose()
+
+
+def _result(outcome: Any) -> str:
+    code = f" {outcome.status_code}" if outcome.status_code else ""
+    texts = {
+        "sent": _("已发出，推送服务已接收"),
+        "retry": _("推送服务暂时不可用，稍后自动重试"),
+        "gone": _("订阅已失效，已删除"),
+        "too_large": _("内容太大，没有发送"),
+        "expired": _("已过期，没有发送"),
+    }
+    text = texts.get(outcome.outcome) or _("发送失败：%(detail)s", detail=outcome.detail or "-")
+    return f"{text}{code}"
