@@ -49,6 +49,10 @@ ROLES = ("worker", "other_worker", "staff", "department", "other_department", "a
 
 @pytest.fixture
 def world(make: Factory) -> World:
+    return build_world(make)
+
+
+def build_world(make: Factory) -> World:
     grid, other_grid = (
         make.grid(name="一网格", lat=27.43, lng=115.83),
         make.grid(name="二网格", lat=27.45, lng=115.86),

@@ -6,10 +6,35 @@ from starlette.routing import BaseRoute
 
 
 def all_routes() -> list[BaseRoute]:
-    from server.routes import admin, auth, conflicts, demands, field, health, home, households, travel_cards
+    from server.routes import (
+        admin,
+        auth,
+        conflicts,
+        demands,
+        field,
+        health,
+        home,
+        households,
+        open311,
+        push,
+        travel_cards,
+    )
     from sync import endpoints as sync_endpoints
 
     routes: list[BaseRoute] = []
-    for module in (health, auth, home, field, households, travel_cards, demands, conflicts, admin, sync_endpoints):
+    for module in (
+        health,
+        auth,
+        home,
+        field,
+        households,
+        travel_cards,
+        demands,
+        open311,
+        conflicts,
+        admin,
+        push,
+        sync_endpoints,
+    ):
         routes.extend(module.routes)
     return routes

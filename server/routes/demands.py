@@ -1,7 +1,483 @@
-"""Placeholder: filled in by the demands pages work."""
+"""Office pages for residents' requests (微诉求), and the residents' own pages.
+
+Staff triage and dispatch, workers and departments handle, everybody sees the
+timeline; each step posts to `/demands/{id}/{step}` and calls the same command
+the sync mutation `demand.{step}` calls. Scope is decided by `server.access`
+inside those calls: a request outside the caller's scope is a 404 on every
+route here, a step the caller's role may not take a 403.
+
+Residents have no account: the community's public page `/p/{token}` (reached
+by the QR code staff print from `/demands/qr`) takes a request, and the link
+`/r/{token}` takes their rating once.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import uuid
+from collections.abc import Callable
+from typing import Any, get_args
 
-routes: list[BaseRoute] = []
+import segno
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from server import audit, charts, labels, ratelimit
+from server.access import Actor, NotFound, can_hold, get_visible
+from server.commands import demands as workflow
+from server.commands.errors import DomainError, InvalidInput
+from server.i18n import gettext as _
+from server.models import Community, Demand, Role
+from server.queries import demands as queries
+from server.web import client_ip, read, render, require_actor, write
+
+LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
+CAPTURE_ROLES = (Role.grid_worker, Role.community_staff)
+PUBLIC_LIMIT = (5, 3600)  # submissions per IP per hour
+RATING_LIMIT = (20, 3600)
+HONEYPOT = "website"
+CAPTURE_FIELDS = ("field", "description", "source", "grid_id", "address", "contact_name", "contact_phone")
+PUBLIC_FIELDS = ("field", "description", "address", "contact_name", "contact_phone")
+# The form fields each step sends to its command (the same names as the mutation's args).
+STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    "dispatch": ("grid_id", "handling_type", "priority", "note"),
+    "accept": (),
+    "progress": ("note",),
+    "reply": ("answer",),
+    "resolve": ("note",),
+    "answer": ("answer",),
+    "transfer": ("department_id", "priority", "note"),
+    "return": ("reason",),
+    "escalate": ("note",),
+    "decide": ("decision", "grid_id", "department_id", "handling_type", "priority"),
+    "rate": ("rating", "comment"),
+    "close": ("note",),
+}
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "dispatch": workflow.dispatch_demand,
+    "accept": workflow.accept_demand,
+    "progress": workflow.progress_demand,
+    "reply": workflow.reply_demand,
+    "resolve": workflow.resolve_demand,
+    "answer": workflow.answer_demand,
+    "transfer": workflow.transfer_demand,
+    "return": workflow.return_demand,
+    "escalate": workflow.escalate_demand,
+    "decide": workflow.decide_demand,
+    "rate": workflow.rate_demand,
+    "close": workflow.close_demand,
+}
+assert set(COMMANDS) == set(workflow.STEPS) == set(STEP_FIELDS)
+
+
+def _see(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
+
+
+def _filled(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    """The named fields the form sent with a value: an empty optional field is left out."""
+    return {name: _text(form, name) for name in names if _text(form, name)}
+
+
+def _refusal(exc: DomainError) -> tuple[dict[str, str], int]:
+    if isinstance(exc, InvalidInput):
+        return dict(exc.errors), 400
+    return {"form": exc.message}, 409
+
+
+# -- lists and one request -----------------------------------------------------------------------
+
+
+async def demand_list(request: Request) -> Response:
+    actor = require_actor(request, *LIST_ROLES)
+    view = request.query_params.get("view")
+    page = await read(request, lambda s: queries.demand_list(s, actor, view))
+    return render(request, "demands/list.html", {"page": page, "done": request.query_params.get("done")})
+
+
+async def _detail(
+    request: Request,
+    actor: Actor,
+    demand_id: uuid.UUID,
+    *,
+    step: str = "",
+    form: FormData | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    revealed: str = "",
+) -> Response:
+    detail = await read(request, lambda s: queries.demand_detail(s, actor, demand_id))
+    context = {
+        "d": detail,
+        "revealed": revealed,
+        "failed_step": step,
+        "v": {k: _text(form, k) for k in form} if form is not None else {},
+        "errors": errors or {},
+        "done": request.query_params.get("done"),
+        "rating_url": _absolute(request, f"/r/{detail.demand.rating_token}")
+        if detail.demand.rating_token
+        else "",
+    }
+    return render(request, "demands/detail.html", context, status=status)
+
+
+async def demand_page(request: Request) -> Response:
+    actor = require_actor(request, *LIST_ROLES)
+    return await _detail(request, actor, request.path_params["id"])
+
+
+async def demand_step(request: Request) -> Response:
+    actor = require_actor(request, *LIST_ROLES)
+    demand_id, step = request.path_params["id"], request.path_params["step"]
+    if step not in COMMANDS:
+        raise NotFound("step")
+    form = await request.form()
+    data: dict[str, Any] = {"demand_id": str(demand_id), **_filled(form, STEP_FIELDS[step])}
+    command = COMMANDS[step]
+
+    def run(session: Session) -> bool:
+        demand = command(session, actor=actor, data=data)
+        return can_hold(actor, demand)
+
+    try:
+        still_mine = await write(request, run)
+    except DomainError as exc:
+        errors, status = _refusal(exc)
+        return await _detail(request, actor, demand_id, step=step, form=form, errors=errors, status=status)
+    if not still_mine:  # e.g. a department returned it: it is no longer theirs to see
+        return _see(f"/demands?done={step}")
+    return _see(f"/demands/{demand_id}?done={step}")
+
+
+async def demand_reveal(request: Request) -> Response:
+    """The contact's full phone number, for calling back: an explicit action, in the audit log."""
+    actor = require_actor(request, *LIST_ROLES)
+    demand_id, ip = request.path_params["id"], client_ip(request)
+
+    def run(session: Session) -> str:
+        demand = get_visible(session, actor, Demand, demand_id)
+        audit.record(
+            session,
+            actor=actor,
+            action="reveal_contact_phone",
+            record_type="demand",
+            record_id=demand.id,
+            ip=ip,
+        )
+        return demand.contact_phone
+
+    return await _detail(request, actor, demand_id, revealed=await write(request, run))
+
+
+# -- capture by the office (phone call, 12345 hotline, tea meeting) ---------------------------
+
+
+def _sources(actor: Actor) -> tuple[str, ...]:
+    office = ("phone", "hotline", "meeting")
+    return ("visit", *office) if actor.is_worker else office
+
+
+async def _capture_form(
+    request: Request,
+    actor: Actor,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    grids, fields = await read(request, lambda s: queries.capture_choices(s, actor))
+    context = {
+        "grids": grids,
+        "fields": fields,
+        "sources": _sources(actor),
+        "v": values,
+        "errors": errors or {},
+    }
+    return render(request, "demands/new.html", context, status=status)
+
+
+async def demand_new(request: Request) -> Response:
+    actor = require_actor(request, *CAPTURE_ROLES)
+    source = request.query_params.get("source", "")
+    # The id is made here, once: submitting the same form twice replays one request.
+    values = {
+        "demand_id": str(uuid.uuid4()),
+        "source": source if source in _sources(actor) else _sources(actor)[0],
+    }
+    return await _capture_form(request, actor, values)
+
+
+async def demand_create(request: Request) -> Response:
+    actor = require_actor(request, *CAPTURE_ROLES)
+    form = await request.form()
+    data: dict[str, Any] = {"demand_id": _text(form, "demand_id"), **_filled(form, CAPTURE_FIELDS)}
+    data.setdefault("description", "")
+    data.setdefault("field", "")
+    try:
+        demand = await write(request, lambda s: workflow.create_demand(s, actor=actor, data=data))
+    except DomainError as exc:
+        errors, status = _refusal(exc)
+        return await _capture_form(request, actor, {k: _text(form, k) for k in form}, errors, status)
+    return _see(f"/demands/{demand.id}?done=create")
+
+
+# -- the dashboard and the QR code ---------------------------------------------------------------
+
+
+def _community_choice(request: Request, communities: list[Community]) -> Community:
+    wanted = request.query_params.get("community", "")
+    for community in communities:
+        if str(community.id) == wanted:
+            return community
+    if not communities:
+        raise NotFound("community")
+    return communities[0]
+
+
+async def dashboard_page(request: Request) -> Response:
+    actor = require_actor(request, Role.community_staff)
+
+    def load(session: Session) -> tuple[list[Community], queries.Dashboard]:
+        communities = queries.dashboard_communities(session, actor)
+        return communities, queries.dashboard(session, _community_choice(request, communities))
+
+    communities, board = await read(request, load)
+    return render(
+        request,
+        "demands/dashboard.html",
+        {"communities": communities, "b": board, "charts": _dashboard_charts(board)},
+    )
+
+
+def _dashboard_charts(b: queries.Dashboard) -> dict[str, Any]:
+    palette = {
+        "submitted": "#5f6670",
+        "dispatched": "#1f6feb",
+        "accepted": "#1f6feb",
+        "in_progress": "#1f6feb",
+        "transferred": "#8250df",
+        "escalated": "#8250df",
+        "replied": "#1a7f37",
+        "resolved": "#1a7f37",
+        "rectifying": "#cf222e",
+        "closed": "#9aa0a6",
+    }
+    overdue = _("（逾期 %(n)s）")
+    return {
+        "status": charts.bar_chart(
+            [
+                charts.Bar(labels.label("demand_status", c.key), c.total, palette.get(c.key, "#b3261e"))
+                for c in b.by_status
+            ],
+            title=_("按状态"),
+        ),
+        "field": charts.bar_chart([charts.Bar(c.name, c.total) for c in b.by_field], title=_("按领域")),
+        "grid": charts.bar_chart(
+            [
+                charts.Bar(
+                    c.name or _("未分网格"),
+                    c.total,
+                    "#1f6feb",
+                    overdue % {"n": c.overdue} if c.overdue else "",
+                )
+                for c in b.by_grid
+            ],
+            title=_("按网格"),
+        ),
+        "department": charts.bar_chart(
+            [
+                charts.Bar(c.name, c.total, "#8250df", overdue % {"n": c.overdue} if c.overdue else "")
+                for c in b.by_department
+            ],
+            title=_("按部门"),
+        ),
+        "trend": charts.line_chart(
+            [w.label for w in b.weeks],
+            [
+                charts.Series(_("新增"), [w.received for w in b.weeks], "#b3261e"),
+                charts.Series(_("办结"), [w.resolved for w in b.weeks], "#1a7f37"),
+            ],
+            title=_("最近 12 周趋势"),
+        ),
+    }
+
+
+def _absolute(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+async def qr_page(request: Request) -> Response:
+    actor = require_actor(request, Role.community_staff)
+    communities = await read(request, lambda s: queries.dashboard_communities(s, actor))
+    community = _community_choice(request, communities)
+    url = _absolute(request, f"/p/{community.public_token}")
+    svg = segno.make(url, error="m").svg_inline(
+        scale=8, dark="#000", light="#fff", svgclass="qr", omitsize=True
+    )
+    context = {"community": community, "communities": communities, "url": url, "qr": svg}
+    return render(request, "demands/qr.html", context)
+
+
+# -- the residents' public page ------------------------------------------------------------------
+
+
+def _community_by_token(session: Session, token: str) -> Community:
+    community = session.exec(
+        select(Community).where(Community.public_token == token, col(Community.deleted_at).is_(None))
+    ).first()
+    if community is None:
+        raise NotFound("community")
+    return community
+
+
+async def _public_form(
+    request: Request, values: dict[str, str], errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    token = request.path_params["token"]
+
+    def load(session: Session) -> tuple[Community, dict[str, str]]:
+        return _community_by_token(session, token), workflow.field_names(session)
+
+    community, fields = await read(request, load)
+    context = {
+        "community": community,
+        "fields": fields,
+        "v": values,
+        "errors": errors or {},
+        "honeypot": HONEYPOT,
+    }
+    return render(request, "demands/public.html", context, status=status)
+
+
+async def public_page(request: Request) -> Response:
+    return await _public_form(request, {})
+
+
+async def public_submit(request: Request) -> Response:
+    token = request.path_params["token"]
+    form = await request.form()
+    key = f"public-demand:{client_ip(request)}"
+    allowed = await write(
+        request, lambda s: ratelimit.hit(s, key, limit=PUBLIC_LIMIT[0], seconds=PUBLIC_LIMIT[1])
+    )
+    if not allowed:
+        return render(
+            request,
+            "error.html",
+            {
+                "status": 429,
+                "code": "rate_limited",
+                "message": _("提交太频繁了，请一小时后再试；急事请直接拨打社区电话。"),
+            },
+            status=429,
+        )
+    values = {k: _text(form, k) for k in PUBLIC_FIELDS}
+    if _text(form, HONEYPOT):
+        return await _public_form(request, values, {"form": _("无法提交，请刷新页面后重试。")}, 400)
+    data = _filled(form, PUBLIC_FIELDS) | {"description": values["description"], "field": values["field"]}
+
+    def run(session: Session) -> tuple[str, bool]:
+        demand = workflow.submit_public(session, community=_community_by_token(session, token), data=data)
+        return demand.id.hex[:8].upper(), bool(demand.contact_phone)
+
+    try:
+        ref, callback = await write(request, run)
+    except DomainError as exc:
+        errors, status = _refusal(exc)
+        return await _public_form(request, values, errors, status)
+    return _see(f"/p/{token}/thanks?ref={ref}{'&callback=1' if callback else ''}")
+
+
+async def public_thanks(request: Request) -> Response:
+    token = request.path_params["token"]
+    community = await read(request, lambda s: _community_by_token(s, token))
+    ref = request.query_params.get("ref", "")[:8]
+    context = {"community": community, "ref": ref, "callback": request.query_params.get("callback") == "1"}
+    return render(request, "demands/public_done.html", context)
+
+
+# -- the resident's rating link ------------------------------------------------------------------
+
+
+async def rating_page(request: Request) -> Response:
+    token = request.path_params["token"]
+
+    def load(session: Session) -> tuple[Any, dict[str, str]]:
+        return workflow.demand_by_token(session, token), workflow.field_names(session)
+
+    try:
+        demand, fields = await read(request, load)
+    except workflow.TokenUsed:
+        return _rating_gone(request)
+    context = {
+        "demand": demand,
+        "fields": fields,
+        "ratings": get_args(workflow.Rating),
+        "v": {},
+        "errors": {},
+    }
+    return render(request, "demands/rate.html", context)
+
+
+def _rating_gone(request: Request) -> Response:
+    message = _("这个评价链接已经用过或已失效。如有问题，请联系社区。")
+    return render(request, "error.html", {"status": 404, "code": "not_found", "message": message}, status=404)
+
+
+async def rating_submit(request: Request) -> Response:
+    token = request.path_params["token"]
+    form = await request.form()
+    ip = client_ip(request)
+    data = _filled(form, ("rating", "comment"))
+    key = f"rating:{ip}"
+    # Counted in its own transaction, so refused guesses at links count too.
+    if not await write(
+        request, lambda s: ratelimit.hit(s, key, limit=RATING_LIMIT[0], seconds=RATING_LIMIT[1])
+    ):
+        message = _("提交太频繁了，请稍后再试。")
+        return render(
+            request, "error.html", {"status": 429, "code": "rate_limited", "message": message}, status=429
+        )
+    try:
+        rating = await write(
+            request, lambda s: workflow.rate_by_token(s, token=token, data=data, ip=ip).rating
+        )
+    except workflow.TokenUsed:
+        return _rating_gone(request)
+    except DomainError as exc:
+        errors, status = _refusal(exc)
+        demand, fields = await read(
+            request, lambda s: (workflow.demand_by_token(s, token), workflow.field_names(s))
+        )
+        context = {
+            "demand": demand,
+            "fields": fields,
+            "ratings": get_args(workflow.Rating),
+            "v": data,
+            "errors": errors,
+        }
+        return render(request, "demands/rate.html", context, status=status)
+    return render(request, "demands/rated.html", {"rating": rating})
+
+
+routes = [
+    Route("/demands", demand_list, methods=["GET"]),
+    Route("/demands/new", demand_new, methods=["GET"]),
+    Route("/demands/new", demand_create, methods=["POST"]),
+    Route("/demands/dashboard", dashboard_page, methods=["GET"]),
+    Route("/demands/qr", qr_page, methods=["GET"]),
+    Route("/demands/{id:uuid}", demand_page, methods=["GET"]),
+    Route("/demands/{id:uuid}/reveal", demand_reveal, methods=["POST"]),
+    Route("/demands/{id:uuid}/{step}", demand_step, methods=["POST"]),
+    Route("/p/{token}", public_page, methods=["GET"]),
+    Route("/p/{token}", public_submit, methods=["POST"]),
+    Route("/p/{token}/thanks", public_thanks, methods=["GET"]),
+    Route("/r/{token}", rating_page, methods=["GET"]),
+    Route("/r/{token}", rating_submit, methods=["POST"]),
+]

@@ -1,0 +1,290 @@
+"""Residents' requests as Open311 GeoReport v2 (read-only), and the API keys that may read them.
+
+Mapping (https://wiki.open311.org/GeoReport_v2): one service per request field
+(setting `demand.fields`); one service request per demand. Nothing in it
+names or reaches a resident: no contact fields, the description with phone and
+ID numbers and the names of the household's people masked, the address cut to
+the estate and building, coordinates rounded to three decimals (~100 m), no
+household id, no photos (they show homes and faces).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from server import audit, labels, preferences
+from server.access import Actor
+from server.clock import LOCAL_TZ
+from server.commands import demands as workflow
+from server.commands.errors import InvalidInput
+from server.i18n import gettext as _
+from server.models import (
+    ApiKey,
+    Community,
+    Demand,
+    DemandStatus,
+    Department,
+    Grid,
+    Household,
+    Resident,
+    utcnow,
+)
+
+S = DemandStatus
+CLOSED = frozenset({S.replied, S.resolved, S.closed})
+DEFAULT_DAYS = 90
+MAX_REQUESTS = 1000
+GROUP = "社区微诉求"
+# What each core field covers, for the service list (other fields are described by their name).
+ABOUT: dict[str, tuple[str, str]] = {
+    "property": ("物业管理与服务：保洁、保安、电梯、维修、停车等。", "物业,电梯,停车,维修,保洁"),
+    "elderly_care": ("居家养老：助餐、助浴、探访、适老化改造等。", "养老,老人,助餐,探访,适老化"),
+    "infrastructure": ("基础设施维护：路灯、道路、管网、井盖、充电设施等。", "路灯,道路,下水道,井盖,充电桩"),
+    "environment": ("环境卫生：垃圾、绿化、噪声、违章搭建等。", "垃圾,绿化,噪音,卫生,违建"),
+    "dispute": ("邻里纠纷：漏水、噪声、占道、宠物等邻里矛盾的调解。", "纠纷,调解,漏水,邻里,宠物"),
+}
+
+
+# -- API keys ----------------------------------------------------------------------------------
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_key(session: Session, *, actor: Actor, name: str) -> tuple[ApiKey, str]:
+    """A new key for another system; the key itself is returned once and only its hash kept."""
+    name = name.strip()
+    if not name or len(name) > 60:
+        raise InvalidInput({"name": _("名称：必须填写，最多 60 个字。")})
+    key = "dsk_" + secrets.token_urlsafe(32)
+    row = ApiKey(name=name, key_hash=_hash(key), prefix=key[:10], created_by=actor.id)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="api_key.issue", record_type="api_key", record_id=row.id, name=name
+    )
+    return row, key
+
+
+def revoke_key(session: Session, *, actor: Actor, key_id: uuid.UUID) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise InvalidInput({"key": _("没有这个密钥。")})
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, actor=actor, action="api_key.revoke", record_type="api_key", record_id=row.id)
+    return row
+
+
+def find_key(session: Session, key: str) -> ApiKey | None:
+    """The live key with this value, if any."""
+    if not key or len(key) > 200:
+        return None
+    row = session.exec(select(ApiKey).where(ApiKey.key_hash == _hash(key))).first()
+    return row if row is not None and row.revoked_at is None else None
+
+
+def all_keys(session: Session) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.created_at).desc())))
+
+
+# -- services ----------------------------------------------------------------------------------
+
+
+def services(session: Session) -> list[dict[str, Any]]:
+    return [
+        {
+            "service_code": code,
+            "service_name": name,
+            "description": ABOUT[code][0] if code in ABOUT else name,
+            "metadata": False,
+            "type": "realtime",
+            "keywords": ABOUT[code][1] if code in ABOUT else name,
+            "group": GROUP,
+        }
+        for code, name in workflow.field_names(session).items()
+    ]
+
+
+# -- filters -----------------------------------------------------------------------------------
+
+
+class BadFilter(ValueError):
+    """A filter Open311 clients sent that we cannot read; `code` is stable, the message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: datetime
+    end: datetime | None
+    statuses: frozenset[str]
+    service_codes: frozenset[str]
+    ids: frozenset[uuid.UUID]
+
+
+def _moment(text: str, name: str, *, end: bool) -> datetime:
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=LOCAL_TZ)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadFilter(
+            f"invalid_{name}", _("%(name)s 不是 ISO 8601 时间，例如 2026-03-01T00:00:00+08:00。", name=name)
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def _list(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def parse_filters(session: Session, params: Any, *, now: datetime | None = None) -> Filters:
+    now = now or utcnow()
+    start_text, end_text = params.get("start_date"), params.get("end_date")
+    end = _moment(end_text, "end_date", end=True) if end_text else None
+    start = (
+        _moment(start_text, "start_date", end=False)
+        if start_text
+        else (end or now) - timedelta(days=DEFAULT_DAYS)
+    )
+    if end is not None and start > end:
+        raise BadFilter("invalid_date_range", _("start_date 不能晚于 end_date。"))
+    statuses = _list(params.get("status"))
+    if any(s not in ("open", "closed") for s in statuses):
+        raise BadFilter("invalid_status", _("status 只能是 open 或 closed。"))
+    codes = _list(params.get("service_code"))
+    known = workflow.field_names(session)
+    if any(c not in known for c in codes):
+        raise BadFilter("invalid_service_code", _("没有这个 service_code；可用的见 services.json。"))
+    ids: set[uuid.UUID] = set()
+    for text in _list(params.get("service_request_id")):
+        try:
+            ids.add(uuid.UUID(text))
+        except ValueError:
+            raise BadFilter("invalid_service_request_id", _("service_request_id 格式不对。")) from None
+    return Filters(start, end, frozenset(statuses), frozenset(codes), frozenset(ids))
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 with the offset, in Asia/Shanghai (GeoReport: w3c format)."""
+    return moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds") if moment else None
+
+
+ROOM = re.compile(r"\s*(\d+\s*(单元|室|号房|户|层|楼层)|[A-Za-z]?\d{3,4}\s*(室|房)?$).*$")
+
+
+def coarse_address(household: Household | None, text: str) -> str:
+    """The estate and building, never the unit or the room."""
+    if household is not None:
+        return " ".join(part for part in (household.estate, household.building) if part)
+    return ROOM.sub("", text).strip()
+
+
+def _coordinate(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
+
+
+def _unnamed(text: str, names: set[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):
+        if len(name) >= 2:
+            text = text.replace(name, name[0] + "某")
+    return workflow.mask_numbers(text)
+
+
+def requests(session: Session, filters: Filters, *, community_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    query = select(Demand).where(col(Demand.deleted_at).is_(None), col(Demand.created_at) >= filters.start)
+    if filters.end is not None:
+        query = query.where(col(Demand.created_at) < filters.end)
+    if community_id is not None:
+        query = query.where(Demand.community_id == community_id)
+    if filters.service_codes:
+        query = query.where(col(Demand.field).in_(filters.service_codes))
+    if filters.ids:
+        query = query.where(col(Demand.id).in_(filters.ids))
+    if filters.statuses == {"open"}:
+        query = query.where(col(Demand.status).not_in(CLOSED))
+    elif filters.statuses == {"closed"}:
+        query = query.where(col(Demand.status).in_(CLOSED))
+    demands = list(session.exec(query.order_by(col(Demand.created_at).desc()).limit(MAX_REQUESTS)))
+    return _rows(session, demands)
+
+
+def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
+    def by_id(model: Any, ids: set[Any]) -> dict[Any, Any]:
+        ids.discard(None)
+        return {r.id: r for r in session.exec(select(model).where(col(model.id).in_(ids)))} if ids else {}
+
+    households = by_id(Household, {d.household_id for d in demands})
+    grids = by_id(Grid, {d.grid_id for d in demands})
+    departments = by_id(Department, {d.department_id for d in demands})
+    communities = by_id(Community, {d.community_id for d in demands})
+    people: dict[uuid.UUID, set[str]] = {}
+    if households:
+        for resident in session.exec(select(Resident).where(col(Resident.household_id).in_(households))):
+            people.setdefault(resident.household_id, set()).add(resident.name)
+    fields = workflow.field_names(session)
+    hours = preferences.get(session, "demand.deadline_hours")
+    rows = []
+    for d in demands:
+        household = households.get(d.household_id)
+        names = {d.contact_name} | people.get(d.household_id, set()) if d.household_id else {d.contact_name}
+        lat = d.lat if d.lat is not None else (household.lat if household else None)
+        lng = d.lng if d.lng is not None else (household.lng if household else None)
+        community = communities.get(d.community_id)
+        if d.department_id in departments:
+            agency = departments[d.department_id].name
+        elif d.grid_id in grids:
+            agency = f"{community.name if community else ''}{grids[d.grid_id].name}"
+        else:
+            agency = community.name if community else ""
+        notes = labels.label("demand_status", d.status)
+        if workflow.overdue(d):
+            notes += _("；已逾期")
+        notice = ""
+        if d.handling_type:
+            notice = _(
+                "%(type)s，办理时限 %(hours)s 小时",
+                type=labels.label("handling_type", d.handling_type),
+                hours=hours[d.handling_type][d.priority],
+            )
+        rows.append(
+            {
+                "service_request_id": str(d.id),
+                "status": "closed" if d.status in CLOSED else "open",
+                "status_notes": notes,
+                "service_name": fields.get(d.field, d.field),
+                "service_code": d.field,
+                "description": _unnamed(d.description, names),
+                "agency_responsible": agency,
+                "service_notice": notice,
+                "requested_datetime": iso(d.created_at),
+                "updated_datetime": iso(d.updated_at),
+                "expected_datetime": iso(d.deadline),
+                "address": coarse_address(household, d.address),
+                "address_id": None,
+                "zipcode": None,
+                "lat": _coordinate(lat),
+                "long": _coordinate(lng),
+                "media_url": None,
+            }
+        )
+    return rows
