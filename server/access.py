@@ -9,6 +9,7 @@ existence never leaks.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -84,17 +85,20 @@ def scope_filter(actor: Actor, model: type[Any]) -> ColumnElement[bool]:
 
 def can_hold(actor: Actor, record: SyncRecord) -> bool:
     """The Python twin of `scope_filter`, for a row already loaded."""
-    columns = record.scope_columns
+    return can_hold_row(actor, type(record), {c: getattr(record, c, None) for c in record.scope_columns})
+
+
+def can_hold_row(actor: Actor, model: type[Any], row: Mapping[str, Any]) -> bool:
+    """`can_hold` for a row read without the ORM (a mapping of its columns)."""
+    columns = model.scope_columns
     if not columns or actor.is_admin:
         return True
     if actor.role == Role.community_staff and "community_id" in columns:
-        return actor.community_id is not None and getattr(record, "community_id", None) == actor.community_id
+        return actor.community_id is not None and row.get("community_id") == actor.community_id
     if actor.role == Role.grid_worker and "grid_id" in columns:
-        return getattr(record, "grid_id", None) in actor.grid_ids
+        return row.get("grid_id") in actor.grid_ids
     if actor.role == Role.department and "department_id" in columns:
-        return (
-            actor.department_id is not None and getattr(record, "department_id", None) == actor.department_id
-        )
+        return actor.department_id is not None and row.get("department_id") == actor.department_id
     return False
 
 

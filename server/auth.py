@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -82,9 +83,39 @@ class Refused:
     code: str  # bad_credentials | rate_limited
 
 
+_CACHE: dict[str, tuple[float, Actor, UserSession]] = {}
+
+
 class Sessions:
+    # A session checked within the last few seconds is trusted without asking
+    # the database again: a phone syncing in a loop costs one lookup, not three
+    # queries per request. Sign-out and password resets in this process take
+    # effect at once; in other processes within CACHE_SECONDS.
+    CACHE_SECONDS = 5.0
+    CACHE_SIZE = 20_000
+
     def __init__(self, secret_key: str) -> None:
         self._signer = Signer(secret_key, salt="doorstep-session")
+
+    def cached(self, cookie: str) -> tuple[Actor, UserSession] | None:
+        hit = _CACHE.get(cookie)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1], hit[2]
+
+    def remember(self, cookie: str, found: tuple[Actor, UserSession]) -> None:
+        if len(_CACHE) > self.CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[cookie] = (time.monotonic() + self.CACHE_SECONDS, *found)
+
+    @staticmethod
+    def forget(cookie: str | None = None, *, user_id: uuid.UUID | None = None) -> None:
+        if cookie is not None:
+            _CACHE.pop(cookie, None)
+        if user_id is not None:
+            for key, (_, actor, _record) in list(_CACHE.items()):
+                if actor.id == user_id:
+                    _CACHE.pop(key, None)
 
     def _token_of(self, cookie: str) -> str | None:
         try:
@@ -153,12 +184,14 @@ class Sessions:
             record.expires_at = now + SESSION_LIFETIME
 
     def logout(self, session: Session, cookie: str) -> None:
+        self.forget(cookie)
         token = self._token_of(cookie)
         if token is not None:
             session.execute(delete(UserSession).where(UserSession.id == self._key(token)))  # type: ignore[arg-type]
 
     @staticmethod
     def end_all(session: Session, user_id: uuid.UUID) -> None:
+        Sessions.forget(user_id=user_id)
         session.execute(delete(UserSession).where(UserSession.user_id == user_id))  # type: ignore[arg-type]
 
     @staticmethod

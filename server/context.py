@@ -29,13 +29,17 @@ class RequestContext:
         cookie = conn.cookies.get(SESSION_COOKIE)
         if cookie and not scope["path"].startswith("/static/"):
             services = scope["app"].state.services
-            try:
-                found = await run_in_threadpool(
-                    services.db.run_read, lambda s: services.sessions.lookup(s, cookie)
-                )
-            except TemporaryFailure as exc:
-                await _unavailable(scope, receive, send, exc.retry_after)
-                return
+            found = services.sessions.cached(cookie)
+            if found is None:
+                try:
+                    found = await run_in_threadpool(
+                        services.db.run_read, lambda s: services.sessions.lookup(s, cookie)
+                    )
+                except TemporaryFailure as exc:
+                    await _unavailable(scope, receive, send, exc.retry_after)
+                    return
+                if found is not None:
+                    services.sessions.remember(cookie, found)
             if found is not None:
                 actor, record = found
                 scope["actor"], scope["user_session"] = actor, record

@@ -72,12 +72,15 @@ class Client:
         for result in data["results"]:
             if result["status"] != "out_of_order":
                 self.results[result["id"]] = result
+        self.outbox = [m for m in self.outbox if m["id"] not in self.results]
         self._acknowledge(data["last_mutation_id"])
         return data  # type: ignore[no-any-return]
 
     def _acknowledge(self, last: int) -> None:
+        # An entry the server has processed stays queued until its result is
+        # known: the next push resends it and the server answers it as a
+        # replay (rule 3), so a lost response never hides a rejection.
         self.last_mutation_id = max(self.last_mutation_id, last)
-        self.outbox = [m for m in self.outbox if m["id"] > self.last_mutation_id]
 
     # -- pulling ----------------------------------------------------------
     def pull(self) -> int:

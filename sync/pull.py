@@ -68,29 +68,51 @@ def read_cursor(cursor: str | None, actor: Actor, high: int) -> int | None:
     return since if since <= high else None
 
 
-def _rows(
-    session: Session, actor: Actor, record_type: str, since: int, high: int, live_only: bool
-) -> list[Any]:
-    model = SYNC_TYPES[record_type]
-    table = records.table_of(model)
-    query = (
-        select(table)
-        .where(table.c.version > since, table.c.version <= high, scope_filter(actor, model))
-        .order_by(table.c.version)
-        .limit(PAGE_CHANGES + 1)
-    )
+def _scope(table: Any, model: Any, actor: Actor, since: int, high: int, live_only: bool) -> list[Any]:
+    clauses = [table.c.version > since, table.c.version <= high, scope_filter(actor, model)]
     if live_only:
-        query = query.where(table.c.deleted_at.is_(None))
-    return list(session.execute(query).mappings())
+        clauses.append(table.c.deleted_at.is_(None))
+    return clauses
 
 
-def _tombstones(session: Session, actor: Actor, since: int, high: int) -> list[Any]:
-    table = Tombstone.__table__  # type: ignore[attr-defined]
+def _sources(reset: bool) -> list[tuple[str, Any, Any]]:
+    sources = [(name, records.table_of(model), model) for name, model in SYNC_TYPES.items()]
+    if not reset:
+        sources.append(("", Tombstone.__table__, Tombstone))  # type: ignore[attr-defined]
+    return sources
+
+
+def _page_end(session: Session, actor: Actor, since: int, high: int, reset: bool) -> int | None:
+    """Rule 12: the version where this page stops — the PAGE_CHANGES-th change above `since`,
+    or None when there is nothing at all. Only versions are read here (index scans);
+    whole rows are read once, for the page."""
+    if since >= high:
+        return None  # nothing was written anywhere since the cursor
+    found: list[int] = []
+    for name, table, model in _sources(reset):
+        query = (
+            select(table.c.version)
+            .where(*_scope(table, model, actor, since, high, reset and bool(name)))
+            .order_by(table.c.version)
+            .limit(PAGE_CHANGES + 1)
+        )
+        found.extend(session.execute(query).scalars())
+    if not found:
+        return None
+    if len(found) <= PAGE_CHANGES:
+        return high
+    found.sort()
+    return found[PAGE_CHANGES - 1]
+
+
+def _rows(
+    session: Session, actor: Actor, name: str, table: Any, model: Any, since: int, end: int, reset: bool
+) -> list[Any]:
+    columns = [table.c.version, table.c.record_type, table.c.record_id] if not name else [table]
     query = (
-        select(table.c.version, table.c.record_type, table.c.record_id)
-        .where(table.c.version > since, table.c.version <= high, scope_filter(actor, Tombstone))
+        select(*columns)
+        .where(*_scope(table, model, actor, since, end, reset and bool(name)))
         .order_by(table.c.version)
-        .limit(PAGE_CHANGES + 1)
     )
     return list(session.execute(query).mappings())
 
@@ -104,19 +126,18 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
     start = 0 if since is None else since
 
     # Rule 9: changes in version order, from every record type and the tombstones.
-    streams: list[list[tuple[int, str, Any]]] = [
-        [(row["version"], record_type, row) for row in _rows(session, actor, record_type, start, high, reset)]
-        for record_type in SYNC_TYPES
+    end = _page_end(session, actor, start, high, reset)
+    streams = [
+        [(row["version"], name, row) for row in _rows(session, actor, name, table, model, start, end, reset)]
+        for name, table, model in (_sources(reset) if end is not None else [])
     ]
-    if not reset:
-        streams.append([(row["version"], "", row) for row in _tombstones(session, actor, start, high)])
 
     changes: list[str] = []
     size = 0
     last_version = start
     more = False
     for version, record_type, row in heapq.merge(*streams, key=lambda item: item[0]):
-        if len(changes) >= PAGE_CHANGES or size >= PAGE_BYTES:
+        if size >= PAGE_BYTES:
             more = True  # rule 12: cut the page; the cursor stops at the last change sent
             break
         if not record_type:
@@ -129,6 +150,8 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         changes.append(text)
         size += len(text) + 1
         last_version = version
+    if not more and end is not None and end < high:
+        more, last_version = True, end
     cursor_version = last_version if more else high
     return PullPage(
         cursor=make_cursor(cursor_version, actor),

@@ -145,10 +145,9 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest) 
         mutation = mutations[index]
         if mutation.id <= last:
             # Rule 3: already processed — the first outcome again, marked replayed.
+            # Only refusals and conflicts are stored; every other processed id was applied.
             first = earlier.get(mutation.id)
-            replay = (
-                dict(first) if first else {"id": mutation.id, "status": "applied", "outcome_expired": True}
-            )
+            replay = dict(first) if first else {"id": mutation.id, "status": "applied"}
             replay["replayed"] = True
             result.results.append(replay)
             index += 1
@@ -177,15 +176,16 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest) 
             result.halted = True
             break
         for m, outcome in zip(run, done, strict=True):
-            outcomes.append(
-                {
-                    "client_id": request.client_id,
-                    "mutation_id": m.id,
-                    "name": m.name,
-                    "status": outcome["status"],
-                    "result": outcome,
-                }
-            )
+            if outcome["status"] != "applied":
+                outcomes.append(
+                    {
+                        "client_id": request.client_id,
+                        "mutation_id": m.id,
+                        "name": m.name,
+                        "status": outcome["status"],
+                        "result": outcome,
+                    }
+                )
             result.results.append(outcome)
             last = m.id
         index += len(run)

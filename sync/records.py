@@ -37,7 +37,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.isoformat(timespec="seconds")  # people read minutes; microseconds only cost bytes
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -301,7 +301,9 @@ def test_reset_password_ends_the_users_sessions(
     app: Starlette, as_admin: tuple[TestClient, str], db: Database, world: World
 ) -> None:
     worker_client, _ = signed_in(app, world.worker)
-    assert worker_client.get("/", follow_redirects=False).headers["location"] == "/households"
+    assert (
+        worker_client.get("/", follow_redirects=False).headers["location"] == "/app/"
+    )  # a grid worker starts in the field app
     client, token = as_admin
     response = client.post(
         f"/admin/users/{world.worker.id}/password",

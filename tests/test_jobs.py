@@ -10,11 +10,11 @@ from server.jobs import housekeeping, purge_outcomes
 from server.models import MutationOutcome, utcnow
 
 
-def test_outcomes_are_kept_30_days_then_purged(db: Database) -> None:
+def test_refusals_are_kept_180_days_then_purged(db: Database) -> None:
     client = uuid.uuid4()
     now = utcnow()
     with db.write() as s:
-        for n, age in enumerate((0, 29, 31, 36, 400), start=1):
+        for n, age in enumerate((0, 29, 31, 179, 181, 400), start=1):
             s.add(
                 MutationOutcome(
                     client_id=client,
@@ -26,10 +26,10 @@ def test_outcomes_are_kept_30_days_then_purged(db: Database) -> None:
                 )
             )
     with db.write() as s:
-        assert purge_outcomes(s) == 2  # only those past the 35-day retention
+        assert purge_outcomes(s) == 2  # only those past the 180-day retention
     with db.read() as s:
         kept = sorted(o.mutation_id for o in s.exec(select(MutationOutcome)))
-    assert kept == [1, 2, 3]
+    assert kept == [1, 2, 3, 4]
 
 
 def test_housekeeping_runs_on_an_empty_database(db: Database) -> None:

@@ -153,10 +153,10 @@ def test_rule11_an_unknown_cursor_or_changed_scope_resets(
         "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": "v1.999999.zzz"}
     ).json()
     assert garbage["reset"] is True
-    from server.models import UserGrid
+    from server.commands.users import assign_grids
 
     with db.write() as session:
-        session.add(UserGrid(user_id=worker.id, grid_id=g2.id))
+        assign_grids(session, actor=None, user_id=worker.id, grid_ids=[g1.id, g2.id])
     again = a.http.post(
         "/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": a.cursor}
     ).json()
@@ -210,8 +210,11 @@ def test_rule13_last_mutation_id_reflects_the_returned_data(make: Factory, sync_
     a.http.post("/sync/push", json=body)  # the response is "lost": the outbox still holds both
     assert a.pending == 2
     a.pull()
-    assert a.pending == 0 and a.last_mutation_id == 2
+    assert a.last_mutation_id == 2  # both are in the data the pull returned ...
     assert len(a.records("visit")) == 2
+    a.push()  # ... and a resend learns their outcomes as replays
+    assert a.pending == 0
+    assert [(a.results[i]["status"], a.results[i]["replayed"]) for i in (1, 2)] == [("applied", True)] * 2
 
 
 def test_pull_refuses_bad_envelopes(client: TestClient, make: Factory) -> None:

@@ -325,6 +325,9 @@ def update_user(
         changed["grids"] = {"added": added, "removed": removed}
     if changed:
         user.updated_at = utcnow()
+        Sessions.forget(
+            user_id=user.id
+        )  # role, place or grids changed: cached sessions must not keep the old ones
         logged(session, actor, "user.update", user, changes=changed)
     return user
 
@@ -371,6 +374,7 @@ def assign_grids(
     added, removed = _set_grids(session, user, found)
     if added or removed:
         user.updated_at = utcnow()
+        Sessions.forget(user_id=user.id)  # their scope changed: no cached session may keep the old one
         logged(session, actor, "user.assign_grids", user, added=added, removed=removed)
     return found
 

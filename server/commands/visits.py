@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from server import versions
-from server.access import Actor, Forbidden, NotFound, OutOfScope, can_hold
+from server.access import Actor, Forbidden, NotFound, OutOfScope, can_hold_row
 from server.commands.errors import DomainError, IdReused
 from server.commands.photos import MAX_PHOTOS, check_hashes
 from server.commands.validation import validate
@@ -74,8 +74,16 @@ def record_visits(
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, tuple)]
     household_ids = {args.household_id for args, _ in valid}
+    htable = Household.__table__  # type: ignore[attr-defined]
     households = (
-        {row.id: row for row in session.exec(select(Household).where(col(Household.id).in_(household_ids)))}
+        {
+            row["id"]: row
+            for row in session.execute(
+                select(htable.c.id, htable.c.community_id, htable.c.grid_id, htable.c.deleted_at).where(
+                    htable.c.id.in_(household_ids)
+                )
+            ).mappings()
+        }
         if household_ids
         else {}
     )
@@ -98,16 +106,16 @@ def record_visits(
         before = existing.get(args.visit_id)
         if before is not None:
             # SYNC.md rule 8: the same visit again is a replay; other content under its id is refused.
-            if _same(before, args, photos) and can_hold(actor, _Scoped(before)):  # type: ignore[arg-type]
+            if _same(before, args, photos) and can_hold_row(actor, Visit, before):
                 results.append(args.visit_id)
             else:
                 results.append(IdReused(_("这个走访编号已被另一条记录使用。")))
             continue
         household = households.get(args.household_id)
-        if household is None or household.deleted_at is not None:
+        if household is None or household["deleted_at"] is not None:
             results.append(NotFound("household"))
             continue
-        if not can_hold(actor, household):
+        if not can_hold_row(actor, Household, household):
             results.append(OutOfScope("household"))
             continue
         when = args.at or request.at or now
@@ -115,9 +123,9 @@ def record_visits(
             when = when.replace(tzinfo=UTC)
         row = {
             "id": args.visit_id,
-            "household_id": household.id,
-            "community_id": household.community_id,
-            "grid_id": household.grid_id,
+            "household_id": household["id"],
+            "community_id": household["community_id"],
+            "grid_id": household["grid_id"],
             "worker_id": actor.id,
             "purpose": args.purpose,
             "outcome": args.outcome,
@@ -139,17 +147,6 @@ def record_visits(
         if refs:
             session.execute(insert(BlobRef.__table__), refs)  # type: ignore[attr-defined]
     return results
-
-
-@dataclass(frozen=True)
-class _Scoped:
-    """Lets `can_hold` judge a row read without the ORM."""
-
-    row: dict[str, Any]
-    scope_columns = Visit.scope_columns
-
-    def __getattr__(self, name: str) -> Any:
-        return self.row[name]
 
 
 def record_visit(

@@ -33,7 +33,11 @@ class SyncClient(SQLModel, table=True):
 
 
 class MutationOutcome(SQLModel, table=True):
-    """What a mutation got the first time, for replays (SYNC.md rule 3)."""
+    """What a refused or conflicting mutation got the first time, for replays (SYNC.md rule 3).
+
+    Applied mutations leave no row: every id up to the client's
+    `last_mutation_id` without one was applied, which keeps that answer
+    forever at no cost (a phone pushes hundreds of visits a day)."""
 
     __tablename__ = "mutation_outcome"
 

@@ -34,7 +34,12 @@ def _app_files() -> list[Path]:
 def version() -> str:
     """Changes whenever any file of the field app (or DOORSTEP_BUILD_ID) changes."""
     digest = hashlib.sha256(os.environ.get("DOORSTEP_BUILD_ID", "").encode())
-    for path in [*_app_files(), APP_DIR / "sw.js", TEMPLATES / "app" / "shell.html", i18n.LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"]:
+    for path in [
+        *_app_files(),
+        APP_DIR / "sw.js",
+        TEMPLATES / "app" / "shell.html",
+        i18n.LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po",
+    ]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
@@ -85,11 +90,18 @@ async def manifest(request: Request) -> Response:
         "theme_color": "#b3261e",
         "background_color": "#f5f6f8",
         "icons": [
-            {"src": f"/app/icons/{name}.png", "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
+            {
+                "src": f"/app/icons/{name}.png",
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": purpose,
+            }
             for name, (size, purpose) in ICONS.items()
         ],
     }
-    return Response(json.dumps(data, ensure_ascii=False), media_type="application/manifest+json", headers=NO_CACHE)
+    return Response(
+        json.dumps(data, ensure_ascii=False), media_type="application/manifest+json", headers=NO_CACHE
+    )
 
 
 ICONS = {
@@ -105,7 +117,11 @@ async def icon(request: Request) -> Response:
     if name not in ICONS:
         return Response(status_code=404)
     size, purpose = ICONS[name]
-    return Response(icons.png(size, purpose == "maskable"), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        icons.png(size, purpose == "maskable"),
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 async def messages(request: Request) -> Response:

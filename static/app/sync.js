@@ -87,11 +87,17 @@ async function pushAll(db, id) {
 }
 
 async function pullAll(db, me, id) {
-  let cursor = await getMeta(db, "cursor", null);
+  // The next page is requested as soon as this one arrives, so the download
+  // of page n + 1 overlaps writing page n into IndexedDB (a 3G first sync).
+  const ask = (cursor) => post("/sync/pull", { protocol: 1, client_id: id, cursor });
+  let next = ask(await getMeta(db, "cursor", null));
   for (;;) {
-    const page = await post("/sync/pull", { protocol: 1, client_id: id, cursor });
+    const page = await next;
+    if (page.more) {
+      next = ask(page.cursor);
+      next.catch(() => {}); // awaited on the next turn; an early failure must not go unhandled
+    }
     await applyPage(db, me, page);
-    cursor = page.cursor;
     if (!page.more) return;
   }
 }

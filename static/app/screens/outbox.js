@@ -54,6 +54,13 @@ function setPath(args, path, value) {
   return copy;
 }
 
+function shown(value) {
+  if (value === null || value === undefined || value === "") return t("（空）");
+  if (Array.isArray(value)) return value.join("、");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
 function describe(entry) {
   const a = entry.args;
   return a.notes || a.description || a.note || a.answer || (a.set ? Object.keys(a.set).join("、") : "") || "";
@@ -74,8 +81,8 @@ export const screen = {
       conflictRows.push(html`<li class="card" data-conflict="${c.id}">
         <p><strong>${label("conflict_field", c.data.field)}</strong> · ${where}</p>
         <dl class="facts">
-          <dt>${t("服务器上的")}</dt><dd data-value="server">${JSON.stringify(c.data.server_value)}</dd>
-          <dt>${t("手机上改的")}</dt><dd data-value="client">${JSON.stringify(c.data.client_value)}</dd>
+          <dt>${t("服务器上的")}</dt><dd data-value="server">${shown(c.data.server_value)}</dd>
+          <dt>${t("手机上改的")}</dt><dd data-value="client">${shown(c.data.client_value)}</dd>
         </dl>
         <div class="actions">
           <button type="button" data-action="resolve" data-conflict="${c.id}" data-choice="server">${t("保留服务器上的")}</button>

@@ -1,0 +1,200 @@
+"""Field app benchmark: a full grid onto a phone over "Fast 3G", and opening households offline.
+
+    .venv/bin/python bench/field_bench.py
+
+Chromium talks to the real server through a throttling proxy that plays
+Fast 3G for every request, the page's and the service worker's alike:
+1.6 Mbps down, 750 kbps up (shared by all connections), 150 ms round trip.
+Prints numbers, never asserts: targets are in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sync_bench import PASSWORD, Server, free_port, fresh_database, seed_grid
+
+DOWN = 1_600_000 / 8  # bytes per second
+UP = 750_000 / 8
+ONE_WAY = 0.075  # seconds; 150 ms round trip
+LAUNCH = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class Bucket:
+    """One link's bandwidth, shared by every connection through it."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.free_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def send(self, size: int) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            start = max(now, self.free_at)
+            self.free_at = start + size / self.rate
+            wait = self.free_at - now
+        await asyncio.sleep(wait)
+
+
+class Fast3G:
+    """A TCP proxy on 127.0.0.1 that throttles like Fast 3G and counts bytes."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.down_bytes = 0
+        self.up_bytes = 0
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+        self.ready.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.down, self.up = Bucket(DOWN), Bucket(UP)
+        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", self.port))
+        self.ready.set()
+        self.loop.run_until_complete(server.serve_forever())
+
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, bucket: Bucket, down: bool
+    ) -> None:
+        """Latency is added once per chunk in flight (not in series), bandwidth by the shared bucket."""
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                arrived, chunk = await queue.get()
+                if not chunk:
+                    break
+                await asyncio.sleep(max(0.0, arrived + ONE_WAY - time.monotonic()))
+                await bucket.send(len(chunk))
+                if down:
+                    self.down_bytes += len(chunk)
+                else:
+                    self.up_bytes += len(chunk)
+                writer.write(chunk)
+                await writer.drain()
+
+        sender = asyncio.create_task(deliver())
+        try:
+            while chunk := await reader.read(16384):
+                queue.put_nowait((time.monotonic(), chunk))
+        except ConnectionError:
+            pass
+        queue.put_nowait((time.monotonic(), b""))
+        try:
+            await sender
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        await asyncio.gather(
+            self._pipe(reader, up_writer, self.up, False), self._pipe(up_reader, writer, self.down, True)
+        )
+
+    def reset(self) -> None:
+        self.down_bytes = self.up_bytes = 0
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = fresh_database(None, folder)
+        seed_grid(db, households=500, residents=1500, visits=7500, demands=500)
+        db.dispose()
+        server = Server(f"sqlite:///{folder / 'bench.sqlite3'}", folder)
+        proxy = Fast3G(server.port)
+        base = f"http://127.0.0.1:{proxy.port}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=LAUNCH)
+                context = browser.new_context(
+                    viewport={"width": 360, "height": 740}, locale="zh-CN", is_mobile=True, has_touch=True
+                )
+                page = context.new_page()
+                page.goto(base + "/app/")
+                page.wait_for_selector("body[data-ready]", timeout=120_000)
+                page.fill("input[name=username]", "bw1")
+                page.fill("input[name=password]", PASSWORD)
+                proxy.reset()
+                started = time.monotonic()
+                events = []
+                page.on("request", lambda r: events.append((time.monotonic() - started, "req", r.url[-40:])))
+                page.on(
+                    "requestfinished",
+                    lambda r: events.append((time.monotonic() - started, "done", r.url[-40:])),
+                )
+                page.click("form[data-form=login] button[type=submit]")
+                page.wait_for_function(
+                    "() => { const s = document.getElementById('syncstate'); return s && s.dataset.pending === '0'"
+                    " && !s.textContent.includes('正在同步') && !s.textContent.includes('从未'); }",
+                    timeout=300_000,
+                )
+                data_ready = time.monotonic() - started
+                page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=300_000)
+                page.evaluate("() => navigator.serviceWorker.ready")
+                usable = time.monotonic() - started
+                down, up = proxy.down_bytes, proxy.up_bytes
+                if "--trace" in sys.argv:
+                    for event in events:
+                        print(f"{event[0]:6.2f} {event[1]:5} {event[2]}")
+                records = page.evaluate(
+                    "async () => { const db = await new Promise((ok) => { const r = indexedDB.open(`doorstep-${window.doorstep.me.id}`); r.onsuccess = () => ok(r.result); });"
+                    " return await new Promise((ok) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => ok(r.result); }); }"
+                )
+
+                context.set_offline(True)
+                page.reload()
+                page.wait_for_selector("#households li")
+                timings = []
+                for n in range(25):
+                    page.goto(base + "/app/#/")
+                    page.wait_for_selector("#households li")
+                    ms = page.evaluate(
+                        "(n) => new Promise((done) => { const view = document.getElementById('view');"
+                        " const links = document.querySelectorAll('#households li a'); const t0 = performance.now();"
+                        " view.addEventListener('rendered', () => done(performance.now() - t0), { once: true });"
+                        " links[n % links.length].click(); })",
+                        n * 2,
+                    )
+                    timings.append(ms)
+                browser.close()
+        finally:
+            server.stop()
+    print("\n== field app over Fast 3G (1.6 Mbps down, 750 kbps up, 150 ms RTT) ==")
+    print(f"records on the phone: {records:,}")
+    print(
+        f"sign-in → whole grid in IndexedDB: {data_ready:.1f} s; → also usable offline (service worker ready): {usable:.1f} s   (target ≤ 5 s)"
+    )
+    print(
+        f"bytes on the wire from sign-in: {down / 1e6:.2f} MB down, {up / 1e6:.2f} MB up   (target ≤ 1.5 MB)"
+    )
+    print(
+        f"open a household offline from the list: median {statistics.median(timings):.0f} ms, "
+        f"max {max(timings):.0f} ms over {len(timings)}   (target ≤ 100 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
