@@ -18,8 +18,8 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, select
 
 from server import ratelimit
 from server.access import Actor
@@ -56,7 +56,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def actor_for(session: Session, user: User) -> Actor:
-    grids = session.execute(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).scalars().all()  # type: ignore[arg-type]
+    grids = session.exec(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).all()
     return Actor(
         id=user.id,
         username=user.username,

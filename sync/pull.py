@@ -76,7 +76,9 @@ def _scope(table: Any, model: Any, actor: Actor, since: int, high: int, live_onl
 
 
 def _sources(reset: bool) -> list[tuple[str, Any, Any]]:
-    sources = [(name, records.table_of(model), model) for name, model in SYNC_TYPES.items()]
+    sources: list[tuple[str, Any, Any]] = [
+        (name, records.table_of(model), model) for name, model in SYNC_TYPES.items()
+    ]
     if not reset:
         sources.append(("", Tombstone.__table__, Tombstone))  # type: ignore[attr-defined]
     return sources
@@ -127,10 +129,17 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
 
     # Rule 9: changes in version order, from every record type and the tombstones.
     end = _page_end(session, actor, start, high, reset)
-    streams = [
-        [(row["version"], name, row) for row in _rows(session, actor, name, table, model, start, end, reset)]
-        for name, table, model in (_sources(reset) if end is not None else [])
-    ]
+    streams = (
+        [
+            [
+                (row["version"], name, row)
+                for row in _rows(session, actor, name, table, model, start, end, reset)
+            ]
+            for name, table, model in _sources(reset)
+        ]
+        if end is not None
+        else []
+    )
 
     changes: list[str] = []
     size = 0

@@ -8,6 +8,7 @@ office form records one through the same function.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -49,8 +50,8 @@ class VisitRequest:
 Refusal = DomainError | NotFound | Forbidden
 
 
-def _same(existing: dict[str, Any], args: VisitRecord, photos: list[str]) -> bool:
-    return (
+def _same(existing: Mapping[str, Any], args: VisitRecord, photos: list[str]) -> bool:
+    return bool(
         existing["household_id"] == args.household_id
         and existing["purpose"] == args.purpose
         and existing["outcome"] == args.outcome
@@ -75,9 +76,9 @@ def record_visits(
     valid = [p for p in parsed if isinstance(p, tuple)]
     household_ids = {args.household_id for args, _ in valid}
     htable = Household.__table__  # type: ignore[attr-defined]
-    households = (
+    households: dict[uuid.UUID, dict[str, Any]] = (
         {
-            row["id"]: row
+            row["id"]: dict(row)
             for row in session.execute(
                 select(htable.c.id, htable.c.community_id, htable.c.grid_id, htable.c.deleted_at).where(
                     htable.c.id.in_(household_ids)
@@ -121,7 +122,7 @@ def record_visits(
         when = args.at or request.at or now
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        row = {
+        values = {
             "id": args.visit_id,
             "household_id": household["id"],
             "community_id": household["community_id"],
@@ -136,13 +137,13 @@ def record_visits(
             "updated_at": now,
             "field_versions": {},
         }
-        rows.append(row)
-        existing[args.visit_id] = row
+        rows.append(values)
+        existing[args.visit_id] = values
         refs.extend({"sha256": sha, "record_type": "visit", "record_id": args.visit_id} for sha in photos)
         results.append(args.visit_id)
     if rows:
-        for row, version in zip(rows, versions.allocate(session, len(rows)), strict=True):
-            row["version"] = version
+        for new, version in zip(rows, versions.allocate(session, len(rows)), strict=True):
+            new["version"] = version
         session.execute(insert(Visit.__table__), rows)  # type: ignore[attr-defined]
         if refs:
             session.execute(insert(BlobRef.__table__), refs)  # type: ignore[attr-defined]
