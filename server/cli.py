@@ -58,6 +58,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("messages")
+def _messages(args: argparse.Namespace, settings: Settings) -> int:
+    from server import catalog
+
+    added, untranslated = catalog.update()
+    print(f"新增 {added} 条待翻译的文字；英文目录里还有 {untranslated} 条没有翻译（{catalog.PO}）。")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doorstep", description="家门口 Doorstep")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
 
     sub.add_parser("migrate", help="bring the database to the latest schema")
+    sub.add_parser("messages", help="add new UI strings to the English catalogue (for translators)")
 
     from server import cli_admin, cli_push
 

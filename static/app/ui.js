@@ -3,6 +3,9 @@
 
 import { t } from "./i18n.js";
 
+// Marks a string for the translation catalogue where `t()` runs later on a variable.
+export const N_ = (text) => text;
+
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 export class Html {
@@ -25,26 +28,26 @@ export function html(strings, ...values) {
 }
 
 export const LABELS = {
-  kind: { registered: "户籍", resident: "常住", floating: "流动", rental: "出租" },
-  household_status: { active: "在住", vacant: "空置", moved_out: "已迁出" },
-  purpose: { routine: "日常走访", care: "关爱重点人群", service: "代办服务", follow_up: "回访" },
-  outcome: { completed: "已完成", nobody_home: "无人在家", refused: "拒绝", planned: "计划走访" },
-  relation: { head: "户主", spouse: "配偶", child: "子女", parent: "父母", grandchild: "孙辈", sibling: "兄弟姐妹", tenant: "租户", other: "其他" },
-  sex: { male: "男", female: "女" },
-  field: { property: "物业服务", elderly_care: "居家养老", infrastructure: "基础设施维护", environment: "环境卫生", dispute: "邻里纠纷" },
-  source: { visit: "上门走访", phone: "电话", hotline: "12345热线", meeting: "书记下午茶", public: "居民自报" },
+  kind: { registered: N_("户籍"), resident: N_("常住"), floating: N_("流动"), rental: N_("出租") },
+  household_status: { active: N_("在住"), vacant: N_("空置"), moved_out: N_("已迁出") },
+  purpose: { routine: N_("日常走访"), care: N_("关爱重点人群"), service: N_("代办服务"), follow_up: N_("回访") },
+  outcome: { completed: N_("已完成"), nobody_home: N_("无人在家"), refused: N_("拒绝"), planned: N_("计划走访") },
+  relation: { head: N_("户主"), spouse: N_("配偶"), child: N_("子女"), parent: N_("父母"), grandchild: N_("孙辈"), sibling: N_("兄弟姐妹"), tenant: N_("租户"), other: N_("其他") },
+  sex: { male: N_("男"), female: N_("女") },
+  field: { property: N_("物业服务"), elderly_care: N_("居家养老"), infrastructure: N_("基础设施维护"), environment: N_("环境卫生"), dispute: N_("邻里纠纷") },
+  source: { visit: N_("上门走访"), phone: N_("电话"), hotline: N_("12345热线"), meeting: N_("书记下午茶"), public: N_("居民自报") },
   demand_status: {
-    submitted: "待派单", dispatched: "已派单", accepted: "已接单", in_progress: "办理中", replied: "已答复",
-    transferred: "已转交部门", escalated: "联席会议", resolved: "已办结", rectifying: "整改中", closed: "已关闭",
+    submitted: N_("待派单"), dispatched: N_("已派单"), accepted: N_("已接单"), in_progress: N_("办理中"), replied: N_("已答复"),
+    transferred: N_("已转交部门"), escalated: N_("联席会议"), resolved: N_("已办结"), rectifying: N_("整改中"), closed: N_("已关闭"),
   },
   card_status: {
-    draft: "草稿", submitted: "已提交", needs_supplement: "需补充材料", rejected: "未通过", approved: "已通过",
-    in_production: "制卡中", ready: "可领取", issued: "已发放", cancelled: "已撤销",
+    draft: N_("草稿"), submitted: N_("已提交"), needs_supplement: N_("需补充材料"), rejected: N_("未通过"), approved: N_("已通过"),
+    in_production: N_("制卡中"), ready: N_("可领取"), issued: N_("已发放"), cancelled: N_("已撤销"),
   },
-  delivery: { collect: "到社区领取", door: "送卡上门" },
-  residence: { hukou: "户籍", permit: "居住证" },
-  rating: { satisfied: "满意", basically_satisfied: "基本满意", dissatisfied: "不满意" },
-  conflict_field: { phone: "电话", notes: "备注", status: "状态", name: "姓名", relation: "与户主关系", tags: "标签", estate: "小区", building: "楼栋", unit: "单元", room: "门牌", kind: "户类型" },
+  delivery: { collect: N_("到社区领取"), door: N_("送卡上门") },
+  residence: { hukou: N_("户籍"), permit: N_("居住证") },
+  rating: { satisfied: N_("满意"), basically_satisfied: N_("基本满意"), dissatisfied: N_("不满意") },
+  conflict_field: { phone: N_("电话"), notes: N_("备注"), status: N_("状态"), name: N_("姓名"), relation: N_("与户主关系"), tags: N_("标签"), estate: N_("小区"), building: N_("楼栋"), unit: N_("单元"), room: N_("门牌"), kind: N_("户类型") },
 };
 
 export function label(group, value) {

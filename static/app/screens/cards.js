@@ -4,13 +4,13 @@
 import { ageOn } from "../idnumber.js";
 import { t } from "../i18n.js";
 import { childrenOf, getRecord } from "../store.js";
-import { Html, html, label, options, uuid, when } from "../ui.js";
+import { Html, N_, html, label, options, uuid, when } from "../ui.js";
 import { CARD_AGE, phoneMessage, photoBadges, showErrors, syncBadge } from "./households.js";
 import { photoField } from "./visits.js";
 
 // Shown to the applicant before they agree; the version is recorded with the answer.
 export const CONSENT_VERSION = "2026-11";
-export const CONSENT_TEXT = "本人同意社区为办理老年出行卡收集和使用本人的姓名、身份证号码、照片和联系方式，仅用于出行卡的办理、发放和年审，不作他用。";
+export const CONSENT_TEXT = N_("本人同意社区为办理老年出行卡收集和使用本人的姓名、身份证号码、照片和联系方式，仅用于出行卡的办理、发放和年审，不作他用。");
 
 function checklistFields(checklist = {}) {
   const box = (name, text) => html`<label class="inline"><input type="checkbox" name="${name}" value="1" ${checklist[name] ? new Html("checked") : ""}>${text}</label>`;

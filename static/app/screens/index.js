@@ -7,6 +7,7 @@ import * as demands from "./demands.js";
 import * as households from "./households.js";
 import * as outbox from "./outbox.js";
 import * as visits from "./visits.js";
+import { N_ } from "../ui.js";
 
 export const ROUTES = [
   [/^\/$/, households.list],
@@ -28,8 +29,8 @@ export const ROUTES = [
 export const LOGIN = account.login;
 
 export const TABS = [
-  ["#/", "住户"],
-  ["#/demands", "诉求"],
-  ["#/outbox", "待同步"],
-  ["#/me", "我的"],
+  ["#/", N_("住户")],
+  ["#/demands", N_("诉求")],
+  ["#/outbox", N_("待同步")],
+  ["#/me", N_("我的")],
 ];

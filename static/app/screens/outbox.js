@@ -3,26 +3,26 @@
 
 import { t } from "../i18n.js";
 import { allOf, blobsToUpload, discard, getRecord, outboxEntries } from "../store.js";
-import { html, label, uuid, when } from "../ui.js";
+import { N_, html, label, uuid, when } from "../ui.js";
 
 const NAMES = {
-  "visit.record": "走访记录",
-  "household.create": "新增住户",
-  "household.update": "修改户信息",
-  "resident.create": "添加居民",
-  "resident.update": "修改居民",
-  "demand.create": "登记诉求",
-  "demand.accept": "接单",
-  "demand.progress": "诉求进展",
-  "demand.reply": "答复居民",
-  "demand.resolve": "办结诉求",
-  "demand.rate": "居民评价",
-  "travel_card.create": "出行卡申请",
-  "travel_card.update": "修改出行卡申请",
-  "travel_card.submit": "提交出行卡申请",
-  "travel_card.advance": "出行卡送达",
-  "travel_card.cancel": "撤销出行卡申请",
-  "conflict.resolve": "处理冲突",
+  "visit.record": N_("走访记录"),
+  "household.create": N_("新增住户"),
+  "household.update": N_("修改户信息"),
+  "resident.create": N_("添加居民"),
+  "resident.update": N_("修改居民"),
+  "demand.create": N_("登记诉求"),
+  "demand.accept": N_("接单"),
+  "demand.progress": N_("诉求进展"),
+  "demand.reply": N_("答复居民"),
+  "demand.resolve": N_("办结诉求"),
+  "demand.rate": N_("居民评价"),
+  "travel_card.create": N_("出行卡申请"),
+  "travel_card.update": N_("修改出行卡申请"),
+  "travel_card.submit": N_("提交出行卡申请"),
+  "travel_card.advance": N_("出行卡送达"),
+  "travel_card.cancel": N_("撤销出行卡申请"),
+  "conflict.resolve": N_("处理冲突"),
 };
 
 // The id a create mutation gives its new record; a fix after `id_reused` needs a fresh one.
