@@ -108,12 +108,14 @@ class Sender:
         *,
         name: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        batch: int = outbox.BATCH,
     ) -> None:
         self.db = db
         self.settings = settings
         self.keys = keys.load(settings.data_dir)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
+        self.batch = batch
         self.http = _NoRedirects()
 
     def close(self) -> None:
@@ -129,8 +131,8 @@ class Sender:
         claimed = outbox.run_claim(
             self.db,
             lambda s: (
-                outbox.compose(s, now=moment, claimer=self.name)
-                + outbox.claim_due(s, now=moment, claimer=self.name)
+                outbox.compose(s, now=moment, claimer=self.name, limit=self.batch)
+                + outbox.claim_due(s, now=moment, claimer=self.name, limit=self.batch)
             ),
         )
         return [self.deliver(delivery, moment) for delivery in claimed]
