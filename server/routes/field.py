@@ -42,7 +42,14 @@ def version() -> str:
     ]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    digest.update(json.dumps(_consent()).encode())
     return digest.hexdigest()[:12]
+
+
+def _consent() -> dict[str, str]:
+    from server.commands.travel_cards import CONSENT
+
+    return {"version": CONSENT.version, "text": CONSENT.text}
 
 
 def precache() -> list[str]:
@@ -52,6 +59,7 @@ def precache() -> list[str]:
         "/app/",
         "/app/offline.html",
         "/app/manifest.webmanifest",
+        "/app/consent.json",
         *(f"/app/icons/{name}.png" for name in ICONS),
         *(f"/app/messages/{lang}.json" for lang in i18n.LANGUAGES),
         "/static/css/app.css",
@@ -112,6 +120,11 @@ ICONS = {
 }
 
 
+async def consent(request: Request) -> Response:
+    """The consent text a travel card applicant reads at the door — offline too, so it is part of the app."""
+    return JSONResponse(_consent(), headers=NO_CACHE)
+
+
 async def icon(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in ICONS:
@@ -140,6 +153,7 @@ routes = [
     Route("/app/offline.html", offline_page),
     Route("/app/sw.js", service_worker),
     Route("/app/manifest.webmanifest", manifest),
+    Route("/app/consent.json", consent),
     Route("/app/icons/{name}.png", icon),
     Route("/app/messages/{lang}.json", messages),
 ]

@@ -7,6 +7,7 @@ import { loadLanguage, t } from "./i18n.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { Refused, SignedOut, syncOnce } from "./sync.js";
 import { takePhoto } from "./photos.js";
+import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { ago, html } from "./ui.js";
 import { LOGIN, ROUTES, TABS } from "./screens/index.js";
 
@@ -233,10 +234,12 @@ async function signIn(user) {
   await openAs(user);
   app.signedOut = false;
   await runSync();
+  sendPushSubscription();
 }
 
 async function signOut() {
   // The user's database stays: their unsynced work waits for their next sign-in.
+  await forgetPush();
   try {
     await fetch("/sync/logout", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
   } catch (_) { /* offline: the cookie expires on its own */ }
@@ -379,6 +382,12 @@ async function start() {
   document.body.dataset.ready = "1";
   checkStorage();
   if (app.me) scheduleSync(0);
+  if (app.me) sendPushSubscription();
+}
+
+// Browsers rotate push subscriptions: the server gets the current one on every start.
+function sendPushSubscription() {
+  refreshPush(app).catch((error) => console.warn("push subscription", error));
 }
 
 start();

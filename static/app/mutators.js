@@ -126,6 +126,14 @@ const MUTATORS = {
   async "travel_card.advance"(view, entry, a) {
     await patch(view, entry, "travel_card", a.application_id, { status: a.to });
   },
+  async "travel_card.plan_review"(view, entry, a) {
+    const card = await view.get("travel_card", a.application_id);
+    if (!card || !a.visit_id) return;
+    await create(view, entry, "visit", a.visit_id, {
+      household_id: card.data.household_id, grid_id: card.data.grid_id, worker_id: view.me.id,
+      purpose: "service", outcome: "planned", planned_for: a.planned_for, notes: "", photos: [], at: entry.at,
+    });
+  },
   async "conflict.resolve"(view, entry, a) {
     const conflict = await view.get("conflict", a.conflict_id);
     if (!conflict) return;

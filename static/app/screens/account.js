@@ -2,6 +2,7 @@
 "use strict";
 
 import { setLanguage, t } from "../i18n.js";
+import * as push from "../push.js";
 import { ago, html } from "../ui.js";
 
 export const login = {
@@ -69,6 +70,7 @@ export const me = {
         <a class="button" href="/households">${t("打开办公页面")}</a>
       </div>
     </section>
+    ${notifications()}
     <section class="card">
       <h2>${t("语言")}</h2>
       <div class="actions">
@@ -92,9 +94,34 @@ export const me = {
       }
       await app.signOut();
     },
+    async "enable-push"(app) {
+      try {
+        const answer = await push.enable(app);
+        app.say(answer === "granted" ? t("已开启通知。") : t("没有开启通知。以后可以在这里再开启。"));
+      } catch (error) {
+        app.say(t("开启通知没有成功：%(why)s", { why: String(error.message || error) }));
+      }
+      await app.render();
+    },
     async lang(app, button) {
       setLanguage(button.dataset.lang);
       location.reload();
     },
   },
 };
+
+// Asked only here, from a tap, with the reason first (never on its own at start or sign-in).
+function notifications() {
+  const state = push.permission();
+  const action = {
+    unsupported: html`<p class="muted">${t("这个浏览器不支持通知。把家门口添加到手机主屏幕后再试。")}</p>`,
+    denied: html`<p class="error">${t("通知已被关闭。如需开启，请在浏览器的网站设置里允许通知。")}</p>`,
+    granted: html`<p>${t("已开启通知。")}</p>`,
+    default: html`<button type="button" class="primary" data-action="enable-push">${t("开启通知")}</button>`,
+  }[state];
+  return html`<section class="card" id="notifications" data-permission="${state}">
+      <h2>${t("通知")}</h2>
+      <p class="muted">${t("开启后，诉求派到您的网格、诉求快到期或已超期、出行卡审核有结果、同步冲突等您处理时，手机会提醒您，不用一直开着应用。")}</p>
+      ${action}
+    </section>`;
+}

@@ -22,6 +22,7 @@ const NAMES = {
   "travel_card.submit": N_("提交出行卡申请"),
   "travel_card.advance": N_("出行卡送达"),
   "travel_card.cancel": N_("撤销出行卡申请"),
+  "travel_card.plan_review": N_("安排年审走访"),
   "conflict.resolve": N_("处理冲突"),
 };
 
