@@ -34,6 +34,7 @@ class Series:
     name: str
     values: Sequence[int]
     colour: str
+    dashed: bool = False  # tells two lines apart where they run together
 
 
 def _num(value: float) -> str:
@@ -86,7 +87,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, label_width: int = 96) -> Mark
 
 def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str) -> Markup:
     """Lines over evenly spaced points (weeks), with a y scale, every other x label and a legend."""
-    left, right, top, plot_h = 28, 10, 24, 150
+    left, right, top, plot_h = 28, 18, 24, 150
     height = top + plot_h + 24
     width = WIDTH - left - right
     most = max((v for s in series for v in s.values), default=0)
@@ -110,13 +111,17 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str) -
             body.append(_text(x_at[i], top + plot_h + 16, label, anchor="middle", size=10, fill="#5f6670"))
     legend_x = left
     for s in series:
-        body.append(f'<rect x="{legend_x}" y="4" width="12" height="12" rx="2" fill="{escape(s.colour)}"/>')
-        body.append(_text(legend_x + 16, 14, s.name, size=11))
-        legend_x += 16 + FONT * len(s.name) + 16
+        dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+        body.append(
+            f'<line x1="{legend_x}" y1="10" x2="{legend_x + 14}" y2="10" stroke="{escape(s.colour)}" '
+            f'stroke-width="3"{dash}/>'
+        )
+        body.append(_text(legend_x + 18, 14, s.name, size=11))
+        legend_x += 18 + FONT * len(s.name) + 16
         coords = " ".join(f"{_num(x)},{_num(y_at(v))}" for x, v in zip(x_at, s.values, strict=False))
         body.append(
             f'<polyline points="{coords}" fill="none" stroke="{escape(s.colour)}" stroke-width="2.5" '
-            f'stroke-linejoin="round" stroke-linecap="round"/>'
+            f'stroke-linejoin="round" stroke-linecap="round"{dash}/>'
         )
         for x, v in zip(x_at, s.values, strict=False):
             body.append(f'<circle cx="{_num(x)}" cy="{_num(y_at(v))}" r="3" fill="{escape(s.colour)}"/>')

@@ -41,6 +41,8 @@ def put(
     resolved: timedelta | None = None,
     deadline: datetime | None = None,
     rating: str | None = None,
+    description: str = "诉求",
+    address: str = "",
 ) -> Demand:
     """A request and the events of its life, at the given times after it was made."""
     scope = {
@@ -52,7 +54,8 @@ def put(
         id=uuid.uuid4(),
         **scope,
         field=field,
-        description="诉求",
+        description=description,
+        address=address,
         source="phone",
         status=status,
         created_at=created,

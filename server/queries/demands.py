@@ -7,6 +7,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
@@ -76,7 +77,8 @@ def _names(
 ) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
-    return {row.id: row.name for row in session.exec(select(model).where(col(model.id).in_(ids)))}
+    rows: Any = session.exec(select(model.id, model.name).where(col(model.id).in_(ids)))
+    return {row_id: name for row_id, name in rows}
 
 
 def _view_clause(view: str, now: datetime) -> ColumnElement[bool] | None:
@@ -136,8 +138,8 @@ def demand_list(
     counts = {}
     for name in views:
         clause = _view_clause(name, now)
-        query = select(func.count()).select_from(Demand).where(*_live(actor))
-        counts[name] = int(session.exec(query.where(clause) if clause is not None else query).one())
+        counting = select(func.count()).select_from(Demand).where(*_live(actor))
+        counts[name] = int(session.exec(counting.where(clause) if clause is not None else counting).one())
     clause = _view_clause(view, now)
     query = select(Demand).where(*_live(actor))
     if clause is not None:

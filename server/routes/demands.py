@@ -301,7 +301,7 @@ def _dashboard_charts(b: queries.Dashboard) -> dict[str, Any]:
             [w.label for w in b.weeks],
             [
                 charts.Series(_("新增"), [w.received for w in b.weeks], "#b3261e"),
-                charts.Series(_("办结"), [w.resolved for w in b.weeks], "#1a7f37"),
+                charts.Series(_("办结"), [w.resolved for w in b.weeks], "#1a7f37", dashed=True),
             ],
             title=_("最近 12 周趋势"),
         ),
