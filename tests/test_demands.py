@@ -724,3 +724,42 @@ def test_the_migrations_build_the_demand_tables_of_the_models(db: Database) -> N
     with db.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert [d for d in differences if "demand" in repr(d) or "api_key" in repr(d)] == []
+
+
+def test_triage_may_put_the_request_in_another_field(world: World, db: Database) -> None:
+    staff = dm_actor(db, world, "staff")
+    dispatched, transferred = put_demand(db, world, S.submitted), put_demand(db, world, S.submitted)
+    with db.write() as s:
+        dm.dispatch_demand(
+            s,
+            actor=staff,
+            data={
+                "demand_id": str(dispatched.id),
+                "grid_id": str(world.grid.id),
+                "handling_type": "self",
+                "field": "environment",
+            },
+        )
+        dm.transfer_demand(
+            s,
+            actor=staff,
+            data={
+                "demand_id": str(transferred.id),
+                "department_id": str(world.department.id),
+                "field": "property",
+            },
+        )
+    assert reload(db, dispatched.id).field == "environment"
+    assert history(db, dispatched.id)[-1].note == "派单至一网格。领域改为环境卫生。"
+    assert reload(db, transferred.id).field == "property"
+    with pytest.raises(dm.InvalidInput), db.write() as s:
+        dm.dispatch_demand(
+            s,
+            actor=staff,
+            data={
+                "demand_id": str(dispatched.id),
+                "grid_id": str(world.grid.id),
+                "handling_type": "self",
+                "field": "weather",
+            },
+        )

@@ -283,6 +283,7 @@ class DemandDispatch(DemandRef):
     handling_type: GridHandling
     priority: Priority = "normal"
     note: str = Field(default="", max_length=500)
+    field: str | None = Field(default=None, max_length=32)  # triage may reclassify it
 
 
 class DemandNote(DemandRef):
@@ -298,6 +299,7 @@ class DemandTransfer(DemandRef):
     department_id: uuid.UUID
     priority: Priority | None = None
     note: str = Field(default="", max_length=500)
+    field: str | None = Field(default=None, max_length=32)
 
 
 class DemandReturn(DemandRef):
@@ -467,6 +469,14 @@ def _answered(demand: Demand, when: datetime) -> None:
     demand.rating_token = secrets.token_urlsafe(18)
 
 
+def _reclassify(session: Session, demand: Demand, code: str | None) -> str:
+    """Triage may put the request in another field; what to add to the step's note."""
+    if not code or code == demand.field:
+        return ""
+    demand.field = _check_field(session, code)
+    return _("领域改为%(name)s。", name=field_names(session)[code])
+
+
 def _live_grid(session: Session, demand: Demand, grid_id: uuid.UUID) -> Grid:
     grid = session.get(Grid, grid_id)
     if grid is None or grid.deleted_at is not None or grid.community_id != demand.community_id:
@@ -624,8 +634,9 @@ def dispatch_demand(
     demand = _open(session, actor, "dispatch", args.demand_id)
     grid = _live_grid(session, demand, args.grid_id)
     when = _when(at, floor=demand.updated_at)
+    changed = _reclassify(session, demand, args.field)
     _to_grid(session, demand, grid, args.handling_type, args.priority, when)
-    note = args.note or _("派单至%(grid)s。", grid=grid.name)
+    note = (args.note or _("派单至%(grid)s。", grid=grid.name)) + changed
     _step(session, actor, demand, "dispatch", note=note, at=when, office=True)
     session.flush()
     return demand
@@ -639,8 +650,9 @@ def transfer_demand(
     demand = _open(session, actor, "transfer", args.demand_id)
     department = _live_department(session, args.department_id)
     when = _when(at, floor=demand.updated_at)
+    changed = _reclassify(session, demand, args.field)
     _to_department(session, demand, department, args.priority or demand.priority, when)
-    note = args.note or _("转交%(name)s办理。", name=department.name)
+    note = (args.note or _("转交%(name)s办理。", name=department.name)) + changed
     _step(session, actor, demand, "transfer", note=note, at=when, office=True)
     session.flush()
     return demand

@@ -42,13 +42,13 @@ CAPTURE_FIELDS = ("field", "description", "source", "grid_id", "address", "conta
 PUBLIC_FIELDS = ("field", "description", "address", "contact_name", "contact_phone")
 # The form fields each step sends to its command (the same names as the mutation's args).
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
-    "dispatch": ("grid_id", "handling_type", "priority", "note"),
+    "dispatch": ("grid_id", "handling_type", "priority", "note", "field"),
     "accept": (),
     "progress": ("note",),
     "reply": ("answer",),
     "resolve": ("note",),
     "answer": ("answer",),
-    "transfer": ("department_id", "priority", "note"),
+    "transfer": ("department_id", "priority", "note", "field"),
     "return": ("reason",),
     "escalate": ("note",),
     "decide": ("decision", "grid_id", "department_id", "handling_type", "priority"),
