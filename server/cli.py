@@ -90,7 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from server import cli_admin, cli_push
-    from server.push import triggers  # noqa: F401  (changes made from the shell tell people too)
 
     cli_admin.register(command)
     cli_push.register(command)

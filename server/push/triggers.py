@@ -1,8 +1,9 @@
 """What tells whom: news written into the outbox in the same transaction as the change itself.
 
-A flush hook, installed for every ORM session like `server.versions`, looks
-at every new `DemandEvent`, `TravelCardEvent` and `Conflict`, whatever code
-path wrote it (office page, sync mutation, CLI, job), finds its line in
+A flush hook, installed with the push tables (`server.models.push`) for every
+ORM session like `server.versions`, hands every flush that adds a
+`DemandEvent`, `TravelCardEvent` or `Conflict`, whatever code path wrote it
+(office page, sync mutation, CLI, job), to `write_news`, which finds its line in
 `EVENTS` (keyed on the event kinds and statuses that `server.commands.demands`
 and `server.commands.travel_cards` write), and writes one `PushNotification`
 per person who should hear of it — never the person who made the change.
@@ -21,9 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from babel.support import LazyProxy
-from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
 from server import i18n, labels
@@ -378,10 +377,9 @@ def _news(session: Session, new: Iterable[object]) -> list[tuple[str, Facts]]:
     return found
 
 
-def _before_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> None:
+def write_news(session: OrmSession) -> None:
+    """The flush hook's work (installed by `server.models.push` for every ORM session)."""
     if session.info.get(MUTE) or not isinstance(session, Session):
-        return
-    if not any(isinstance(obj, DemandEvent | TravelCardEvent | Conflict) for obj in session.new):
         return
     with session.no_autoflush:
         for kind, facts in _news(session, list(session.new)):
@@ -391,15 +389,6 @@ def _before_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) ->
 def mute(session: OrmSession) -> None:
     """This session's changes tell nobody (bulk imports, demo data)."""
     session.info[MUTE] = True
-
-
-def install() -> None:
-    """Hook the triggers into every ORM session (idempotent)."""
-    if not event.contains(OrmSession, "before_flush", _before_flush):
-        event.listen(OrmSession, "before_flush", _before_flush)
-
-
-install()
 
 
 # -- the reminders job ----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from starlette.routing import Route
 from server.i18n import gettext as _
 from server.push import keys
 from server.push import subscriptions as subs
-from server.push import triggers as _triggers  # noqa: F401  (every app process writes notifications)
 from server.web import error_response, read, require_actor, services, write
 from sync.clients import ClientNotYours
 from sync.envelope import BadEnvelope, read_json

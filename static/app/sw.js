@@ -98,6 +98,7 @@ self.addEventListener("sync", (event) => {
 });
 
 // A push is both news for the worker and a hint to sync now (PRODUCT.md "Push notifications").
+// The server sends {title, body, tag, url, kind, count, renotify}; see server/push/outbox.py.
 self.addEventListener("push", (event) => {
   let data = {};
   try {
@@ -112,8 +113,9 @@ self.addEventListener("push", (event) => {
       badge: "/app/icons/maskable-192.png",
       tag: data.tag || "doorstep",
       renotify: Boolean(data.renotify),
-      data: { url: data.url || "/app/" },
+      data: { url: data.url || "/app/", kind: data.kind || "", count: data.count || 1 },
       lang: "zh-CN",
+      timestamp: Date.now(),
     });
     for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage({ type: "push", data });
     try {
@@ -122,18 +124,43 @@ self.addEventListener("push", (event) => {
   })());
 });
 
+// Where a notification leads: its record's page, and only ever a page of this site.
+function pageOf(notification) {
+  const url = new URL(notification.data?.url || "/app/", self.location.origin);
+  return url.origin === self.location.origin ? url : new URL("/app/", self.location.origin);
+}
+
+// A tap on a notification: bring the app forward on the record's page — the window already
+// there, else a window of the app (or, for an office page, one of the office) sent there,
+// else a new one. Also run by the OPEN_NOTIFICATION message, so it can be tested without a tap.
+async function openNotification(notification) {
+  notification.close();
+  const target = pageOf(notification);
+  const inApp = target.pathname.startsWith("/app/");
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const same = windows.find((client) => client.url === target.href);
+  const near = windows.find((client) => new URL(client.url).pathname.startsWith("/app/") === inApp);
+  const client = same || near;
+  if (client) {
+    try {
+      await client.focus();
+    } catch (_) { /* focusing needs the tap itself; navigating does not */ }
+    if (client === same) return client;
+    try {
+      return await client.navigate(target.href);
+    } catch (_) { /* a window this worker does not control (an office page): open a new one */ }
+  }
+  return self.clients.openWindow(target.href);
+}
+
 self.addEventListener("notificationclick", (event) => {
-  event.notification.close();
-  const target = new URL(event.notification.data?.url || "/app/", self.location.origin).href;
+  event.waitUntil(openNotification(event.notification));
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data?.type !== "OPEN_NOTIFICATION") return;
   event.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-    for (const client of windows) {
-      if (new URL(client.url).pathname.startsWith("/app")) {
-        await client.focus();
-        if ("navigate" in client) await client.navigate(target);
-        return;
-      }
-    }
-    await self.clients.openWindow(target);
+    const [notification] = await self.registration.getNotifications({ tag: event.data.tag });
+    if (notification) await openNotification(notification);
   })());
 });
