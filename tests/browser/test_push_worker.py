@@ -17,7 +17,7 @@ from sqlmodel import select
 from server.commands import demands as dm
 from server.commands import travel_cards as tc
 from server.db import Database
-from server.models import CardStatus, Demand, PushNotification, TravelCard
+from server.models import CardStatus, Demand, PushNotification, TravelCard, User
 from server.push import outbox
 from tests.browser import field
 from tests.browser.conftest import screenshot, watch_console
@@ -84,6 +84,14 @@ def payload_for(db: Database, user_id: uuid.UUID) -> dict[str, Any]:
             assert stored is not None
             s.delete(stored)
     return outbox.message_for(waiting, "zh").payload
+
+
+@pytest.fixture
+def worker(make: Factory) -> User:
+    """A worker with a grid that has a household (so the field app has something to show)."""
+    grid = make.grid()
+    make.household(grid)
+    return make.user("grid_worker", grids=[grid])
 
 
 def signed_in_phone(
@@ -166,11 +174,8 @@ def test_a_push_shows_the_news_in_chinese_and_opening_it_leads_to_the_record(
 
 
 def test_a_summary_and_a_conflict_lead_to_the_list_and_the_outbox(
-    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database
+    live_server: LiveServer, phone: BrowserContext, worker: User, db: Database
 ) -> None:
-    grid = make.grid()
-    worker = make.user("grid_worker", grids=[grid])
-    make.household(grid)
     page, cdp, registration, problems = signed_in_phone(phone, live_server, worker.username)
     for n in range(3):
         with db.write() as s:
@@ -218,11 +223,8 @@ def test_a_summary_and_a_conflict_lead_to_the_list_and_the_outbox(
 
 
 def test_a_push_from_elsewhere_never_opens_another_site(
-    live_server: LiveServer, phone: BrowserContext, make: Factory
+    live_server: LiveServer, phone: BrowserContext, worker: User
 ) -> None:
-    grid = make.grid()
-    worker = make.user("grid_worker", grids=[grid])
-    make.household(grid)
     page, cdp, registration, _problems = signed_in_phone(phone, live_server, worker.username)
     deliver(
         cdp,
@@ -240,11 +242,8 @@ def test_a_push_from_elsewhere_never_opens_another_site(
 
 
 def test_the_account_screen_asks_only_on_a_tap_and_says_why(
-    live_server: LiveServer, phone: BrowserContext, make: Factory
+    live_server: LiveServer, phone: BrowserContext, worker: User
 ) -> None:
-    grid = make.grid()
-    worker = make.user("grid_worker", grids=[grid])
-    make.household(grid)
     page = phone.new_page()
     field.sign_in(page, live_server, worker.username)
     asked: list[str] = []
