@@ -55,7 +55,7 @@ TIMEOUT = (5.0, 10.0)  # connect, read
 class _NoRedirects(requests.Session):
     """A push service answers; it never sends us elsewhere (no open redirect to arbitrary hosts)."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["allow_redirects"] = False
         return super().request(method, url, *args, **kwargs)
 
@@ -75,7 +75,8 @@ class Outcome:
 
 def backoff(attempts: int) -> float:
     """Seconds to wait after the `attempts`-th failed try."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP) * random.uniform(1.0, 1.25)
+    delay: float = min(BACKOFF_BASE * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP)
+    return delay * random.uniform(1.0, 1.25)
 
 
 def retry_after(value: str | None, now: datetime) -> datetime | None:
