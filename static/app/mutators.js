@@ -101,8 +101,12 @@ const MUTATORS = {
     await event(view, entry, "resolved", a.demand_id, a.note, a.photos, "resolved");
   },
   async "demand.rate"(view, entry, a) {
-    const status = a.rating === "dissatisfied" ? "rectifying" : undefined;
-    await patch(view, entry, "demand", a.demand_id, { rating: a.rating, rating_comment: a.comment || "", ...(status ? { status } : {}) });
+    // A 差评 reopens it for rectification (a new accept); any other rating closes it.
+    const reopened = a.rating === "dissatisfied";
+    const status = reopened ? "rectifying" : "closed";
+    await patch(view, entry, "demand", a.demand_id, {
+      rating: a.rating, rating_comment: a.comment || "", status, ...(reopened ? { assignee_id: null, resolved_at: null } : {}),
+    });
     await event(view, entry, "rated", a.demand_id, a.comment, [], status);
   },
   async "travel_card.create"(view, entry, a) {

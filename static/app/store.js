@@ -172,3 +172,8 @@ export async function status(db) {
     pendingIds: new Set(pending.map((e) => e.id)),
   };
 }
+
+// History in the order the server recorded it; steps still on the phone come last.
+export function byHistory(a, b) {
+  return (a.version || Infinity) - (b.version || Infinity) || String(a.data.at).localeCompare(String(b.data.at));
+}

@@ -38,8 +38,15 @@ export const LABELS = {
   source: { visit: N_("上门走访"), phone: N_("电话"), hotline: N_("12345热线"), meeting: N_("书记下午茶"), public: N_("居民自报") },
   demand_status: {
     submitted: N_("待派单"), dispatched: N_("已派单"), accepted: N_("已接单"), in_progress: N_("办理中"), replied: N_("已答复"),
-    transferred: N_("已转交部门"), escalated: N_("联席会议"), resolved: N_("已办结"), rectifying: N_("整改中"), closed: N_("已关闭"),
+    transferred: N_("已转交部门"), escalated: N_("提交联席会议"), resolved: N_("已办结"), rectifying: N_("整改中"), closed: N_("已归档"),
   },
+  demand_event: {
+    created: N_("登记诉求"), dispatched: N_("派单"), accepted: N_("接单"), progress: N_("办理进展"), replied: N_("答复居民"),
+    resolved: N_("办结"), answered: N_("社区直接答复"), transferred: N_("转交部门"), returned: N_("部门退回"),
+    escalated: N_("提交联席会议"), decided: N_("联席会议决定"), rated: N_("居民评价"), closed: N_("归档"),
+  },
+  handling_type: { reply: N_("回复解释类"), self: N_("受理自办类"), transfer: N_("转交办理类") },
+  priority: { normal: N_("普通"), urgent: N_("紧急") },
   card_status: {
     draft: N_("草稿"), submitted: N_("已提交"), needs_supplement: N_("需补充材料"), rejected: N_("未通过"), approved: N_("已通过"),
     in_production: N_("制卡中"), ready: N_("可领取"), issued: N_("已发放"), cancelled: N_("已撤销"),

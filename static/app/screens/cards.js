@@ -3,7 +3,7 @@
 
 import { ageOn } from "../idnumber.js";
 import { t } from "../i18n.js";
-import { childrenOf, getRecord } from "../store.js";
+import { byHistory, childrenOf, getRecord } from "../store.js";
 import { Html, html, label, options, uuid, when } from "../ui.js";
 import { CARD_AGE, phoneMessage, photoBadges, showErrors, syncBadge } from "./households.js";
 import { photoField } from "./visits.js";
@@ -127,7 +127,7 @@ export const detail = {
       childrenOf(app.db, "travel_card_event", id),
       consentText(),
     ]);
-    events.sort((a, b) => String(a.data.at).localeCompare(String(b.data.at)));
+    events.sort(byHistory);
     const checklist = c.checklist || {};
     const editable = ["draft", "needs_supplement"].includes(c.status);
     const gaps = missing(c);

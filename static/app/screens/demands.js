@@ -3,19 +3,21 @@
 "use strict";
 
 import { t } from "../i18n.js";
-import { allOf, childrenOf, getRecord } from "../store.js";
+import { allOf, byHistory, childrenOf, getRecord } from "../store.js";
 import { html, label, options, uuid, when } from "../ui.js";
 import { phoneMessage, photoBadges, showErrors, syncBadge } from "./households.js";
 import { photoField } from "./visits.js";
 
 const OPEN = ["dispatched", "accepted", "in_progress", "rectifying", "submitted", "replied", "transferred", "escalated"];
+// The time limit runs only while someone owes the resident an answer (server/commands/demands.py).
+const CLOCK_RUNS = ["dispatched", "accepted", "in_progress", "transferred", "escalated", "rectifying"];
 
 function overdue(demand) {
-  return demand.data.deadline && !["resolved", "closed"].includes(demand.data.status) && new Date(demand.data.deadline) < new Date();
+  return demand.data.deadline && CLOCK_RUNS.includes(demand.data.status) && new Date(demand.data.deadline) < new Date();
 }
 
 function dueBadge(demand) {
-  if (!demand.data.deadline || ["resolved", "closed"].includes(demand.data.status)) return "";
+  if (!demand.data.deadline || !CLOCK_RUNS.includes(demand.data.status)) return "";
   const hours = (new Date(demand.data.deadline) - Date.now()) / 3600000;
   if (hours < 0) return html`<span class="badge red">${t("已超时")}</span>`;
   if (hours < 24) return html`<span class="badge amber">${t("24 小时内到期")}</span>`;
@@ -34,8 +36,8 @@ export const list = {
   async render(app) {
     const demands = (await allOf(app.db, "demand")).filter((d) => OPEN.includes(d.data.status) || d.pending);
     const me = app.me.id;
-    const toAccept = demands.filter((d) => d.data.status === "dispatched");
-    const mine = demands.filter((d) => d.data.assignee_id === me && d.data.status !== "dispatched");
+    const toAccept = demands.filter((d) => canAccept(app, d.data));
+    const mine = demands.filter((d) => d.data.assignee_id === me && !toAccept.includes(d));
     const others = demands.filter((d) => !toAccept.includes(d) && !mine.includes(d));
     const sort = (a, b) => Number(overdue(b)) - Number(overdue(a)) || String(a.data.deadline || "9").localeCompare(String(b.data.deadline || "9"));
     const section = (title, items, id) => html`<section><h2>${title}（${items.length}）</h2>
@@ -76,6 +78,10 @@ export const captureForm = {
   },
 };
 
+function canAccept(app, d) {
+  return ["dispatched", "rectifying"].includes(d.status) && !d.assignee_id && !d.department_id && app.me.grid_ids.includes(d.grid_id);
+}
+
 function stepForm(kind, title, { answer = false, rating = false } = {}) {
   return html`<form data-form="${kind}" class="stack card">
     <h3>${title}</h3>
@@ -92,32 +98,36 @@ export const detail = {
     const demand = await getRecord(app.db, "demand", id);
     if (!demand) return html`<section class="card"><h1>${t("找不到这条诉求")}</h1><p>${t("可能已转交其他网格或部门。")}</p></section>`;
     const d = demand.data;
-    const events = (await childrenOf(app.db, "demand_event", id)).sort((a, b) => String(a.data.at).localeCompare(String(b.data.at)));
+    const events = (await childrenOf(app.db, "demand_event", id)).sort(byHistory);
     const timeline = [];
     for (const e of events) {
-      timeline.push(html`<li><strong>${when(e.data.at)}</strong> ${e.data.kind}${e.data.to_status ? html` → ${label("demand_status", e.data.to_status)}` : ""} ${syncBadge(e)}
+      timeline.push(html`<li><strong>${when(e.data.at)}</strong> ${label("demand_event", e.data.kind)}${e.data.to_status ? html` → ${label("demand_status", e.data.to_status)}` : ""} ${syncBadge(e)}
         ${e.data.note ? html`<div>${e.data.note}</div>` : ""} ${await photoBadges(app, e.data.photos)}</li>`);
     }
-    const mineToDo = d.assignee_id === app.me.id;
+    const mineToDo = d.assignee_id === app.me.id && !d.department_id;
     const steps = [];
-    if (d.status === "dispatched" && app.me.grid_ids.includes(d.grid_id)) {
-      steps.push(html`<button type="button" class="primary" data-action="accept" data-demand="${id}">${t("接单")}</button>`);
+    if (canAccept(app, d)) {
+      steps.push(html`<button type="button" class="primary" data-action="accept" data-demand="${id}">${d.status === "rectifying" ? t("接单整改") : t("接单")}</button>`);
     }
-    if (mineToDo && ["accepted", "in_progress", "rectifying"].includes(d.status)) {
+    if (mineToDo && ["accepted", "in_progress"].includes(d.status)) {
       steps.push(stepForm("progress", t("记录进展")));
-      steps.push(stepForm("resolve", t("办结")));
       if (d.handling_type === "reply") steps.push(stepForm("reply", t("答复居民"), { answer: true }));
+      steps.push(stepForm("resolve", t("办结")));
     }
-    if (["resolved", "replied"].includes(d.status) && !d.rating) steps.push(stepForm("rate", t("记录居民评价"), { rating: true }));
+    if (["resolved", "replied"].includes(d.status) && app.me.grid_ids.includes(d.grid_id)) {
+      steps.push(stepForm("rate", t("记录居民评价"), { rating: true }));
+    }
     return html`<section class="card" data-demand="${id}">
       <h1>${label("field", d.field)} · ${label("demand_status", d.status)} ${syncBadge(demand)}</h1>
       ${dueBadge(demand)}
       <p>${d.description}</p>
       <dl class="facts">
         <dt>${t("来源")}</dt><dd>${label("source", d.source)}</dd>
+        ${d.handling_type ? html`<dt>${t("类型")}</dt><dd>${label("handling_type", d.handling_type)} · ${label("priority", d.priority)}</dd>` : ""}
+        ${d.deadline ? html`<dt>${t("办理期限")}</dt><dd>${when(d.deadline)}</dd>` : ""}
         ${d.address ? html`<dt>${t("地址")}</dt><dd>${d.household_id ? html`<a href="#/h/${d.household_id}">${d.address}</a>` : d.address}</dd>` : ""}
         ${d.answer ? html`<dt>${t("答复")}</dt><dd>${d.answer}</dd>` : ""}
-        ${d.rating ? html`<dt>${t("评价")}</dt><dd>${label("rating", d.rating)}</dd>` : ""}
+        ${d.rating ? html`<dt>${t("评价")}</dt><dd>${label("rating", d.rating)}${d.rating_comment ? html`：${d.rating_comment}` : ""}</dd>` : ""}
       </dl>
       ${await photoBadges(app, d.photos)}
     </section>
@@ -133,7 +143,10 @@ export const detail = {
   },
   forms: {
     async progress(app, form, data) {
-      await step(app, "demand.progress", { note: String(data.get("note") || ""), photos: data.getAll("photos").map(String) });
+      const note = String(data.get("note") || "").trim();
+      const photos = data.getAll("photos").map(String);
+      if (showErrors(form, { note: note || photos.length ? "" : t("请写办理情况或拍一张照片。") })) return;
+      await step(app, "demand.progress", { note, photos });
     },
     async resolve(app, form, data) {
       await step(app, "demand.resolve", { note: String(data.get("note") || ""), photos: data.getAll("photos").map(String) });
