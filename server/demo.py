@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
+from server import demo_cards
 from server.auth import verify_password
 from server.commands.users import create_user
 from server.db import Database
@@ -25,6 +26,8 @@ from server.demo_people import People
 from server.demo_words import DEPARTMENTS, GRIDS, TAGS
 from server.demo_work import Staff, Work
 from server.models import (
+    Blob,
+    BlobRef,
     Community,
     Demand,
     DemandEvent,
@@ -35,6 +38,8 @@ from server.models import (
     ResidentTag,
     Role,
     Tag,
+    TravelCard,
+    TravelCardEvent,
     User,
     UserGrid,
     Visit,
@@ -46,6 +51,7 @@ COMMUNITY_CODE = "furong"
 COMMUNITY_NAME = "乐安县鳌溪镇芙蓉社区"
 COMMUNITY_ADDRESS = "江西省抚州市乐安县鳌溪镇芙蓉社区党群服务中心"
 LOGIN_URL = "http://localhost:8000/login"
+FIELD_URL = "http://localhost:8000/app/"
 
 ROLE_NAMES: dict[str, str] = {
     Role.admin: "管理员",
@@ -100,6 +106,7 @@ class DemoResult:
     demands: int
     demand_events: int
     waiting: int  # dispatched to a grid, not yet accepted
+    travel_cards: int
     logins: tuple[DemoLogin, ...]
     seconds: float
 
@@ -113,9 +120,10 @@ class DemoResult:
             f"  {self.grids} 个网格 · {self.households:,} 户 · {self.residents:,} 名居民 · "
             f"{self.tags} 种标签 · {self.departments} 个职能部门",
             f"  {self.visits:,} 次走访 · {self.demands:,} 条微诉求（{self.waiting} 条已派单待接单）· "
-            f"{self.demand_events:,} 条办理记录",
+            f"{self.demand_events:,} 条办理记录 · {self.travel_cards} 份老年出行卡申请",
             "",
-            f"启动服务（doorstep serve）后在浏览器打开 {LOGIN_URL} 登录。演示账号：",
+            f"启动服务（doorstep serve）后：网格员用手机打开 {FIELD_URL}（可安装、可离线），",
+            f"社区、部门和管理员在浏览器打开 {LOGIN_URL} 登录。演示账号：",
         ]
         kept = False
         for login in self.logins:
@@ -299,12 +307,28 @@ def _create_population(
     visits = work.visits()
     demands, events, demand_visits = work.demands()
     households, residents = people.rows(homes)
+    photo_sha, photo_data = demo_cards.photo()
+    cards, card_events = demo_cards.applications(
+        rng=people.rng,
+        new_id=people.new_id,
+        now=people.now,
+        today=people.today,
+        residents=residents,
+        workers={g.id: staff.workers.get(code) for code, g in grids.items()},
+        office=staff.office,
+        photo_sha=photo_sha,
+    )
+    if session.get(Blob, photo_sha) is None:
+        session.add(Blob(sha256=photo_sha, content_type="image/png", size=len(photo_data), data=photo_data))
+        session.flush()
     tables: list[tuple[Any, list[dict[str, Any]]]] = [
         (Household, households),
         (Resident, residents),
         (Visit, sorted(visits + demand_visits, key=lambda v: v["at"])),
         (Demand, demands),
         (DemandEvent, events),
+        (TravelCard, cards),
+        (TravelCardEvent, card_events),
     ]
     # Bulk inserts bypass the flush hook, so they take their versions here (SYNC.md rule 9).
     versions = iter(allocate(session, sum(len(rows) for _, rows in tables)))
@@ -312,6 +336,11 @@ def _create_population(
         for row in rows:
             row["version"] = next(versions)
         session.execute(insert(model.__table__), rows)
+    refs = [
+        {"sha256": photo_sha, "record_type": "travel_card", "record_id": c["id"]} for c in cards if c["photo"]
+    ]
+    if refs:
+        session.execute(insert(BlobRef), refs)
     links = [{"resident_id": r["id"], "tag_id": tag_ids[code]} for r in residents for code in r["tags"]]
     if links:
         session.execute(insert(ResidentTag), links)
@@ -331,6 +360,7 @@ def _counts(session: Session, community_id: uuid.UUID) -> dict[str, int]:
         "visits": count(Visit, Visit.community_id == community_id, Visit.deleted_at == None),  # noqa: E711
         "demands": count(Demand, *live_demand),
         "demand_events": count(DemandEvent, DemandEvent.community_id == community_id),
+        "travel_cards": count(TravelCard, TravelCard.community_id == community_id),
         "waiting": count(
             Demand, *live_demand, Demand.status == "dispatched", col(Demand.assignee_id).is_(None)
         ),

@@ -399,3 +399,28 @@ def test_the_same_seed_builds_the_same_people_and_another_seed_others() -> None:
     first = build(2026)
     assert build(2026) == first
     assert build(7) != first
+
+
+def test_travel_cards_are_at_every_step_for_people_old_enough(demo: Seeded) -> None:
+    from server.idnumber import age_on
+    from server.models import Blob, Resident, TravelCard, TravelCardEvent
+
+    db = demo.db
+    cards = _all(db, TravelCard)
+    residents = {r.id: r for r in _all(db, Resident)}
+    history: dict[Any, list[Any]] = defaultdict(list)
+    for event in _all(db, TravelCardEvent):
+        history[event.application_id].append(event)
+    assert {c.status for c in cards} >= {"submitted", "needs_supplement", "ready", "issued"}
+    assert len({c.applicant_hash for c in cards}) == len(cards)  # one application per person
+    with db.read() as session:
+        for card in cards:
+            person = residents[card.resident_id]
+            assert age_on(person.birth_date, card.applied_on) >= 65
+            assert (card.grid_id, card.household_id) == (person.grid_id, person.household_id)
+            steps = sorted(history[card.id], key=lambda e: e.version)
+            assert steps[-1].to_status == card.status
+            if card.photo:
+                assert session.get(Blob, card.photo) is not None
+            if card.status == "issued":
+                assert card.review_due is not None
