@@ -357,8 +357,11 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from server.cli import open_db
     from server.demo import seed
 
-    db = open_db(settings)
     password = args.password or secrets.token_urlsafe(9)
+    if len(password) < 8:
+        print("错误：演示账号的密码至少 8 个字符。", file=sys.stderr)
+        return 2
+    db = open_db(settings)
     result = seed(db, secret_key=settings.secret_key, password=password)
     print(result.summary())
     return 0
