@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -98,6 +99,10 @@ def _push_test(username: str, settings: Settings) -> int:
     from server.push.outbox import Message
     from server.push.sender import Sender
 
+    # Each result is printed below; the log's copy of it would only repeat it on stderr.
+    log = logging.getLogger("doorstep.push")
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
     services = _services(settings)
     sender = Sender(services.db, settings)
     try:
