@@ -1,0 +1,130 @@
+"""`doorstep serve` in a subprocess of its own process group: start, SIGKILL, restart, RSS."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def doorstep_command() -> list[str]:
+    script = Path(sys.executable).parent / "doorstep"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
+
+
+class ServerDidNotStart(RuntimeError):
+    pass
+
+
+@dataclass
+class ServerProcess:
+    env: dict[str, str]
+    log_path: Path
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+    rss_max_kb: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        command = [
+            *doorstep_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.starts += 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerDidNotStart(self.log_path.read_text(errors="replace")[-4000:])
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        raise ServerDidNotStart(f"no answer on /healthz within {timeout} s")
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group (the uvicorn supervisor and its workers): no shutdown code runs."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        self.sample_rss(process.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def sample_rss(self, pgid: int | None = None) -> int:
+        """VmRSS summed over the server's process group, in kB; the largest seen is kept."""
+        if pgid is None:
+            if self.process is None:
+                return 0
+            pgid = self.process.pid
+        total = group_rss_kb(pgid)
+        self.rss_max_kb = max(self.rss_max_kb, total)
+        return total
+
+
+def group_rss_kb(pgid: int) -> int:
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
