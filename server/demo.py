@@ -45,6 +45,7 @@ from server.models import (
     Visit,
 )
 from server.pii import Vault
+from server.push import triggers
 from server.versions import allocate
 
 COMMUNITY_CODE = "furong"
@@ -147,6 +148,7 @@ def seed(db: Database, *, secret_key: str, password: str, rng_seed: int = 2026) 
     """Create the demo community unless it exists; make sure the demo users exist."""
     started = time.perf_counter()
     with db.write() as session:
+        triggers.mute(session)  # demo history is old news: nobody is notified of it
         community = session.exec(select(Community).where(Community.code == COMMUNITY_CODE)).first()
         created = community is None
         departments = _ensure_departments(session)

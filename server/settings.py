@@ -12,14 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_PUSH_HOSTS = (
-    "https://fcm.googleapis.com",
-    "https://updates.push.services.mozilla.com",
-    "https://web.push.apple.com",
-    "https://wns2-par02p.notify.windows.com",
-    "https://wns2-bl2p.notify.windows.com",
-    "https://wns2-db5p.notify.windows.com",
-    "https://wns2-am3p.notify.windows.com",
-    "https://wns2-sg2p.notify.windows.com",
+    "https://fcm.googleapis.com",  # Chrome
+    "https://updates.push.services.mozilla.com",  # Firefox
+    "https://web.push.apple.com",  # Safari
+    "https://*.notify.windows.com",  # Edge (wns2-<region>.notify.windows.com)
 )
 
 
@@ -32,6 +28,7 @@ class Settings:
     push_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
     push_subject: str = "mailto:it@doorstep.invalid"
     run_jobs: bool = True
+    vapid_private_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -69,4 +66,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         push_hosts=push_hosts,
         push_subject=env.get("DOORSTEP_PUSH_SUBJECT", "mailto:it@doorstep.invalid"),
         run_jobs=env.get("DOORSTEP_RUN_JOBS", "1").lower() not in ("0", "false", "no"),
+        vapid_private_key=env.get("DOORSTEP_VAPID_PRIVATE_KEY") or None,
     )

@@ -71,6 +71,17 @@ def _load(path: Path) -> VapidKeys:
     return VapidKeys(key)
 
 
-def load(data_dir: Path) -> VapidKeys:
-    """This deployment's key pair, made now if the data dir has none yet."""
+@cache
+def _from_text(pem: str) -> VapidKeys:
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("DOORSTEP_VAPID_PRIVATE_KEY does not hold a P-256 private key")
+    return VapidKeys(key)
+
+
+def load(data_dir: Path, pem: str | None = None) -> VapidKeys:
+    """This deployment's key pair: the one configured (DOORSTEP_VAPID_PRIVATE_KEY, for several
+    app servers that do not share a data dir), else the data dir's, made now if there is none."""
+    if pem:
+        return _from_text(pem)
     return _load((data_dir / KEY_FILE).resolve())

@@ -113,7 +113,7 @@ class Sender:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.keys = keys.load(settings.data_dir)
+        self.keys = keys.load(settings.data_dir, settings.vapid_private_key)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.batch = batch

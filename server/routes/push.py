@@ -21,7 +21,8 @@ MAX_BODY = 8 * 1024
 
 
 async def vapid_public_key(request: Request) -> Response:
-    key = keys.load(services(request).settings.data_dir).public_key
+    settings = services(request).settings
+    key = keys.load(settings.data_dir, settings.vapid_private_key).public_key
     return JSONResponse({"key": key}, headers={"Cache-Control": "no-cache"})
 
 
