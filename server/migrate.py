@@ -30,7 +30,7 @@ def upgrade(db: Database, lock_dir: Path | None = None) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX)
             with db.engine.connect() as conn:
                 config.attributes["connection"] = conn
-                command.upgrade(config, "heads")
+                command.upgrade(config, "head")
                 conn.commit()
         return
     with db.engine.connect() as conn:
@@ -38,7 +38,7 @@ def upgrade(db: Database, lock_dir: Path | None = None) -> None:
         conn.commit()
         try:
             config.attributes["connection"] = conn
-            command.upgrade(config, "heads")
+            command.upgrade(config, "head")
             conn.commit()
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(727274)"))

@@ -112,6 +112,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
+        "push_attempt",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("delivery_id", sa.Uuid(), nullable=False),
+        sa.Column("subscription_id", sa.Uuid(), nullable=True),
+        sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("origin", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("retry_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("push_attempt", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_push_attempt_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_push_attempt_delivery_id"), ["delivery_id"], unique=False)
+
+    op.create_table(
         "rate_limit",
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("window_start", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -213,6 +232,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_user_username"), ["username"], unique=True)
 
     op.create_table(
+        "api_key",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("key_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("prefix", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key_hash"),
+    )
+    op.create_table(
         "conflict",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
@@ -296,6 +331,95 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_household_version"), ["version"], unique=False)
 
     op.create_table(
+        "push_delivery",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("group_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("subscription_id", sa.Uuid(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("urgency", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("lease_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("push_delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_push_delivery_group_id"), ["group_id"], unique=False)
+        batch_op.create_index(
+            "ix_push_delivery_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_push_delivery_subscription_id"), ["subscription_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_push_delivery_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "push_notification",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("body", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("tag", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("urgency", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("ttl", sa.Integer(), nullable=False),
+        sa.Column("record_type", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("record_id", sa.Uuid(), nullable=True),
+        sa.Column("dedupe_key", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("group_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("dedupe_key"),
+    )
+    with op.batch_alter_table("push_notification", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_push_notification_status_created_at", ["status", "created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_push_notification_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "push_subscription",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=True),
+        sa.Column("endpoint", sa.Text(), nullable=False),
+        sa.Column("endpoint_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("p256dh", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("auth", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("expiration_time", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("user_agent", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_success_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("endpoint_hash"),
+    )
+    with op.batch_alter_table("push_subscription", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_push_subscription_client_id"), ["client_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_push_subscription_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "sync_client",
         sa.Column("client_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
@@ -371,6 +495,8 @@ def upgrade() -> None:
         sa.Column("contact_name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("contact_phone", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lng", sa.Float(), nullable=True),
         sa.Column("photos", sa.JSON(), nullable=False),
         sa.Column("answer", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("rating", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -410,6 +536,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_demand_department_id_version", ["department_id", "version"], unique=False)
         batch_op.create_index("ix_demand_grid_id_version", ["grid_id", "version"], unique=False)
         batch_op.create_index(batch_op.f("ix_demand_household_id"), ["household_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_demand_rating_token"), ["rating_token"], unique=False)
         batch_op.create_index(batch_op.f("ix_demand_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_demand_version"), ["version"], unique=False)
 
@@ -592,6 +719,7 @@ def upgrade() -> None:
         sa.Column("submitted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("issued_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("review_due", sa.Date(), nullable=True),
+        sa.Column("review_visit_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["community_id"],
             ["community.id"],
@@ -622,6 +750,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_travel_card_grid_id_version", ["grid_id", "version"], unique=False)
         batch_op.create_index(batch_op.f("ix_travel_card_household_id"), ["household_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_travel_card_resident_id"), ["resident_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_travel_card_review_due"), ["review_due"], unique=False)
         batch_op.create_index(batch_op.f("ix_travel_card_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_travel_card_version"), ["version"], unique=False)
 
@@ -686,6 +815,7 @@ def downgrade() -> None:
     with op.batch_alter_table("travel_card", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_travel_card_version"))
         batch_op.drop_index(batch_op.f("ix_travel_card_status"))
+        batch_op.drop_index(batch_op.f("ix_travel_card_review_due"))
         batch_op.drop_index(batch_op.f("ix_travel_card_resident_id"))
         batch_op.drop_index(batch_op.f("ix_travel_card_household_id"))
         batch_op.drop_index("ix_travel_card_grid_id_version")
@@ -723,6 +853,7 @@ def downgrade() -> None:
     with op.batch_alter_table("demand", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_demand_version"))
         batch_op.drop_index(batch_op.f("ix_demand_status"))
+        batch_op.drop_index(batch_op.f("ix_demand_rating_token"))
         batch_op.drop_index(batch_op.f("ix_demand_household_id"))
         batch_op.drop_index("ix_demand_grid_id_version")
         batch_op.drop_index("ix_demand_department_id_version")
@@ -742,6 +873,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sync_client_user_id"))
 
     op.drop_table("sync_client")
+    with op.batch_alter_table("push_subscription", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_subscription_user_id"))
+        batch_op.drop_index(batch_op.f("ix_push_subscription_client_id"))
+
+    op.drop_table("push_subscription")
+    with op.batch_alter_table("push_notification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_notification_user_id"))
+        batch_op.drop_index("ix_push_notification_status_created_at")
+
+    op.drop_table("push_notification")
+    with op.batch_alter_table("push_delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_delivery_user_id"))
+        batch_op.drop_index(batch_op.f("ix_push_delivery_subscription_id"))
+        batch_op.drop_index("ix_push_delivery_status_next_attempt_at")
+        batch_op.drop_index(batch_op.f("ix_push_delivery_group_id"))
+
+    op.drop_table("push_delivery")
     with op.batch_alter_table("household", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_household_version"))
         batch_op.drop_index("ix_household_grid_id_version")
@@ -756,6 +904,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_conflict_community_id_version")
 
     op.drop_table("conflict")
+    op.drop_table("api_key")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_username"))
 
@@ -777,6 +926,11 @@ def downgrade() -> None:
 
     op.drop_table("tag")
     op.drop_table("rate_limit")
+    with op.batch_alter_table("push_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_attempt_delivery_id"))
+        batch_op.drop_index(batch_op.f("ix_push_attempt_at"))
+
+    op.drop_table("push_attempt")
     op.drop_table("preference")
     with op.batch_alter_table("mutation_outcome", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mutation_outcome_created_at"))
