@@ -58,14 +58,15 @@ class Stats:
     """
 
     open: bool = True
-    latencies: dict[str, list[float]] = field(default_factory=dict)
+    # op -> (when it ended, seconds on the phone, milliseconds the server says it spent: Server-Timing)
+    latencies: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     late_errors: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
 
-    def took(self, op: str, seconds: float) -> None:
+    def took(self, op: str, seconds: float, server_ms: float = float("nan")) -> None:
         if self.open:
-            self.latencies.setdefault(op, []).append(seconds)
+            self.latencies.setdefault(op, []).append((time.monotonic(), seconds, server_ms))
 
     def error(self, kind: str) -> None:
         (self.errors if self.open else self.late_errors)[kind] += 1
@@ -129,6 +130,7 @@ class Phone:
     photos_waiting: list[Photo] = field(default_factory=list)
     photos_uploaded: set[str] = field(default_factory=set)
     deadline: float = float("inf")
+    ready_at: float = 0.0  # when the first pull of the grid was done
     http: httpx.AsyncClient | None = None
 
     @property
@@ -191,7 +193,7 @@ class Phone:
                 continue
             status = response.status_code
             if status in (200, 201):
-                self.stats.took(op, time.perf_counter() - started)
+                self.stats.took(op, time.perf_counter() - started, _server_ms(response))
                 return response
             self.stats.error(f"{op}: HTTP {status}")
             if status == 401 and op != "login":
@@ -309,3 +311,11 @@ def _retry_after(response: httpx.Response) -> float | None:
         return min(60.0, max(0.0, float(value)))
     except ValueError:
         return None
+
+
+def _server_ms(response: httpx.Response) -> float:
+    for part in response.headers.get("server-timing", "").split(","):
+        name, _, rest = part.strip().partition(";")
+        if name == "app" and rest.startswith("dur="):
+            return float(rest[4:])
+    return float("nan")

@@ -41,6 +41,7 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
     rss_max_kb: int = 0
+    cpu_ticks: dict[int, int] = field(default_factory=dict)  # pid -> user+system clock ticks, last seen
 
     @property
     def url(self) -> str:
@@ -108,23 +109,41 @@ class ServerProcess:
             if self.process is None:
                 return 0
             pgid = self.process.pid
-        total = group_rss_kb(pgid)
+        total = 0
+        for pid, rss_kb, ticks in group_usage(pgid):
+            total += rss_kb
+            self.cpu_ticks[pid] = ticks
         self.rss_max_kb = max(self.rss_max_kb, total)
         return total
 
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time of every server process seen so far (killed ones up to their last sample)."""
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
 
-def group_rss_kb(pgid: int) -> int:
-    total = 0
+
+def group_usage(pgid: int) -> list[tuple[int, int, int]]:
+    """(pid, VmRSS in kB, user+system clock ticks) of every process in the group."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:
                 continue
+            rss = 0
             for line in (entry / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+                    rss = int(line.split()[1])
+            found.append((int(entry.name), rss, int(fields[11]) + int(fields[12])))
         except (OSError, ValueError, IndexError):
             continue
-    return total
+    return found
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
