@@ -310,7 +310,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             Phone(i, name, PASSWORD, base_url, stats, random.Random(rng.getrandbits(64)))
             for i, name in enumerate(county.usernames)
         ]
-        slow = {p.address for p in phones if p.rng.random() < args.slow} if link else set()
+        slow = {p.address for p in rng.sample(phones, round(args.slow * len(phones)))} if link else set()
         for phone in phones:
             phone.open()
             phone.deadline = time.monotonic() + 900

@@ -9,6 +9,7 @@ and that the faults really happened, so the run proved something.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,104 @@ def test_a_short_faulty_morning_loses_and_duplicates_nothing(tmp_path: Path) -> 
     assert faults["slow_phones"] >= 1
     assert figures["throughput"]["replayed_results"] >= 1  # a cut response came back as a replay
     assert "RESULT: ok" in run.stdout
+
+
+def test_the_verifier_counts_what_was_lost_duplicated_or_left_behind(tmp_path: Path) -> None:
+    """A check that cannot fail proves nothing: a phone that believes a visit was applied that
+    is not there, a request created twice, and a refused mutation that left a row."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import uuid
+    from datetime import UTC, datetime
+
+    from county import Sizes, seed
+    from phone import Phone, Stats
+    from sqlalchemy import insert, select
+    from verify import verify
+
+    from server import versions
+    from server.db import Database
+    from server.migrate import upgrade
+    from server.models import Demand, DemandEvent, Household, Visit
+
+    db = Database(f"sqlite:///{tmp_path / 'v.sqlite3'}")
+    upgrade(db, tmp_path)
+    county = seed(db, phones=1, sizes=Sizes(2, 2, 1, 1), secret_key="k" * 40, password="password-1")
+    with db.read() as s:
+        seed_version = versions.current(s)
+        household_id = s.execute(select(Household.id)).scalars().first()
+    assert household_id is not None
+    user, grid = county.user_ids[0], county.grid_ids[0]
+    lost_visit, doubled, ghost = str(uuid.uuid4()), uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    base = {"community_id": county.community_id, "grid_id": grid, "field_versions": {}}
+    with db.write() as s:
+        [v1, v2, v3, v4] = versions.allocate(s, 4)
+        s.execute(
+            insert(Demand),
+            [
+                {
+                    **base,
+                    "id": doubled,
+                    "version": v1,
+                    "household_id": household_id,
+                    "field": "property",
+                    "description": "两次",
+                    "source": "visit",
+                    "status": "submitted",
+                    "photos": [],
+                }
+            ],
+        )
+        s.execute(
+            insert(DemandEvent),
+            [
+                {
+                    **base,
+                    "id": uuid.uuid4(),
+                    "version": v,
+                    "demand_id": doubled,
+                    "kind": "created",
+                    "actor_id": user,
+                    "photos": [],
+                    "at": now,
+                }
+                for v in (v2, v3)
+            ],
+        )
+        s.execute(
+            insert(Visit),
+            [
+                {
+                    **base,
+                    "id": ghost,
+                    "version": v4,
+                    "household_id": household_id,
+                    "worker_id": user,
+                    "purpose": "party",
+                    "outcome": "completed",
+                    "notes": "",
+                    "photos": [],
+                    "at": now,
+                }
+            ],
+        )
+    phone = Phone(0, county.usernames[0], "password-1", "http://unused", Stats(), random.Random(1))
+    phone.user = {"id": str(user), "grid_ids": [str(grid)]}
+    args = {"household_id": str(household_id), "purpose": "routine", "outcome": "completed"}
+    phone.sent = {
+        1: {"name": "visit.record", "args": {**args, "visit_id": lost_visit}, "bad": False, "photos": []},
+        2: {"name": "demand.create", "args": {"demand_id": str(doubled)}, "bad": False, "photos": []},
+        3: {"name": "visit.record", "args": {**args, "visit_id": str(ghost)}, "bad": True, "photos": []},
+    }
+    phone.results = {
+        1: {"id": 1, "status": "applied"},
+        2: {"id": 2, "status": "applied"},
+        3: {"id": 3, "status": "rejected", "code": "invalid_args"},
+    }
+    report = verify(db, [phone], seeded=county.counts, seed_version=seed_version, unconverged=0)
+    db.dispose()
+
+    assert (report.expected, report.found, report.lost, report.duplicated) == (2, 0, 1, 1)
+    assert report.rejected_expected == 1 and report.rejected_with_effects == 1
+    assert report.counter_mismatches == 1  # the server never saw this client
+    assert not report.ok
