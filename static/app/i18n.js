@@ -29,6 +29,6 @@ export function setLanguage(code) {
 // t("还有 %(n)s 条待同步", { n: 3 })
 export function t(message, params) {
   let text = table[message] || message;
-  if (params) text = text.replace(/%\((\w+)\)s/g, (_, key) => String(params[key] ?? ""));
+  if (params) text = text.replace(/%\((\w+)\)s/g, (_, key) => String(params[key] ?? "")).replace(/%%/g, "%");
   return text;
 }

@@ -83,7 +83,14 @@ function match(hash) {
 
 let renderCount = 0;
 
-async function render() {
+// A refresh after a sync must never wipe what someone is typing: it is skipped
+// while a form on screen has input (the next navigation shows the new data).
+function refresh() {
+  return render({ background: true });
+}
+
+async function render({ background = false } = {}) {
+  if (background && isEditing()) return;
   const view = document.getElementById("view");
   const ticket = ++renderCount;
   const { screen, params } = app.me ? match(location.hash) : { screen: LOGIN, params: [] };
@@ -95,6 +102,7 @@ async function render() {
     content = html`<section class="card"><p class="error">${t("页面出错了：")}${String(error.message || error)}</p></section>`;
   }
   if (ticket !== renderCount) return; // a newer render started meanwhile
+  if (background && isEditing()) return; // typing started while this refresh was being built
   const notice = app.notice ? html`<p class="notice" role="status">${app.notice}</p>` : "";
   app.notice = "";
   view.innerHTML = String(notice) + String(content);
@@ -190,7 +198,7 @@ async function runSync() {
     app.syncing = false;
   }
   await app.refreshStatus();
-  if (!isEditing()) await render();
+  await refresh();
   // While anything waits, try again on a timer that backs off (no error loop).
   if (app.status && (app.status.waiting > 0) && !app.signedOut) {
     scheduleSync(RETRY_DELAYS[Math.min(app.failures, RETRY_DELAYS.length - 1)]);
@@ -201,8 +209,14 @@ async function runSync() {
 
 function isEditing() {
   const active = document.activeElement;
-  return Boolean(active && active.closest && active.closest("form") && active.matches("input, textarea, select"));
+  const focused = Boolean(active && active.closest && active.closest("form") && active.matches("input, textarea, select"));
+  return focused || Boolean(document.querySelector("#view form[data-dirty]"));
 }
+
+document.addEventListener("input", (event) => {
+  const form = event.target instanceof Element ? event.target.closest("form") : null;
+  if (form) form.dataset.dirty = "1";
+});
 
 function requestBackgroundSync() {
   navigator.serviceWorker?.ready.then((registration) => registration.sync?.register("doorstep-sync")).catch(() => {});
@@ -291,7 +305,7 @@ async function registerWorker() {
   });
   navigator.serviceWorker.addEventListener("message", (event) => {
     if (event.data?.type === "synced" || event.data?.type === "push") {
-      app.refreshStatus().then(() => { if (!isEditing()) render(); });
+      app.refreshStatus().then(refresh);
       if (event.data.type === "push") scheduleSync(0);
     }
   });
@@ -304,7 +318,7 @@ const channel = new BroadcastChannel("doorstep");
 channel.onmessage = async (event) => {
   if (event.data?.type === "synced" && app.db) {
     await app.refreshStatus();
-    if (!isEditing()) await render();
+    await refresh();
   }
 };
 

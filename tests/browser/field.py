@@ -48,11 +48,18 @@ def wait_synced(page: Page, timeout: float = 15_000) -> None:
     )
 
 
-def go_offline(context: BrowserContext) -> None:
+def go_offline(context: BrowserContext, server: LiveServer | None = None) -> None:
+    """Offline for the pages. Chromium's offline emulation does not reach the service
+    worker's own fetches (its Background Sync still gets through), so a test that needs
+    the phone truly cut off also passes `server`, which is stopped until `go_online`."""
     context.set_offline(True)
+    if server is not None:
+        server.stop()
 
 
-def go_online(context: BrowserContext) -> None:
+def go_online(context: BrowserContext, server: LiveServer | None = None) -> None:
+    if server is not None:
+        server.start()
     context.set_offline(False)
 
 

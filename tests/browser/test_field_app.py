@@ -105,7 +105,7 @@ def test_a_day_offline_survives_a_closed_browser_and_lands_exactly_once(
     sign_in(page, live_server, grid.worker.username)
     screenshot(page, "field-01-households-online")
 
-    go_offline(context)
+    go_offline(context, live_server)
     page.reload()
     page.wait_for_selector("body[data-ready]")
     assert page.locator("#households li").count() == len(grid.households)
@@ -130,6 +130,7 @@ def test_a_day_offline_survives_a_closed_browser_and_lands_exactly_once(
     assert outbox_counts(page) == (3, 0, 2)
     screenshot(page, "field-06-outbox-offline")
 
+    live_server.start()
     started = time.monotonic()
     go_online(context)
     wait_synced(page, timeout=10_000)
@@ -167,6 +168,7 @@ def test_two_phones_edit_the_same_phone_number_and_the_office_resolves_it(
         page = context.new_page()
         sign_in(page, live_server, user.username)
         phones.append((context, page))
+    live_server.stop()  # both phones are cut off: neither service worker can sync in the background
     for (context, page), number in zip(phones, ("13911112222", "13733334444"), strict=True):
         go_offline(context)
         page.goto(page.url.split("#")[0] + f"#/h/{household.id}/edit")
@@ -174,6 +176,7 @@ def test_two_phones_edit_the_same_phone_number_and_the_office_resolves_it(
         page.click("form[data-form=household] button[type=submit]")
         page.wait_for_selector(f"[data-household='{household.id}'] h1")
     (first_ctx, first), (second_ctx, second_page) = phones
+    live_server.start()
     go_online(first_ctx)
     wait_synced(first)
     go_online(second_ctx)
@@ -279,7 +282,7 @@ def test_a_rejected_item_shows_its_reason_and_does_not_block_the_queue(
     make._save(demand)
     page = phone.new_page()
     sign_in(page, live_server, grid.worker.username)
-    go_offline(phone)
+    go_offline(phone, live_server)
     page.goto(page.url.split("#")[0] + f"#/d/{demand.id}")
     page.click("[data-action=accept]")
     page.wait_for_selector("[data-sync=pending]")
@@ -291,7 +294,7 @@ def test_a_rejected_item_shows_its_reason_and_does_not_block_the_queue(
     with db.write() as s:
         accept_demand(s, actor=make.actor(other), data={"demand_id": str(demand.id)})
 
-    go_online(phone)
+    go_online(phone, live_server)
     page.wait_for_function(
         "() => document.getElementById('syncstate').dataset.rejected === '1'", timeout=15_000
     )
