@@ -44,3 +44,15 @@ def test_the_english_messages_are_a_flat_table(client: TestClient) -> None:
         isinstance(k, str) and isinstance(v, str) for k, v in table.items()
     )
     assert client.get("/app/messages/fr.json").status_code == 404
+
+
+def test_the_field_app_names_coded_values_as_the_office_does(client: TestClient) -> None:
+    from server.labels import LABELS
+
+    zh = client.get("/app/labels/zh.json").json()
+    en = client.get("/app/labels/en.json").json()
+    assert set(zh) == set(LABELS) | {"demand_field"}
+    assert zh["demand_status"]["dispatched"] == "已派单"
+    assert en["demand_status"]["dispatched"] != "已派单"
+    assert zh["demand_field"]["infrastructure"]  # from the settings, which admins may rename
+    assert client.get("/app/labels/fr.json").status_code == 404

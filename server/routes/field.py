@@ -62,6 +62,7 @@ def precache() -> list[str]:
         "/app/consent.json",
         *(f"/app/icons/{name}.png" for name in ICONS),
         *(f"/app/messages/{lang}.json" for lang in i18n.LANGUAGES),
+        *(f"/app/labels/{lang}.json" for lang in i18n.LANGUAGES),
         "/static/css/app.css",
         *files,
     ]
@@ -137,6 +138,23 @@ async def icon(request: Request) -> Response:
     )
 
 
+async def labels(request: Request) -> Response:
+    """Names of every coded value (statuses, kinds, fields …) in one language: the field app
+    shows the same words as the office pages. Request fields come from the settings."""
+    lang = request.path_params["lang"]
+    if lang not in i18n.LANGUAGES:
+        return Response(status_code=404)
+    from server import preferences
+    from server.labels import LABELS
+    from server.web import read
+
+    fields = await read(request, lambda s: preferences.get(s, "demand.fields"))
+    with i18n.language(lang):
+        table = {group: {value: str(text) for value, text in values.items()} for group, values in LABELS.items()}
+        table["demand_field"] = {f["code"]: f["name"] for f in fields}  # data, as admins named them
+    return JSONResponse(table, headers=NO_CACHE)
+
+
 async def messages(request: Request) -> Response:
     """The English translations of the field app's strings (Chinese is the source)."""
     lang = request.path_params["lang"]
@@ -156,4 +174,5 @@ routes = [
     Route("/app/consent.json", consent),
     Route("/app/icons/{name}.png", icon),
     Route("/app/messages/{lang}.json", messages),
+    Route("/app/labels/{lang}.json", labels),
 ]

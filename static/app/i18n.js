@@ -3,6 +3,7 @@
 "use strict";
 
 let table = {};
+let names = {};
 export let lang = "zh";
 
 function cookieLang() {
@@ -10,16 +11,29 @@ function cookieLang() {
   return match ? decodeURIComponent(match[1]) : "zh";
 }
 
+async function json(url) {
+  try {
+    const response = await fetch(url);
+    return response.ok ? await response.json() : {};
+  } catch (_) {
+    return {};
+  }
+}
+
 export async function loadLanguage() {
   lang = cookieLang() === "en" ? "en" : "zh";
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
-  if (lang === "zh") return;
-  try {
-    const response = await fetch(`/app/messages/${lang}.json`);
-    table = response.ok ? await response.json() : {};
-  } catch (_) {
-    table = {};
-  }
+  // Labels come from the server (server/labels.py), so phone and office use the same words.
+  [names, table] = await Promise.all([json(`/app/labels/${lang}.json`), lang === "zh" ? {} : json(`/app/messages/${lang}.json`)]);
+}
+
+// The name of a coded value: label("demand_status", "dispatched") → "已派单".
+export function label(group, value) {
+  return (names[group] || {})[value] ?? value ?? "";
+}
+
+export function labelsOf(group) {
+  return names[group] || {};
 }
 
 export function setLanguage(code) {

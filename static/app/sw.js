@@ -52,6 +52,19 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (url.pathname.startsWith("/sync/") || url.pathname.startsWith("/push/")) return; // always the network
+  if (url.pathname.startsWith("/app/labels/")) {
+    // Admins may rename request fields: fresh when online, the kept copy when not.
+    event.respondWith((async () => {
+      try {
+        const response = await fetch(request);
+        if (response.ok) await (await caches.open(SHELL)).put(request, response.clone());
+        return response;
+      } catch (_) {
+        return (await fromShell(request)) || Response.error();
+      }
+    })());
+    return;
+  }
   if (request.mode === "navigate" && url.pathname.startsWith("/app")) {
     event.respondWith((async () => {
       if (url.pathname === "/app/offline.html") return (await fromShell(request)) || fetch(request);

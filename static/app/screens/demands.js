@@ -26,7 +26,7 @@ function dueBadge(demand) {
 
 function row(demand) {
   return html`<li><a href="#/d/${demand.id}" data-demand="${demand.id}">
-    <span class="title">${label("field", demand.data.field)} · ${label("demand_status", demand.data.status)}</span> ${syncBadge(demand)} ${dueBadge(demand)}
+    <span class="title">${label("demand_field", demand.data.field)} · ${label("demand_status", demand.data.status)}</span> ${syncBadge(demand)} ${dueBadge(demand)}
     <span class="meta">${demand.data.description}</span>
     <span class="meta">${demand.data.address || ""}</span></a></li>`;
 }
@@ -53,8 +53,8 @@ export const captureForm = {
     if (!household) return html`<p class="error">${t("找不到这一户。")}</p>`;
     return html`<section class="card"><h1>${t("登记诉求")}</h1><p class="muted">${household.data.address}</p>
       <form data-form="demand" class="stack" data-household="${householdId}" data-demand="${uuid()}">
-        <label>${t("领域")}<select name="field">${options("field", "property")}</select></label>
-        <label>${t("来源")}<select name="source">${options("source", "visit").filter((o) => !String(o).includes('"public"'))}</select></label>
+        <label>${t("领域")}<select name="field">${options("demand_field", "property")}</select></label>
+        <label>${t("来源")}<select name="source">${options("source", "visit", { except: ["public"] })}</select></label>
         <label>${t("诉求内容")}<textarea name="description" required maxlength="2000" placeholder="${t("居民反映的问题，越具体越好")}"></textarea></label>
         <label>${t("联系人")}<input name="contact_name" maxlength="40"></label>
         <label>${t("联系电话")}<input name="contact_phone" inputmode="tel"></label>
@@ -118,7 +118,7 @@ export const detail = {
       steps.push(stepForm("rate", t("记录居民评价"), { rating: true }));
     }
     return html`<section class="card" data-demand="${id}">
-      <h1>${label("field", d.field)} · ${label("demand_status", d.status)} ${syncBadge(demand)}</h1>
+      <h1>${label("demand_field", d.field)} · ${label("demand_status", d.status)} ${syncBadge(demand)}</h1>
       ${dueBadge(demand)}
       <p>${d.description}</p>
       <dl class="facts">

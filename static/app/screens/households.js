@@ -91,7 +91,7 @@ export const list = {
       return html`<li><a href="#/h/${h.id}" data-household="${h.id}">
         <span class="title">${h.data.address}</span> ${syncBadge(h)}
         <span class="meta">${head ? head.data.name : t("暂无居民")} · ${t("%(n)s 人", { n: people.length })} · ${maskPhone(h.data.phone)}</span>
-        <span class="meta"><span class="badge">${label("kind", h.data.kind)}</span>${h.data.status !== "active" ? html`<span class="badge amber">${label("household_status", h.data.status)}</span>` : ""}</span>
+        <span class="meta"><span class="badge">${label("household_kind", h.data.kind)}</span>${h.data.status !== "active" ? html`<span class="badge amber">${label("household_status", h.data.status)}</span>` : ""}</span>
       </a></li>`;
     });
     return html`<section>
@@ -150,18 +150,18 @@ export const detail = {
     });
     const visitRows = [];
     for (const v of visits) {
-      visitRows.push(html`<li><span class="title">${when(v.data.at)} · ${label("purpose", v.data.purpose)} · ${label("outcome", v.data.outcome)}</span> ${syncBadge(v)}
+      visitRows.push(html`<li><span class="title">${when(v.data.at)} · ${label("visit_purpose", v.data.purpose)} · ${label("visit_outcome", v.data.outcome)}</span> ${syncBadge(v)}
         ${v.data.notes ? html`<span class="meta">${v.data.notes}</span>` : ""} ${await photoBadges(app, v.data.photos)}</li>`);
     }
     const demandRows = [];
     for (const d of demands) {
-      demandRows.push(html`<li><a href="#/d/${d.id}"><span class="title">${label("field", d.data.field)} · ${label("demand_status", d.data.status)}</span> ${syncBadge(d)}
+      demandRows.push(html`<li><a href="#/d/${d.id}"><span class="title">${label("demand_field", d.data.field)} · ${label("demand_status", d.data.status)}</span> ${syncBadge(d)}
         <span class="meta">${d.data.description}</span> ${await photoBadges(app, d.data.photos)}</a></li>`);
     }
     return html`<section class="card" data-household="${id}">
       <h1>${h.address} ${syncBadge(household)}</h1>
       <dl class="facts">
-        <dt>${t("类型")}</dt><dd>${label("kind", h.kind)}</dd>
+        <dt>${t("类型")}</dt><dd>${label("household_kind", h.kind)}</dd>
         <dt>${t("状态")}</dt><dd>${label("household_status", h.status)}</dd>
         <dt>${t("电话")}</dt><dd>${maskPhone(h.phone) || t("未登记")}</dd>
         ${h.notes ? html`<dt>${t("备注")}</dt><dd>${h.notes}</dd>` : ""}
@@ -191,7 +191,7 @@ export const edit = {
       <form data-form="household" class="stack" data-id="${id}" data-version="${household.version}">
         <label>${t("电话")}<input name="phone" value="${h.phone}" inputmode="tel" autocomplete="off"></label>
         <label>${t("状态")}<select name="status">${options("household_status", h.status)}</select></label>
-        <label>${t("类型")}<select name="kind">${options("kind", h.kind)}</select></label>
+        <label>${t("类型")}<select name="kind">${options("household_kind", h.kind)}</select></label>
         <label>${t("备注")}<textarea name="notes" maxlength="2000">${h.notes}</textarea></label>
         <button type="submit" class="primary">${t("保存")}</button>
       </form></section>`;

@@ -23,8 +23,8 @@ export const form = {
     if (!household) return html`<p class="error">${t("找不到这一户。")}</p>`;
     return html`<section class="card"><h1>${t("记录走访")}</h1><p class="muted">${household.data.address}</p>
       <form data-form="visit" class="stack" data-household="${householdId}" data-visit="${uuid()}">
-        <label>${t("走访目的")}<select name="purpose">${options("purpose", "routine")}</select></label>
-        <label>${t("走访结果")}<select name="outcome">${options("outcome", "completed").filter((o) => !String(o).includes('"planned"'))}</select></label>
+        <label>${t("走访目的")}<select name="purpose">${options("visit_purpose", "routine")}</select></label>
+        <label>${t("走访结果")}<select name="outcome">${options("visit_outcome", "completed", { except: ["planned"] })}</select></label>
         <label>${t("情况记录")}<textarea name="notes" maxlength="2000" placeholder="${t("家里情况、居民反映的问题……")}"></textarea></label>
         ${photoField("visit-photos")}
         <button type="submit" class="primary">${t("保存走访")}</button>
