@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from server.auth import SESSION_COOKIE, Refused
 from server.i18n import gettext as _
-from server.routes.auth import set_session_cookie
-from server.web import client_ip, error_response, read, require_actor, services, write
+from server.routes.auth import attempt_login, set_session_cookie
+from server.web import error_response, read, require_actor, services, write
 from sync import blobs
 from sync.clients import ClientNotYours
 from sync.envelope import BadEnvelope, parse_pull, parse_push, read_json
@@ -118,17 +118,7 @@ async def login(request: Request) -> Response:
         return exc.response(request)
     except (KeyError, TypeError):
         return error_response(request, 400, "invalid_body", _("需要 username 和 password。"))
-    svc = services(request)
-    result = await write(
-        request,
-        lambda s: svc.sessions.login(
-            s,
-            username=username,
-            password=password,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-        ),
-    )
+    result = await attempt_login(request, username, password)
     if isinstance(result, Refused):
         status = 429 if result.code == "rate_limited" else 401
         message = _("尝试次数太多，请稍后再试。") if status == 429 else _("用户名或密码不对。")

@@ -39,6 +39,7 @@ from server.commands.errors import IdReused, InvalidInput, InvalidTransition
 from server.commands.households import check_phone
 from server.commands.photos import MAX_PHOTOS, attach, check_hashes
 from server.commands.validation import validate
+from server.commands.workflow import Workflow
 from server.i18n import _l
 from server.i18n import gettext as _
 from server.models import (
@@ -128,14 +129,16 @@ RUNNING = frozenset({S.dispatched, S.accepted, S.in_progress, S.transferred, S.e
 DUE_SOON = timedelta(hours=24)
 
 
-def may(actor: Actor, step: str) -> bool:
-    """The actor's role may take `step` (somewhere in its scope)."""
-    return actor.role in STEP_ROLES[step]
-
-
-def allowed(step: str, status: str) -> bool:
-    """`step` may be taken from `status`."""
-    return status in TRANSITIONS[step][0]
+WORKFLOW = Workflow(
+    Demand,
+    TRANSITIONS,
+    STEP_ROLES,
+    "demand_status",
+    "demand_step",
+    lambda status, step: _("这条诉求现在是“%(status)s”，不能%(step)s。", status=status, step=step),
+)
+may = WORKFLOW.may
+allowed = WORKFLOW.allowed
 
 
 def handles(actor: Actor, demand: Demand) -> bool:
@@ -396,23 +399,9 @@ def _rescope(session: Session, demand: Demand) -> None:
             event.grid_id, event.department_id = demand.grid_id, demand.department_id
 
 
-def _refuse(demand: Demand, step: str) -> InvalidTransition:
-    return InvalidTransition(
-        _(
-            "这条诉求现在是“%(status)s”，不能%(step)s。",
-            status=labels.label("demand_status", demand.status),
-            step=labels.label("demand_step", step),
-        )
-    )
-
-
 def _open(session: Session, actor: Actor, step: str, demand_id: uuid.UUID) -> Demand:
     """The request, if the role may take `step`, holds it, and its state allows the step."""
-    if not may(actor, step):
-        raise Forbidden(actor.role)
-    demand = get_visible(session, actor, Demand, demand_id)
-    if not allowed(step, demand.status):
-        raise _refuse(demand, step)
+    demand = WORKFLOW.open(session, actor, step, demand_id)
     if step in HANDLING_STEPS and not handles(actor, demand):
         raise InvalidTransition(
             _("这条诉求不在您手上：由接单的网格员或转交的部门办理，差评整改需先重新接单。")

@@ -25,20 +25,20 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from server import audit, labels, preferences
+from server import audit, preferences
 from server.access import Actor, Forbidden, can_hold, get_visible
 from server.clock import LOCAL_TZ, local_today
 from server.commands.errors import (
     DuplicateApplication,
     IdReused,
     InvalidInput,
-    InvalidTransition,
     NotEligible,
 )
 from server.commands.households import check_phone
 from server.commands.photos import attach, check_hashes
 from server.commands.updates import UpdateResult, apply_changes
 from server.commands.validation import validate
+from server.commands.workflow import Workflow
 from server.i18n import _l
 from server.i18n import gettext as _
 from server.idnumber import age_on
@@ -92,14 +92,16 @@ NEEDS_REASON = frozenset({"reject", "needs_supplement", "cancel"})
 STATUS_STEPS = tuple(step for step, (_sources, target) in TRANSITIONS.items() if target is not None)
 
 
-def may(actor: Actor, step: str) -> bool:
-    """The actor's role may take `step` (somewhere in its scope)."""
-    return actor.role in STEP_ROLES[step]
-
-
-def allowed(step: str, status: str) -> bool:
-    """`step` may be taken from `status`."""
-    return status in TRANSITIONS[step][0]
+WORKFLOW = Workflow(
+    TravelCard,
+    TRANSITIONS,
+    STEP_ROLES,
+    "card_status",
+    "card_step",
+    lambda status, step: _("这份申请现在是“%(status)s”，不能%(step)s。", status=status, step=step),
+)
+may = WORKFLOW.may
+allowed = WORKFLOW.allowed
 
 
 def steps_for(actor: Actor, card: TravelCard) -> list[str]:
@@ -369,24 +371,7 @@ def add_event(
     return event
 
 
-def _refuse_transition(card: TravelCard, step: str) -> InvalidTransition:
-    return InvalidTransition(
-        _(
-            "这份申请现在是“%(status)s”，不能%(step)s。",
-            status=labels.label("card_status", card.status),
-            step=labels.label("card_step", step),
-        )
-    )
-
-
-def _open(session: Session, actor: Actor, step: str, application_id: uuid.UUID) -> TravelCard:
-    """The application, if the role may take `step`, holds it, and its status allows the step."""
-    if not may(actor, step):
-        raise Forbidden(actor.role)
-    card = get_visible(session, actor, TravelCard, application_id)
-    if not allowed(step, card.status):
-        raise _refuse_transition(card, step)
-    return card
+_open = WORKFLOW.open
 
 
 def _step(
@@ -615,7 +600,7 @@ def plan_review_visit(
     args = _validate(ReviewVisitPlan, data)
     card = _open(session, actor, "plan_review", args.application_id)
     if card.review_due is None:
-        raise _refuse_transition(card, "plan_review")
+        raise WORKFLOW.refuse(card, "plan_review")
     if card.review_visit_id is not None:
         planned = session.get(Visit, card.review_visit_id)
         if planned is not None and planned.deleted_at is None:

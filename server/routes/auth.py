@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server import i18n
-from server.auth import SESSION_COOKIE, SESSION_LIFETIME, Refused
+from server.auth import SESSION_COOKIE, SESSION_LIFETIME, Refused, SignedIn
 from server.context import LANG_COOKIE
 from server.i18n import gettext as _
 from server.web import client_ip, current_actor, render, services, write
@@ -37,6 +37,18 @@ def set_session_cookie(request: Request, response: Response, cookie: str) -> Non
     )
 
 
+async def attempt_login(request: Request, username: str, password: str) -> SignedIn | Refused:
+    """The one sign-in step of the page and of `/sync/login`: counted, rate limited, committed."""
+    sessions = services(request).sessions
+    user_agent = request.headers.get("user-agent", "")
+    return await write(
+        request,
+        lambda s: sessions.login(
+            s, username=username, password=password, ip=client_ip(request), user_agent=user_agent
+        ),
+    )
+
+
 async def login_page(request: Request) -> Response:
     if current_actor(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
@@ -48,17 +60,7 @@ async def login_submit(request: Request) -> Response:
     username = str(form.get("username", ""))
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")))
-    svc = services(request)
-    result = await write(
-        request,
-        lambda s: svc.sessions.login(
-            s,
-            username=username,
-            password=password,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-        ),
-    )
+    result = await attempt_login(request, username, password)
     if isinstance(result, Refused):
         message = (
             _("尝试次数太多，请 15 分钟后再试。")
