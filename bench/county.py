@@ -265,8 +265,10 @@ def seed(
                 )
             for i in range(sizes.demands):
                 home = homes[(i * 7) % len(homes)]
-                created = now - timedelta(days=3, hours=i)
-                dispatched = created + timedelta(hours=2)
+                # Dispatched over the last three days with 72 hours to answer: none overdue yet,
+                # about a third due within a day (the reminder job has work, as in a real county).
+                dispatched = now - timedelta(hours=rng.uniform(1, 70))
+                created = dispatched - timedelta(hours=rng.uniform(1, 24))
                 demand_id = uuid.uuid4()
                 demands.append(
                     {
