@@ -20,11 +20,23 @@ from server.i18n import LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {"_": None, "_l": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "t": None, "N_": None}
+KEYWORDS = {
+    "_": None,
+    "_l": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "t": None,
+    "N_": None,
+}
 SOURCES: list[tuple[str, list[tuple[str, str]], dict[str, dict[str, str]]]] = [
     ("server", [("**.py", "python")], {}),
     ("sync", [("**.py", "python")], {}),
-    ("templates", [("**.html", "jinja2"), ("**.svg", "jinja2")], {"**.html": {"extensions": "jinja2.ext.i18n"}}),
+    (
+        "templates",
+        [("**.html", "jinja2"), ("**.svg", "jinja2")],
+        {"**.html": {"extensions": "jinja2.ext.i18n"}},
+    ),
     ("static/app", [("**.js", "javascript")], {"**.js": {"parse_template_string": "true"}}),
 ]
 
@@ -58,7 +70,9 @@ def update(path: Path = PO) -> tuple[int, int]:
     added = 0
     for msgid, places in extract().items():
         if msgid not in catalog:
-            catalog.add(msgid, "", locations=[(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places[:3]])
+            catalog.add(
+                msgid, "", locations=[(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places[:3]]
+            )
             added += 1
     with path.open("wb") as fh:
         write_po(fh, catalog, width=0, sort_output=False, omit_header=False)

@@ -150,7 +150,9 @@ async def labels(request: Request) -> Response:
 
     fields = await read(request, lambda s: preferences.get(s, "demand.fields"))
     with i18n.language(lang):
-        table = {group: {value: str(text) for value, text in values.items()} for group, values in LABELS.items()}
+        table = {
+            group: {value: str(text) for value, text in values.items()} for group, values in LABELS.items()
+        }
         table["demand_field"] = {f["code"]: f["name"] for f in fields}  # data, as admins named them
     return JSONResponse(table, headers=NO_CACHE)
 
