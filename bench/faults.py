@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -167,7 +168,8 @@ def database_outage(url: str, seconds: float) -> None:
 
 
 async def every(seconds: float, stop: asyncio.Event, action: Callable[[], object]) -> int:
-    """Run the blocking `action` in a thread every `seconds` until `stop`; returns how many times."""
+    """Run the blocking `action` in a thread every `seconds` until `stop`; returns how many times.
+    A failing action is reported and tried again next time: the run goes on."""
     done = 0
     while True:
         try:
@@ -175,5 +177,8 @@ async def every(seconds: float, stop: asyncio.Event, action: Callable[[], object
             return done
         except TimeoutError:
             pass
-        await asyncio.to_thread(action)
-        done += 1
+        try:
+            await asyncio.to_thread(action)
+            done += 1
+        except Exception as exc:
+            print(f"  ! fault {getattr(action, '__name__', action)} failed: {exc!r:.300}", file=sys.stderr)

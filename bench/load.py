@@ -379,6 +379,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         friday_s=friday_s,
         slow_phones=len(slow),
         dropped=link.dropped if link else 0,
+        early_exits=server.early_exits,
         rss_max_mb=server.rss_max_kb / 1024,
         stopped=morning.stopped + sum(1 for ok in stopped + unsynced if not ok),
         records_per_phone=sum(len(p.store) for p in phones) / max(1, len(phones)),

@@ -47,6 +47,7 @@ def figures_of(
     friday_s: float,
     slow_phones: int,
     dropped: int,
+    early_exits: int,
     rss_max_mb: float,
     stopped: int,
     records_per_phone: float,
@@ -75,6 +76,7 @@ def figures_of(
             "responses_dropped": dropped,
             "kills": morning.kills,
             "outages": morning.outages,
+            "starts_refused": early_exits,
         },
         "throughput": {
             "mutations_per_s": stats.counts["mutations"] / elapsed,
@@ -136,7 +138,8 @@ def print_report(f: dict[str, Any], report: Report) -> None:
         print(f"errors while settling after the run: {json.dumps(f['errors_after'], ensure_ascii=False)}")
     print(
         f"faults: {faults['responses_dropped']} push responses cut after commit, {faults['kills']} SIGKILLs, "
-        f"{faults['outages']} database outages, {faults['slow_phones']} slow phones; "
+        f"{faults['outages']} database outages ({faults['starts_refused']} server starts exited while the "
+        f"database was away and were started again), {faults['slow_phones']} slow phones; "
         f"{t['replayed_results']:,} results answered as replays"
     )
     print(f"server RSS max {f['server_rss_max_mb']:.0f} MB (all its processes)")

@@ -40,6 +40,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    early_exits: int = 0  # starts that ended before answering (the database was away)
     rss_max_kb: int = 0
     cpu_ticks: dict[int, int] = field(default_factory=dict)  # pid -> user+system clock ticks, last seen
 
@@ -47,7 +48,20 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
+        """Start and wait for /healthz; an early exit is started again after 2 s, as systemd's
+        `Restart=always` would (`doorstep serve` migrates first and exits while the database is away)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._spawn()
+            if self._healthy(deadline):
+                return
+            if time.monotonic() >= deadline:
+                raise ServerDidNotStart(self.log_path.read_text(errors="replace")[-4000:])
+            self.early_exits += 1
+            time.sleep(2.0)
+
+    def _spawn(self) -> None:
         command = [
             *doorstep_command(),
             "serve",
@@ -65,18 +79,22 @@ class ServerProcess:
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.starts += 1
-        deadline = time.monotonic() + timeout
+
+    def _healthy(self, deadline: float) -> bool:
+        """True once /healthz answers; False when the process exits first or time runs out."""
+        assert self.process is not None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServerDidNotStart(self.log_path.read_text(errors="replace")[-4000:])
+                self.process = None
+                return False
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
                     if response.status == 200:
-                        return
+                        return True
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.1)
-        raise ServerDidNotStart(f"no answer on /healthz within {timeout} s")
+        return False
 
     def kill(self) -> None:
         """SIGKILL to the whole group (the uvicorn supervisor and its workers): no shutdown code runs."""
