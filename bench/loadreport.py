@@ -126,10 +126,13 @@ def print_report(f: dict[str, Any], report: Report) -> None:
     for op, p in f["latency"].items():
         if p["n"]:
             print(_row(op, p))
-    print(f"latency once every phone had synced once ({f['settled_after_s']:.0f} s after 8:00):")
-    for op, p in f["latency_settled"].items():
-        if p["n"] and op in ("push", "pull", "upload"):
-            print(_row(op, p))
+    if f["settled_after_s"] < f["duration_s"]:
+        print(f"latency once every phone had synced once ({f['settled_after_s']:.0f} s after 8:00):")
+        for op, p in f["latency_settled"].items():
+            if p["n"] and op in ("push", "pull", "upload"):
+                print(_row(op, p))
+    else:
+        print("(not every phone finished a sync before the end: no figures for after the rush)")
     errors = sum(f["errors"].values())
     print(
         f"errors during the run: {errors:,} {json.dumps(f['errors'], ensure_ascii=False) if errors else ''}"
