@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import struct
 import time
 import uuid
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -78,9 +80,6 @@ class Stats:
 
 def png(seed: int, size: int = 200 * 1024) -> bytes:
     """A distinct, valid PNG of about `size` bytes: random RGB pixels, stored uncompressed."""
-    import struct
-    import zlib
-
     width = 256
     height = max(1, size // (width * 3 + 1))
     noise = random.Random(seed).randbytes(height * width * 3)
@@ -130,7 +129,7 @@ class Phone:
     photos_waiting: list[Photo] = field(default_factory=list)
     photos_uploaded: set[str] = field(default_factory=set)
     deadline: float = float("inf")
-    ready_at: float = 0.0  # when the first pull of the grid was done
+    ready_at: float = 0.0  # when its first sync of the morning was done
     http: httpx.AsyncClient | None = None
 
     @property
