@@ -1,7 +1,7 @@
 """Hold a county's morning: N phones against `doorstep serve`, with faults, verified from the database.
 
     .venv/bin/python bench/load.py                                     # 500 phones, 5 min, SQLite
-    .venv/bin/python bench/load.py --postgres URL                      # PostgreSQL, 2 app processes
+    .venv/bin/python bench/load.py --postgres URL                      # PostgreSQL, 2 app processes + worker
     .venv/bin/python bench/load.py --phones 50 --duration 30 --think 5 --faults   # what CI runs
 
 Friday: every worker signs in and pulls its grid (each phone is its own user,
@@ -45,7 +45,7 @@ from faults import FaultyLink, allow_connections, database_outage, every  # noqa
 from fieldwork import Mix, Worker  # noqa: E402
 from loadreport import figures_of, print_report  # noqa: E402
 from phone import GaveUp, Phone, Refused, Stats  # noqa: E402
-from processes import ServerProcess, machine_ticks  # noqa: E402
+from processes import JobsProcess, ServerProcess, machine_ticks  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from verify import verify  # noqa: E402
 
@@ -293,8 +293,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         env = {**os.environ, "DOORSTEP_DATA_DIR": str(folder), "DOORSTEP_DATABASE_URL": url}
         env["DOORSTEP_SECRET_KEY"] = SECRET
+        jobs: JobsProcess | None = None
+        if args.postgres:
+            # A city's shape (docs/operations.md): app processes without jobs, one `doorstep worker`.
+            jobs = JobsProcess(env=env, log_path=folder / "worker.log")
+            env = {**env, "DOORSTEP_RUN_JOBS": "0"}
         server = ServerProcess(env=env, log_path=folder / "server.log", workers=args.workers)
         await asyncio.to_thread(server.start)
+        if jobs is not None:
+            jobs.start()
+            server.companions.append(jobs)
         async with httpx.AsyncClient(base_url=server.url) as http:
             consent = (await http.get("/app/consent.json")).json()["version"]
 
@@ -329,7 +337,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"Monday 8:00: {args.phones} phones open the app within {args.arrival:g} s and sync every "
             f"~{args.think:g} s for {args.duration:g} s, on {'PostgreSQL' if args.postgres else 'SQLite'} "
-            f"({args.workers} app process{'es' if args.workers > 1 else ''}); faults: drop {args.drop:.0%}, "
+            f"({args.workers} app process{'es' if args.workers > 1 else ''}"
+            f"{' and a doorstep worker' if jobs else ', jobs inside'}); faults: drop {args.drop:.0%}, "
             f"SIGKILL every {args.kill_every:g} s, database outage every {args.db_outage_every:g} s, "
             f"{len(slow)} slow phones",
             flush=True,
@@ -360,6 +369,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if link is not None:
             await link.close()
         server.stop()
+        if jobs is not None:
+            jobs.stop()
 
         db = Database(url)
         report = verify(db, phones, seeded=county.counts, seed_version=seed_version, unconverged=unconverged)

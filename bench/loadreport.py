@@ -59,6 +59,7 @@ def figures_of(
     return {
         "database": "postgresql" if args.postgres else "sqlite",
         "workers": args.workers,
+        "jobs": "doorstep worker" if args.postgres else "inside the app process",
         "phones": args.phones,
         "duration_s": round(elapsed, 1),
         "arrival_s": args.arrival,
@@ -110,7 +111,7 @@ def _row(op: str, p: dict[str, float]) -> str:
 def print_report(f: dict[str, Any], report: Report) -> None:
     t, m, faults = f["throughput"], f["machine"], f["faults"]
     print(
-        f"\n== load: {f['phones']} phones on {f['database']} ({f['workers']} app process(es)), "
+        f"\n== load: {f['phones']} phones on {f['database']} ({f['workers']} app process(es), jobs {f['jobs']}), "
         f"{f['duration_s']:.0f} s from 8:00, arrival within {f['arrival_s']:g} s, a sync every ~{f['think_s']:g} s, "
         f"{f['records_per_phone']:,} records per phone =="
     )

@@ -1,4 +1,5 @@
-"""`doorstep serve` in a subprocess of its own process group: start, SIGKILL, restart, RSS."""
+"""`doorstep serve` (and `doorstep worker`) in subprocesses of their own process groups:
+start, SIGKILL, restart, RSS and CPU."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class ServerProcess:
     early_exits: int = 0  # starts that ended before answering (the database was away)
     rss_max_kb: int = 0
     cpu_ticks: dict[int, int] = field(default_factory=dict)  # pid -> user+system clock ticks, last seen
+    companions: list[JobsProcess] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -122,15 +124,18 @@ class ServerProcess:
             process.wait()
 
     def sample_rss(self, pgid: int | None = None) -> int:
-        """VmRSS summed over the server's process group, in kB; the largest seen is kept."""
+        """VmRSS summed over the server's process group and its companions (a `doorstep worker`),
+        in kB; the largest seen is kept."""
         if pgid is None:
             if self.process is None:
                 return 0
             pgid = self.process.pid
         total = 0
-        for pid, rss_kb, ticks in group_usage(pgid):
-            total += rss_kb
-            self.cpu_ticks[pid] = ticks
+        groups = [pgid, *(c.process.pid for c in self.companions if c.process is not None)]
+        for group in groups:
+            for pid, rss_kb, ticks in group_usage(group):
+                total += rss_kb
+                self.cpu_ticks[pid] = ticks
         self.rss_max_kb = max(self.rss_max_kb, total)
         return total
 
@@ -138,6 +143,37 @@ class ServerProcess:
     def cpu_seconds(self) -> float:
         """CPU time of every server process seen so far (killed ones up to their last sample)."""
         return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class JobsProcess:
+    """`doorstep worker`: the periodic jobs apart from the app processes, as a city runs them."""
+
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*doorstep_command(), "worker"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def group_usage(pgid: int) -> list[tuple[int, int, int]]:
