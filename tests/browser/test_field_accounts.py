@@ -65,7 +65,9 @@ def test_sign_out_keeps_unsynced_work_for_its_owner_only(
     assert pending(page) == 0  # the first worker's visit is not in the second worker's outbox
     with db.read() as s:
         assert s.exec(select(Visit).where(Visit.notes == "甲的走访，还没同步")).first() is None
-        assert s.exec(select(SyncClient).where(SyncClient.user_id == first.id)).first() is None  # nothing sent yet
+        assert (
+            s.exec(select(SyncClient).where(SyncClient.user_id == first.id)).first() is None
+        )  # nothing sent yet
 
     page.goto(base + "#/me")
     page.click("[data-action=logout]")
