@@ -22,7 +22,7 @@ from server.db import TemporaryFailure
 from server.models import MutationOutcome, utcnow
 from server.push import outbox as push_outbox
 from server.push.sender import send_pending
-from server.push.triggers import remind
+from server.push.triggers import due_reminders, remind
 from server.services import Services
 
 log = logging.getLogger("doorstep.jobs")
@@ -58,7 +58,11 @@ def _push_send(services: Services) -> object:
 
 
 def _push_remind(services: Services) -> object:
-    return services.db.run_write(lambda s: remind(s) + push_outbox.purge(s, now=utcnow()))
+    # Found without the writers' lock: most sweeps find nothing new to say.
+    now = utcnow()
+    due = services.db.run_read(lambda s: due_reminders(s, now=now))
+    written = services.db.run_write(lambda s: remind(s, now=now, only=due)) if due else 0
+    return written + services.db.run_write(lambda s: push_outbox.purge(s, now=now))
 
 
 JOBS: list[Job] = [

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from sqlmodel import col, select
@@ -21,6 +22,7 @@ from server.commands import demands as dm
 from server.commands import travel_cards as tc
 from server.commands.updates import apply_changes
 from server.db import Database
+from server.jobs import JOBS
 from server.models import (
     CardStatus,
     Community,
@@ -37,7 +39,8 @@ from server.models import (
     utcnow,
 )
 from server.push import triggers
-from server.push.triggers import EVENTS, NOTICES, mask_name, remind
+from server.push.triggers import EVENTS, NOTICES, due_reminders, mask_name, remind
+from server.services import Services
 from tests.conftest import Factory
 
 S = DemandStatus
@@ -333,8 +336,16 @@ def test_due_within_24_hours_then_overdue_each_told_once(world: World, db: Datab
     put_demand(db, world, S.accepted, assignee_id=world.users["worker"].id, deadline=now - timedelta(days=8))
     put_demand(db, world, S.resolved, assignee_id=world.users["worker"].id, deadline=now - timedelta(hours=1))
 
+    with db.read() as s:
+        assert due_reminders(s, now=now) == {mine.id, open_.id, departments.id}
     with db.write() as s:
-        assert remind(s, now=now) == 4
+        assert remind(s, now=now, only={mine.id}) == 1
+    with db.read() as s:
+        assert due_reminders(s, now=now) == {open_.id, departments.id}
+    with db.write() as s:
+        assert remind(s, now=now) == 3
+    with db.read() as s:
+        assert due_reminders(s, now=now + timedelta(minutes=10)) == set()
     with db.write() as s:
         assert remind(s, now=now + timedelta(minutes=10)) == 0  # told once
 
@@ -515,3 +526,12 @@ def test_every_event_names_a_notice_and_every_kind_it_names_is_written() -> None
             assert kind in card_kinds, kind
         else:
             assert (record, kind) == ("conflict", "open")
+
+
+def test_the_reminders_job_writes_each_reminder_once(world: World, db: Database) -> None:
+    put_demand(db, world, S.dispatched, handling_type="self", deadline=utcnow() + timedelta(hours=20))
+    job = next(job for job in JOBS if job.name == "push_remind")
+    services = cast(Services, SimpleNamespace(db=db))
+    assert job.run(services) == 2  # both workers of the grid
+    assert job.run(services) == 0
+    assert sorted(told(db, world)) == ["partner", "worker"]

@@ -16,7 +16,7 @@ request, deadline and person.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -394,21 +394,69 @@ def mute(session: OrmSession) -> None:
 # -- the reminders job ----------------------------------------------------------------------------
 
 
-def remind(session: Session, *, now: datetime | None = None) -> int:
-    """Requests due within 24 hours, and overdue ones, to whoever holds them: once per deadline."""
-    now = now or utcnow()
-    written = 0
+@dataclass
+class _Reminder:
+    kind: str
+    demand: Demand
+    prefix: str  # each person's copy is keyed prefix + user id
+    told: frozenset[str]
+
+
+def _reminders(
+    session: Session, now: datetime, only: Collection[uuid.UUID] | None = None
+) -> Iterator[_Reminder]:
     for kind, clause in (
         ("demand_due_soon", due_soon_clause(now)),
         ("demand_overdue", overdue_clause(now) & (col(Demand.deadline) >= now - OVERDUE_WINDOW)),
     ):
-        for demand in session.exec(select(Demand).where(clause, col(Demand.deleted_at).is_(None))).all():
+        query = select(Demand).where(clause, col(Demand.deleted_at).is_(None))
+        if only is not None:
+            query = query.where(col(Demand.id).in_(list(only)))
+        demands = session.exec(query).all()
+        if not demands:
+            continue
+        # One read for every key already written of this kind (the outbox keeps 30 days),
+        # not one per request: the sweep runs every 10 minutes over every request due.
+        told: dict[str, set[str]] = {}
+        for key in session.exec(
+            select(PushNotification.dedupe_key).where(col(PushNotification.dedupe_key).startswith(f"{kind}:"))
+        ).all():
+            if key:
+                told.setdefault(key[: key.rindex(":") + 1], set()).add(key)
+        for demand in demands:
             prefix = f"{kind}:{demand.id}:{int(_aware(demand.deadline or now).timestamp())}:"
-            told = session.exec(
-                select(PushNotification.dedupe_key).where(col(PushNotification.dedupe_key).startswith(prefix))
-            ).all()
-            facts = demand_facts(session, demand)
-            written += notify(
-                session, kind, facts, now=now, dedupe=prefix, told=frozenset(k for k in told if k)
-            )
+            yield _Reminder(kind, demand, prefix, frozenset(told.get(prefix, ())))
+
+
+def due_reminders(session: Session, *, now: datetime | None = None) -> set[uuid.UUID]:
+    """The requests someone has still to be reminded of; read-only, so the job can ask
+    without holding the writers' lock and take it only when there is something to write."""
+    now = now or utcnow()
+    due: set[uuid.UUID] = set()
+    for reminder in _reminders(session, now):
+        facts = demand_facts(session, reminder.demand)
+        notice = NOTICES[reminder.kind]
+        if notice.when(facts) and any(
+            f"{reminder.prefix}{user.id}" not in reminder.told for user in notice.audience(session, facts)
+        ):
+            due.add(reminder.demand.id)
+    return due
+
+
+def remind(
+    session: Session, *, now: datetime | None = None, only: Collection[uuid.UUID] | None = None
+) -> int:
+    """Requests due within 24 hours, and overdue ones, to whoever holds them: once per deadline.
+    `only` limits the sweep to those requests (what `due_reminders` found)."""
+    now = now or utcnow()
+    written = 0
+    for reminder in _reminders(session, now, only):
+        written += notify(
+            session,
+            reminder.kind,
+            demand_facts(session, reminder.demand),
+            now=now,
+            dedupe=reminder.prefix,
+            told=reminder.told,
+        )
     return written
