@@ -6,6 +6,8 @@ same numbers people read there; the tests wait on them.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from playwright.sync_api import BrowserContext, Page
 
 from server import icons
@@ -13,17 +15,24 @@ from tests.conftest import PASSWORD
 from tests.live import LiveServer
 
 
+class Site(Protocol):
+    """Where the phone reaches the server: a `LiveServer`, or a link in front of it."""
+
+    @property
+    def url(self) -> str: ...
+
+
 def camera_photo(size: int = 640) -> dict[str, object]:
     """A "camera photo": a real PNG (our app icon, `size` px), which the app resizes to JPEG."""
     return {"name": f"photo-{size}.png", "mimeType": "image/png", "buffer": icons.png(size)}
 
 
-def open_app(page: Page, server: LiveServer, path: str = "/app/") -> None:
+def open_app(page: Page, server: Site, path: str = "/app/") -> None:
     page.goto(server.url + path)
     page.wait_for_selector("body[data-ready]")
 
 
-def sign_in(page: Page, server: LiveServer, username: str, password: str = PASSWORD) -> None:
+def sign_in(page: Page, server: Site, username: str, password: str = PASSWORD) -> None:
     """Sign in on the field app online and wait until the worker's grid is on the phone
     and the service worker controls the page (so it works offline from here on)."""
     open_app(page, server)

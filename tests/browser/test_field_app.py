@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route
+from playwright.sync_api import BrowserContext, Page
 from sqlmodel import col, func, select
 
 from server.db import Database
@@ -28,6 +28,7 @@ from tests.browser.field import (
     sign_in,
     wait_synced,
 )
+from tests.browser.link import CutLink
 from tests.conftest import Factory
 from tests.live import LiveServer
 
@@ -224,29 +225,23 @@ def _second_worker(make: Factory, household: Household) -> User:
 def test_the_server_dying_mid_sync_keeps_items_pending_without_an_error_loop(
     live_server: LiveServer, phone: BrowserContext, grid: Grid, db: Database
 ) -> None:
+    link = CutLink(live_server.port, on_cut=live_server.crash)
     page = phone.new_page()
-    sign_in(page, live_server, grid.worker.username)
-    go_offline(phone)
+    sign_in(page, link, grid.worker.username)
+    go_offline(phone, live_server)  # neither the page nor the service worker's Background Sync gets through
     for n in range(30):
         record_visit(page, grid.households[n % 12], f"第{n}次走访")
     assert pending(page) == 30
 
-    pushes: list[str] = []
-
-    def die_after_commit(route: Route) -> None:
-        pushes.append(route.request.url)
-        response = route.fetch()  # the server commits the whole batch ...
-        assert response.status == 200
-        live_server.crash()  # ... and dies before the phone hears back
-        route.abort("connectionreset")
-
-    page.route("**/sync/push", die_after_commit)
-    go_online(phone)
+    # The server commits the whole batch and dies before the phone hears back,
+    # whichever of the page and the service worker sends it.
+    link.arm()
+    go_online(phone, live_server)
     page.wait_for_function(
         "() => document.getElementById('syncstate').textContent.includes('连不上') || document.getElementById('banner').textContent.includes('连不上')",
         timeout=15_000,
     )
-    page.unroute("**/sync/push")
+    assert (link.pushes, link.cuts) == (1, 1)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url) if "/sync/" in request.url else None)
     time.sleep(6)
@@ -257,7 +252,8 @@ def test_the_server_dying_mid_sync_keeps_items_pending_without_an_error_loop(
     live_server.start()
     page.click("#syncstate")
     wait_synced(page, timeout=20_000)
-    assert len(pushes) == 1
+    link.close()
+    assert link.cuts == 1
     with db.read() as s:
         visits = s.exec(select(Visit).where(Visit.worker_id == grid.worker.id)).all()
         assert sorted(v.notes for v in visits) == sorted(
