@@ -77,8 +77,10 @@ def applications(
     cards: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     by_grid: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    # Old enough on the earliest application date below, not only today.
+    earliest = today - timedelta(days=41)
     for r in residents:
-        if r["birth_date"] and age_on(r["birth_date"], today) >= 65:
+        if r["birth_date"] and age_on(r["birth_date"], earliest) >= 65:
             by_grid.setdefault(r["grid_id"], []).append(r)
     for grid_id, elders in by_grid.items():
         rng.shuffle(elders)
