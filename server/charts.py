@@ -64,12 +64,19 @@ def _clip(label: str, room: int) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
+def _width(text: str) -> float:
+    """About how wide `text` is drawn: CJK a font size, digits and Latin about 0.6 of it."""
+    return sum(FONT if ord(ch) > 0x2E80 else FONT * 0.6 for ch in text)
+
+
 def bar_chart(bars: Sequence[Bar], *, title: str, label_width: int = 96) -> Markup:
     """Horizontal bars, one a row: label on the left, the bar, its value at its end."""
     top = 4
     height = top + max(1, len(bars)) * (BAR + GAP)
     most = max((b.value for b in bars), default=0) or 1
-    room = WIDTH - label_width - 56  # space for the value text after the longest bar
+    # Space for the value text after the longest bar, e.g. "8（逾期 1）".
+    tail = max((_width(f"{b.value}{b.extra}") for b in bars), default=0)
+    room = WIDTH - label_width - max(56, tail + 8)
     body: list[str] = []
     if not bars:
         body.append(_text(0, top + BAR - 4, "—", fill="#5f6670"))
