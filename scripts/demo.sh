@@ -14,8 +14,8 @@ while [ $# -gt 0 ]; do
 done
 scripts/setup.sh
 if [ -n "$PASSWORD" ]; then
-  .venv/bin/doorstep demo --password "$PASSWORD"
+  .venv/bin/doorstep demo --port "$PORT" --password "$PASSWORD"
 else
-  .venv/bin/doorstep demo
+  .venv/bin/doorstep demo --port "$PORT"
 fi
 exec .venv/bin/doorstep serve --host 0.0.0.0 --port "$PORT"

@@ -102,6 +102,12 @@ def add_parsers(sub: Any) -> None:
 
     demo = sub.add_parser("demo", help="seed one realistic community (idempotent)")
     demo.add_argument("--password", help="password of every demo user (default: random, printed)")
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="the port `doorstep serve` will use (for the addresses printed)",
+    )
 
 
 def register(command: Callable[[str], Callable[[Any], Any]]) -> None:
@@ -363,5 +369,5 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     db = open_db(settings)
     result = seed(db, secret_key=settings.secret_key, password=password)
-    print(result.summary())
+    print(result.summary(port=args.port))
     return 0

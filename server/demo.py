@@ -51,8 +51,7 @@ from server.versions import allocate
 COMMUNITY_CODE = "furong"
 COMMUNITY_NAME = "乐安县鳌溪镇芙蓉社区"
 COMMUNITY_ADDRESS = "江西省抚州市乐安县鳌溪镇芙蓉社区党群服务中心"
-LOGIN_URL = "http://localhost:8000/login"
-FIELD_URL = "http://localhost:8000/app/"
+DEFAULT_PORT = 8000
 
 ROLE_NAMES: dict[str, str] = {
     Role.admin: "管理员",
@@ -111,7 +110,7 @@ class DemoResult:
     logins: tuple[DemoLogin, ...]
     seconds: float
 
-    def summary(self) -> str:
+    def summary(self, port: int = DEFAULT_PORT) -> str:
         if self.created:
             head = f"已创建演示社区：{COMMUNITY_NAME}（编码 {COMMUNITY_CODE}），用时 {self.seconds:.1f} 秒。"
         else:
@@ -123,8 +122,8 @@ class DemoResult:
             f"  {self.visits:,} 次走访 · {self.demands:,} 条微诉求（{self.waiting} 条已派单待接单）· "
             f"{self.demand_events:,} 条办理记录 · {self.travel_cards} 份老年出行卡申请",
             "",
-            f"启动服务（doorstep serve）后：网格员用手机打开 {FIELD_URL}（可安装、可离线），",
-            f"社区、部门和管理员在浏览器打开 {LOGIN_URL} 登录。演示账号：",
+            f"启动服务（doorstep serve）后：网格员用手机打开 http://localhost:{port}/app/（可安装、可离线），",
+            f"社区、部门和管理员在浏览器打开 http://localhost:{port}/login 登录。演示账号：",
         ]
         kept = False
         for login in self.logins:

@@ -340,6 +340,7 @@ def test_seeding_again_changes_nothing_and_keeps_passwords(demo: Seeded) -> None
 def test_every_demo_login_signs_in_with_the_password_it_was_made_with(demo: Seeded, tmp_path: Path) -> None:
     summary = demo.result.summary()
     assert "http://localhost:8000/login" in summary and PASSWORD in summary
+    assert "http://localhost:8765/app/" in demo.result.summary(port=8765)  # scripts/demo.sh --port 8765
     settings = Settings(data_dir=tmp_path, database_url=demo.db.url, secret_key=SECRET, run_jobs=False)
     grids = {g.code: g.id for g in _all(demo.db, Grid)}
     with TestClient(create_app(settings, db=demo.db, jobs=False)) as client:
