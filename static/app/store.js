@@ -70,6 +70,35 @@ export async function enqueue(db, me, name, args) {
   });
 }
 
+// The server answered our first pending mutation `out_of_order` (SYNC.md rule 4)
+// although we hold everything below it as done: the server was restored from
+// a backup and lost count of this client. Nothing can be resent from its count,
+// so the phone carries on as a new client: pending entries were never processed
+// (their ids are above the server's count) and are numbered 1, 2, … under a new
+// client id; rejected ones, already answered, move below zero so they never
+// leave a gap; the next pull starts afresh (rule 11). Returns the new client id.
+export async function startOver(db) {
+  return transact(db, ["outbox", "meta"], "readwrite", async (tx) => {
+    const outbox = tx.objectStore("outbox");
+    const entries = (await promised(outbox.getAll())).sort((a, b) => a.id - b.id);
+    outbox.clear();
+    let next = 1;
+    let below = Math.min(0, ...entries.map((e) => e.id));
+    for (const entry of entries) {
+      const id = entry.status === "pending" ? next++ : --below;
+      outbox.put({ ...entry, id });
+    }
+    const clientId = crypto.randomUUID();
+    const meta = tx.objectStore("meta");
+    meta.put(clientId, "client_id");
+    meta.put(next, "next_mutation_id");
+    meta.put(0, "last_mutation_id");
+    meta.delete("cursor");
+    meta.put(new Date().toISOString(), "started_over_at");
+    return clientId;
+  });
+}
+
 export function outboxEntries(db) {
   return transact(db, ["outbox"], "readonly", (tx) => promised(tx.objectStore("outbox").getAll()));
 }

@@ -4,7 +4,7 @@
 "use strict";
 
 import { getMeta, setMeta } from "./db.js";
-import { applyPage, blobsToUpload, markUploaded, outboxEntries, recordResults } from "./store.js";
+import { applyPage, blobsToUpload, markUploaded, outboxEntries, recordResults, startOver } from "./store.js";
 
 export const BATCH = 100;
 
@@ -65,24 +65,30 @@ async function uploadPhotos(db) {
   }
 }
 
+// Returns the client id the next pull must use (a new one after `startOver`).
 async function pushAll(db, id) {
   // Entries the server has processed but whose answer we never saw are sent
   // again: the server replays their first outcome (rule 3), so a rejection
   // is never lost with a dropped response.
+  let startedOver = false;
   for (;;) {
     const pending = (await outboxEntries(db)).filter((e) => e.status === "pending").sort((a, b) => a.id - b.id);
-    if (!pending.length) return;
+    if (!pending.length) return id;
     const batch = pending.slice(0, BATCH).map(({ id: mid, name, args, at }) => ({ id: mid, name, args, at }));
     const answer = await post("/sync/push", { protocol: 1, client_id: id, mutations: batch });
+    const gap = answer.results.find((r) => r.status === "out_of_order");
+    if (gap && gap.id === batch[0].id) {
+      // Rule 4 with nothing we could resend: the server lost count of this client
+      // (restored from a backup). Nothing of the batch was processed.
+      if (startedOver) throw new Refused(`out of order at ${gap.id}`);
+      id = await startOver(db);
+      startedOver = true;
+      continue;
+    }
     await recordResults(db, answer.results);
     const last = Math.max(await getMeta(db, "last_mutation_id", 0), answer.last_mutation_id);
     await setMeta(db, "last_mutation_id", last);
-    if (answer.results.some((r) => r.status === "out_of_order")) {
-      // The server lost track of us below this id (a restored backup): nothing we can resend fixes it here.
-      const gap = answer.results.find((r) => r.status === "out_of_order");
-      if (gap.id === batch[0].id) throw new Refused(`out of order at ${gap.id}`);
-    }
-    if (pending.length <= BATCH) return;
+    if (pending.length <= BATCH && !gap) return id;
   }
 }
 
@@ -105,9 +111,8 @@ async function pullAll(db, me, id) {
 // One full round. Returns "done", or "busy" when another tab holds the lock.
 export async function syncOnce(db, me) {
   const run = async () => {
-    const id = await clientId(db);
     await uploadPhotos(db);
-    await pushAll(db, id);
+    const id = await pushAll(db, await clientId(db));
     await pullAll(db, me, id);
     await setMeta(db, "last_sync_at", new Date().toISOString());
     return "done";

@@ -263,6 +263,40 @@ def test_the_server_dying_mid_sync_keeps_items_pending_without_an_error_loop(
         assert client.last_mutation_id == 30
 
 
+def test_after_the_server_is_restored_from_a_backup_the_phone_starts_over_and_loses_nothing_it_holds(
+    live_server: LiveServer, phone: BrowserContext, grid: Grid, db: Database
+) -> None:
+    page = phone.new_page()
+    sign_in(page, live_server, grid.worker.username)
+    for n in range(2):
+        record_visit(page, grid.households[n], f"备份前的走访{n}")
+    wait_synced(page)
+    first = count(db, SyncClient, SyncClient.user_id == grid.worker.id)
+    assert first == 1
+
+    # The backup was taken after the first visit: the second, acknowledged, is gone
+    # from the server, and the server's count of this phone is back at 1.
+    go_offline(phone, live_server)
+    with db.write() as s:
+        s.delete(s.exec(select(Visit).where(Visit.notes == "备份前的走访1")).one())
+        client = s.exec(select(SyncClient).where(SyncClient.user_id == grid.worker.id)).one()
+        client.last_mutation_id = 1
+        old_client = client.client_id
+    for n in range(2, 4):
+        record_visit(page, grid.households[n], f"恢复后的走访{n}")
+    assert pending(page) == 2  # ids 3 and 4: the server now expects 2
+    go_online(phone, live_server)
+    page.click("#syncstate")
+    wait_synced(page)
+
+    assert count(db, Visit, col(Visit.notes).startswith("恢复后的走访")) == 2  # each exactly once
+    assert count(db, Visit, Visit.notes == "备份前的走访0") == 1
+    with db.read() as s:
+        clients = s.exec(select(SyncClient).where(SyncClient.user_id == grid.worker.id)).all()
+    assert {(c.client_id == old_client, c.last_mutation_id) for c in clients} == {(True, 1), (False, 2)}
+    assert page.get_attribute("#syncstate", "data-rejected") in (None, "0")
+
+
 def test_a_rejected_item_shows_its_reason_and_does_not_block_the_queue(
     live_server: LiveServer, phone: BrowserContext, grid: Grid, make: Factory, db: Database
 ) -> None:
