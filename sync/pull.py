@@ -38,14 +38,14 @@ class PullPage:
     reset: bool
     last_mutation_id: int
     more: bool
-    changes: list[str]  # each change already encoded as JSON text
+    changes: list[bytes]  # each change already encoded as JSON
 
     def body(self) -> bytes:
         head = (
             f'{{"protocol":1,"cursor":"{self.cursor}","reset":{"true" if self.reset else "false"},'
             f'"last_mutation_id":{self.last_mutation_id},"more":{"true" if self.more else "false"},"changes":['
         )
-        return (head + ",".join(self.changes) + "]}").encode()
+        return head.encode() + b",".join(self.changes) + b"]}"
 
 
 def scope_hash(actor: Actor) -> str:
@@ -110,7 +110,11 @@ def _page_end(session: Session, actor: Actor, since: int, high: int, reset: bool
 def _rows(
     session: Session, actor: Actor, name: str, table: Any, model: Any, since: int, end: int, reset: bool
 ) -> list[Any]:
-    columns = [table.c.version, table.c.record_type, table.c.record_id] if not name else [table]
+    columns = (
+        [table.c.version, table.c.record_type, table.c.record_id]
+        if not name
+        else records.columns(table, session.get_bind().dialect.name)
+    )
     query = (
         select(*columns)
         .where(*_scope(table, model, actor, since, end, reset and bool(name)))
@@ -141,7 +145,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         else []
     )
 
-    changes: list[str] = []
+    changes: list[bytes] = []
     size = 0
     last_version = start
     more = False
@@ -152,7 +156,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         if not record_type:
             change = records.delete(row["record_type"], row["record_id"], version)
         elif row["deleted_at"] is not None:
-            change = records.delete(record_type, row["id"], version)  # rule 10
+            change = records.delete(record_type, records.uuid_text(row["id"]), version)  # rule 10
         else:
             change = records.put(record_type, row)
         text = records.encode(change)
