@@ -199,6 +199,8 @@ def test_a_summary_and_a_conflict_lead_to_the_list_and_the_outbox(
     )
     page.evaluate(OPEN, "doorstep-summary")
     page.wait_for_url(f"{live_server.url}/app/#/demands")
+    page.wait_for_selector("#view[data-screen=demands]")
+    assert shown(page, 0) == []  # opened, so gone from the tray; the worker is done with it
 
     deliver(
         cdp,
