@@ -5,7 +5,7 @@
 import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
 import { loadLanguage, t } from "./i18n.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
-import { Refused, SignedOut, syncOnce } from "./sync.js";
+import { failureOf, syncOnce } from "./sync.js";
 import { takePhoto } from "./photos.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { ago, html } from "./ui.js";
@@ -29,6 +29,7 @@ const app = {
   forms: {},
   actions: {},
   notice: "",
+  statusReads: 0,
 
   go(hash) {
     if (location.hash === hash) this.render();
@@ -60,7 +61,12 @@ const app = {
 
   async refreshStatus() {
     if (!this.db) return;
-    this.status = await status(this.db);
+    // A read begun before a write can finish after the write's own refresh: only
+    // the latest-begun read may paint, or the status line shows a stale count.
+    const ticket = ++this.statusReads;
+    const fresh = await status(this.db);
+    if (ticket !== this.statusReads) return;
+    this.status = fresh;
     renderStatus();
   },
 
@@ -177,34 +183,49 @@ async function runSync() {
   if (!app.me || app.syncing) return;
   app.syncing = true;
   renderStatus();
+  let result = null;
   try {
-    const result = await syncOnce(app.db, app.me);
+    result = await syncOnce(app.db, app.me);
     if (result === "done") {
-      app.failures = 0;
-      app.syncError = null;
-      app.signedOut = false;
-      app.online = true;
+      noteSuccess();
       channel.postMessage({ type: "synced" });
     }
   } catch (error) {
-    app.failures += 1;
-    if (error instanceof SignedOut) app.signedOut = true;
-    else if (error instanceof Refused) app.syncError = t("同步被服务器拒绝：%(why)s", { why: error.message });
-    else {
-      app.online = navigator.onLine;
-      app.syncError = navigator.onLine ? t("暂时连不上服务器，稍后会自动重试。") : null;
-    }
+    noteFailure(failureOf(error));
   } finally {
     app.syncing = false;
   }
   await app.refreshStatus();
   await refresh();
-  // While anything waits, try again on a timer that backs off (no error loop).
-  if (app.status && (app.status.waiting > 0) && !app.signedOut) {
-    scheduleSync(RETRY_DELAYS[Math.min(app.failures, RETRY_DELAYS.length - 1)]);
-  } else {
-    scheduleSync(300); // a quiet pull every five minutes picks up new work
+  scheduleSync(nextDelay(result));
+}
+
+// While anything waits, try again on a timer that backs off (no error loop).
+function nextDelay(result) {
+  const waiting = app.status && app.status.waiting > 0 && !app.signedOut;
+  if (!waiting || !navigator.onLine) return 300; // a quiet pull every five minutes; `online` retries at once
+  // Another tab or the service worker holds the lock: look again soon, its outcome decides the backoff.
+  if (result === "busy") return RETRY_DELAYS[0];
+  return RETRY_DELAYS[Math.min(app.failures, RETRY_DELAYS.length - 1)];
+}
+
+// The same for the page's own attempts, other tabs' and the service worker's (its Background Sync).
+function noteSuccess() {
+  app.failures = 0;
+  app.syncError = null;
+  app.signedOut = false;
+  app.online = true;
+}
+
+function noteFailure({ kind, message }) {
+  if (kind === "signed-out") app.signedOut = true;
+  else if (kind === "refused") app.syncError = t("同步被服务器拒绝：%(why)s", { why: message });
+  else {
+    app.online = navigator.onLine;
+    app.syncError = navigator.onLine ? t("暂时连不上服务器，稍后会自动重试。") : null;
   }
+  // Being offline is no fault of the server and must not stretch the backoff.
+  if (navigator.onLine) app.failures += 1;
 }
 
 function isEditing() {
@@ -304,6 +325,11 @@ async function registerWorker() {
     }
   });
   navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "sync-failed") {
+      noteFailure(event.data);
+      renderStatus();
+    }
+    if (event.data?.type === "synced") noteSuccess();
     if (event.data?.type === "synced" || event.data?.type === "push") {
       app.refreshStatus().then(refresh);
       if (event.data.type === "push") scheduleSync(0);
@@ -317,6 +343,7 @@ async function registerWorker() {
 const channel = new BroadcastChannel("doorstep");
 channel.onmessage = async (event) => {
   if (event.data?.type === "synced" && app.db) {
+    noteSuccess();
     await app.refreshStatus();
     await refresh();
   }

@@ -5,7 +5,7 @@
 // SKIP_WAITING); nothing here ever touches the outbox.
 /* global VERSION, PRECACHE */
 import { currentUser, openUserDb } from "/static/app/db.js";
-import { syncOnce } from "/static/app/sync.js";
+import { failureOf, syncOnce } from "/static/app/sync.js";
 
 const SHELL = `doorstep-shell-${VERSION}`;
 const PHOTOS = "doorstep-photos";
@@ -97,12 +97,18 @@ async function syncInWorker() {
   const user = await currentUser();
   if (!user) return;
   const db = await openUserDb(user.id);
+  let message = null; // "busy": a page is syncing and tells itself
   try {
-    await syncOnce(db, user);
+    if ((await syncOnce(db, user)) === "done") message = { type: "synced" };
+  } catch (error) {
+    // The open pages show it as their own (the worker sees the same honest status)
+    // and the rejection makes the browser retry this Background Sync later.
+    message = { type: "sync-failed", ...failureOf(error) };
+    throw error;
   } finally {
     db.close();
+    if (message) for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage(message);
   }
-  for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage({ type: "synced" });
 }
 
 // Background Sync: the browser wakes us when the network is back, even with the app closed.

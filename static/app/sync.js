@@ -12,6 +12,13 @@ export class SignedOut extends Error {}      // 401: the session expired; keep e
 export class Unavailable extends Error {}    // offline, 503, or a dropped connection: try later
 export class Refused extends Error {}        // 4xx on the whole request: a bug or a foreign client id
 
+// What went wrong, as plain data: the service worker posts it to the pages.
+export function failureOf(error) {
+  if (error instanceof SignedOut) return { kind: "signed-out", message: error.message };
+  if (error instanceof Refused) return { kind: "refused", message: error.message };
+  return { kind: "unavailable", message: String(error?.message || error) };
+}
+
 async function post(path, body) {
   let response;
   try {
