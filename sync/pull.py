@@ -41,6 +41,8 @@ class PullPage:
     changes: list[bytes]  # each change already encoded as JSON
 
     def body(self) -> bytes:
+        # The head goes first: a phone reads the cursor off the front of the body and
+        # asks for the next page while the rest of this one is still downloading.
         head = (
             f'{{"protocol":1,"cursor":"{self.cursor}","reset":{"true" if self.reset else "false"},'
             f'"last_mutation_id":{self.last_mutation_id},"more":{"true" if self.more else "false"},"changes":['

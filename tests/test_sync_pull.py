@@ -269,3 +269,22 @@ def test_department_pulls_only_transferred_demands(make: Factory, sync_phone: An
     d.pull()
     assert set(d.records("demand")) == {str(mine.id)}
     assert d.records("household") == {}
+
+
+def test_rule12_the_head_of_a_page_comes_before_its_changes(
+    make: Factory, sync_phone: Any, monkeypatch: Any
+) -> None:
+    """The field app asks for the next page as soon as it has read the cursor off the
+    front of the body (static/app/sync.js askPage): everything but `changes` leads."""
+    monkeypatch.setattr(pull_module, "PAGE_CHANGES", 3)
+    grid = make.grid()
+    for _ in range(5):
+        make.household(grid)
+    a = sync_phone(make.user(grids=[grid]))
+    response = a.http.post("/sync/pull", json={"protocol": 1, "client_id": a.client_id, "cursor": None})
+    text = response.content.decode()
+    front = text[: text.index('"changes":[')]
+    for key in ("protocol", "cursor", "reset", "last_mutation_id", "more"):
+        assert f'"{key}":' in front
+    body = response.json()
+    assert body["more"] is True and len(body["changes"]) == 3

@@ -19,7 +19,8 @@ export function failureOf(error) {
   return { kind: "unavailable", message: String(error?.message || error) };
 }
 
-async function post(path, body) {
+// The response of a POST, once its status says the body is the answer.
+async function send(path, body) {
   let response;
   try {
     response = await fetch(path, {
@@ -39,11 +40,49 @@ async function post(path, body) {
     try { detail = (await response.json()).error; } catch (_) { /* not JSON */ }
     throw new Refused(`${response.status} ${detail}`);
   }
+  return response;
+}
+
+async function post(path, body) {
+  const response = await send(path, body);
   try {
     return await response.json();
   } catch (error) {
     throw new Unavailable(String(error)); // the body was cut off
   }
+}
+
+// One pull page as two promises: `head` (cursor, more, …) as soon as the front of
+// the body has arrived — the server writes it before the changes (sync/pull.py) —
+// and `page`, the whole of it. A body without that front is its own head.
+function askPage(body) {
+  let tell;
+  const head = new Promise((resolve) => { tell = resolve; });
+  const page = send("/sync/pull", body).then(async (response) => {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    let told = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        const at = told ? -1 : text.indexOf('"changes":[');
+        if (at >= 0) {
+          told = true;
+          try { tell(JSON.parse(`${text.slice(0, at)}"changes":[]}`)); } catch (_) { /* wait for the whole */ }
+        }
+      }
+      return JSON.parse(text + decoder.decode());
+    } catch (error) {
+      throw new Unavailable(String(error)); // the body was cut off
+    }
+  });
+  const first = Promise.race([head, page]);
+  page.catch(() => {}); // awaited later (or never, when an earlier page failed)
+  first.catch(() => {});
+  return { head: first, page };
 }
 
 export async function clientId(db) {
@@ -99,19 +138,30 @@ async function pushAll(db, id) {
   }
 }
 
+// Pages asked for beyond the one being written: at most three held at once (≤ 6 MB, rule 12).
+const AHEAD = 2;
+
 async function pullAll(db, me, id) {
-  // The next page is requested as soon as this one arrives, so the download
-  // of page n + 1 overlaps writing page n into IndexedDB (a 3G first sync).
-  const ask = (cursor) => post("/sync/pull", { protocol: 1, client_id: id, cursor });
-  let next = ask(await getMeta(db, "cursor", null));
-  for (;;) {
-    const page = await next;
-    if (page.more) {
-      next = ask(page.cursor);
-      next.catch(() => {}); // awaited on the next turn; an early failure must not go unhandled
+  // Each next page is asked for as soon as the head of the one before it arrives,
+  // so the downloads follow each other without waiting a round trip and the
+  // server's time, and overlap writing earlier pages into IndexedDB (a first
+  // sync on 3G).
+  const ask = (cursor) => askPage({ protocol: 1, client_id: id, cursor });
+  const asked = [ask(await getMeta(db, "cursor", null))];
+  for (let k = 0; ; k++) {
+    while (asked.length <= k + AHEAD) {
+      let head;
+      try {
+        head = await asked[asked.length - 1].head;
+      } catch (_) {
+        break; // that page's failure surfaces when its turn comes
+      }
+      if (!head.more) break;
+      asked.push(ask(head.cursor));
     }
-    await applyPage(db, me, page);
-    if (!page.more) return;
+    await applyPage(db, me, await asked[k].page);
+    asked[k] = null; // written: let it go
+    if (asked.length === k + 1) return;
   }
 }
 

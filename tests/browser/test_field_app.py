@@ -156,6 +156,62 @@ def test_a_day_offline_survives_a_closed_browser_and_lands_exactly_once(
     assert problems == []
 
 
+def test_a_grid_of_several_pull_pages_arrives_whole(
+    live_server: LiveServer, phone: BrowserContext, grid: Grid, db: Database
+) -> None:
+    """4,200 visits are three pages (rule 12): the app asks for each next page while the
+    one before is still arriving; the phone must end up with exactly the server's copy."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+    from sqlalchemy import insert
+
+    from server import versions
+    from sync.client import Client
+    from tests.conftest import PASSWORD
+
+    household = grid.households[0]
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "community_id": household.community_id,
+            "grid_id": household.grid_id,
+            "household_id": grid.households[n % 12].id,
+            "worker_id": grid.worker.id,
+            "purpose": "routine",
+            "outcome": "completed",
+            "notes": f"往期走访{n}",
+            "photos": [],
+            "at": now - timedelta(minutes=n),
+            "created_at": now,
+            "updated_at": now,
+            "field_versions": {},
+        }
+        for n in range(4200)
+    ]
+    with db.write() as s:
+        for row, version in zip(rows, versions.allocate(s, len(rows)), strict=True):
+            row["version"] = version
+        s.execute(insert(Visit), rows)
+
+    page = phone.new_page()
+    sign_in(page, live_server, grid.worker.username)
+    on_phone = page.evaluate(
+        """async () => { const db = await new Promise((ok) => { const r = indexedDB.open(`doorstep-${window.doorstep.me.id}`); r.onsuccess = () => ok(r.result); });
+        const keys = await new Promise((ok) => { const r = db.transaction('records').objectStore('records').getAllKeys(); r.onsuccess = () => ok(r.result); });
+        const cursor = await new Promise((ok) => { const r = db.transaction('meta').objectStore('meta').get('cursor'); r.onsuccess = () => ok(r.result); });
+        return { keys, cursor }; }"""
+    )
+    with httpx.Client(base_url=live_server.url) as http:
+        fresh = Client(http=http)
+        fresh.login(grid.worker.username, PASSWORD)
+        fresh.pull()
+    assert sorted(tuple(key) for key in on_phone["keys"]) == sorted(fresh.store)
+    assert sum(1 for kind, _ in fresh.store if kind == "visit") == 4200
+    assert on_phone["cursor"] == fresh.cursor
+
+
 def test_two_phones_edit_the_same_phone_number_and_the_office_resolves_it(
     live_server: LiveServer, browser: Any, grid: Grid, make: Factory, db: Database, desktop: BrowserContext
 ) -> None:
