@@ -45,6 +45,18 @@ async function event(view, entry, kind, demand, note, photos, toStatus) {
   });
 }
 
+// A step of an application taken on the phone shows in its history at once, marked
+// 待同步, until the server's own event (server/commands/travel_cards.py) replaces it.
+async function cardStep(view, entry, kind, applicationId, set, note) {
+  const card = await view.get("travel_card", applicationId);
+  if (!card) return; // not on this phone (yet): the server will decide
+  await patch(view, entry, "travel_card", applicationId, set);
+  await create(view, entry, "travel_card_event", `local-${entry.id}`, {
+    application_id: applicationId, kind, from_status: card.data.status, to_status: set.status,
+    note: note || "", actor_id: view.me.id, at: entry.at,
+  });
+}
+
 const MUTATORS = {
   async "visit.record"(view, entry, a) {
     const household = await view.get("household", a.household_id);
@@ -117,18 +129,22 @@ const MUTATORS = {
       checklist: a.checklist || {}, photo: a.photo || null, proxy: a.proxy || null, reason: "", created_by: view.me.id,
       created_at: entry.at,
     });
+    await create(view, entry, "travel_card_event", `local-${entry.id}`, {
+      application_id: a.application_id, kind: "created", from_status: null, to_status: "draft",
+      note: "", actor_id: view.me.id, at: entry.at,
+    });
   },
   async "travel_card.update"(view, entry, a) {
     await patch(view, entry, "travel_card", a.application_id, a.set);
   },
   async "travel_card.submit"(view, entry, a) {
-    await patch(view, entry, "travel_card", a.application_id, { status: "submitted", reason: "" });
+    await cardStep(view, entry, "submit", a.application_id, { status: "submitted", reason: "" });
   },
   async "travel_card.cancel"(view, entry, a) {
-    await patch(view, entry, "travel_card", a.application_id, { status: "cancelled", reason: a.reason || "" });
+    await cardStep(view, entry, "cancel", a.application_id, { status: "cancelled", reason: a.reason || "" }, a.reason);
   },
   async "travel_card.advance"(view, entry, a) {
-    await patch(view, entry, "travel_card", a.application_id, { status: a.to });
+    await cardStep(view, entry, a.to, a.application_id, { status: a.to }, a.note);
   },
   async "travel_card.plan_review"(view, entry, a) {
     const card = await view.get("travel_card", a.application_id);

@@ -47,6 +47,10 @@ def test_apply_offline_supplement_offline_approve_and_deliver(
     page.wait_for_selector("[data-action=submit-card]")
     page.click("[data-action=submit-card]")
     page.wait_for_selector("[data-card][data-status=submitted]")
+    # The history shows the steps taken at the door at once, each waiting to sync.
+    steps = page.locator(".timeline li").all_text_contents()
+    assert len(steps) == 2 and "草稿" in steps[0] and "待审核" in steps[1], steps
+    assert all("待同步" in step for step in steps), steps
     screenshot(page, "card-01-submitted-offline")
     go_online(phone)
     wait_synced(page)
@@ -54,6 +58,14 @@ def test_apply_offline_supplement_offline_approve_and_deliver(
     with db.read() as s:
         card = s.exec(select(TravelCard).where(TravelCard.resident_id == elder.id)).one()
         assert card.status == "submitted" and card.photo and card.delivery == "door"
+        recorded = s.exec(select(TravelCardEvent).where(TravelCardEvent.application_id == card.id)).all()
+    # Once synced, the server's events stand in for the phone's own: none doubled.
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.timeline li').length === n"
+        " && ![...document.querySelectorAll('.timeline li')].some((li) => li.textContent.includes('待同步'))",
+        arg=len(recorded),
+        timeout=10_000,
+    )
 
     office = desktop.new_page()
     office_sign_in(office, live_server, staff.username, next=f"/travel-cards/{card.id}")
