@@ -325,14 +325,14 @@ async function registerWorker() {
     }
   });
   navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data?.type === "sync-failed") {
+    const type = event.data?.type;
+    if (type === "synced") syncedElsewhere();
+    else if (type === "sync-failed") {
       noteFailure(event.data);
       renderStatus();
-    }
-    if (event.data?.type === "synced") noteSuccess();
-    if (event.data?.type === "synced" || event.data?.type === "push") {
+    } else if (type === "push") {
       app.refreshStatus().then(refresh);
-      if (event.data.type === "push") scheduleSync(0);
+      scheduleSync(0);
     }
   });
   setInterval(() => registration.update().catch(() => {}), 30 * 60 * 1000);
@@ -341,13 +341,17 @@ async function registerWorker() {
 // --- events: one listener each, behaviour named on the elements ------------------------
 
 const channel = new BroadcastChannel("doorstep");
-channel.onmessage = async (event) => {
-  if (event.data?.type === "synced" && app.db) {
-    noteSuccess();
-    await app.refreshStatus();
-    await refresh();
-  }
+channel.onmessage = (event) => {
+  if (event.data?.type === "synced") syncedElsewhere();
 };
+
+// Another tab or the service worker finished a sync: its data is ours, and so is its success.
+async function syncedElsewhere() {
+  if (!app.db) return;
+  noteSuccess();
+  await app.refreshStatus();
+  await refresh();
+}
 
 document.addEventListener("click", async (event) => {
   const target = event.target instanceof Element ? event.target.closest("[data-action]") : null;

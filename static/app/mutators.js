@@ -47,14 +47,18 @@ async function event(view, entry, kind, demand, note, photos, toStatus) {
 
 // A step of an application taken on the phone shows in its history at once, marked
 // 待同步, until the server's own event (server/commands/travel_cards.py) replaces it.
+function cardEvent(view, entry, kind, applicationId, fromStatus, toStatus, note) {
+  return create(view, entry, "travel_card_event", `local-${entry.id}`, {
+    application_id: applicationId, kind, from_status: fromStatus, to_status: toStatus,
+    note: note || "", actor_id: view.me.id, at: entry.at,
+  });
+}
+
 async function cardStep(view, entry, kind, applicationId, set, note) {
   const card = await view.get("travel_card", applicationId);
   if (!card) return; // not on this phone (yet): the server will decide
   await patch(view, entry, "travel_card", applicationId, set);
-  await create(view, entry, "travel_card_event", `local-${entry.id}`, {
-    application_id: applicationId, kind, from_status: card.data.status, to_status: set.status,
-    note: note || "", actor_id: view.me.id, at: entry.at,
-  });
+  await cardEvent(view, entry, kind, applicationId, card.data.status, set.status, note);
 }
 
 const MUTATORS = {
@@ -129,10 +133,7 @@ const MUTATORS = {
       checklist: a.checklist || {}, photo: a.photo || null, proxy: a.proxy || null, reason: "", created_by: view.me.id,
       created_at: entry.at,
     });
-    await create(view, entry, "travel_card_event", `local-${entry.id}`, {
-      application_id: a.application_id, kind: "created", from_status: null, to_status: "draft",
-      note: "", actor_id: view.me.id, at: entry.at,
-    });
+    await cardEvent(view, entry, "created", a.application_id, null, "draft");
   },
   async "travel_card.update"(view, entry, a) {
     await patch(view, entry, "travel_card", a.application_id, a.set);

@@ -6,9 +6,10 @@ same numbers people read there; the tests wait on them.
 
 from __future__ import annotations
 
-from typing import Protocol
+import time
+from typing import Any, Protocol
 
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, CDPSession, Page
 
 from server import icons
 from tests.conftest import PASSWORD
@@ -82,3 +83,22 @@ def outbox_counts(page: Page) -> tuple[int, int, int]:
         int(summary.get_attribute("data-rejected") or 0),
         int(summary.get_attribute("data-photos") or 0),
     )
+
+
+def worker_registration(page: Page, cdp: CDPSession, scope: str) -> str:
+    """The id of the field app's service worker registration, as DevTools names it, once its
+    worker is activated (a push sent to a worker still activating was seen to get lost)."""
+    found: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.extend(event["registrations"]))
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: versions.extend(event["versions"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for registration in found:
+            if registration["scopeURL"] == scope and not registration["isDeleted"]:
+                ident = str(registration["registrationId"])
+                if any(v["registrationId"] == ident and v["status"] == "activated" for v in versions):
+                    return ident
+        page.wait_for_timeout(50)  # lets Playwright deliver the events
+    raise AssertionError(f"no activated service worker for {scope}: {found} {versions}")

@@ -27,6 +27,7 @@ from tests.browser.field import (
     pending,
     sign_in,
     wait_synced,
+    worker_registration,
 )
 from tests.browser.link import CutLink
 from tests.conftest import Factory
@@ -317,6 +318,38 @@ def test_the_server_dying_mid_sync_keeps_items_pending_without_an_error_loop(
         )  # each exactly once
         client = s.exec(select(SyncClient).where(SyncClient.user_id == grid.worker.id)).one()
         assert client.last_mutation_id == 30
+
+
+def test_what_the_service_worker_meets_while_syncing_shows_on_the_page(
+    live_server: LiveServer, phone: BrowserContext, grid: Grid, db: Database
+) -> None:
+    """Background Sync runs in the service worker; the page, synced and idle (its next
+    quiet pull is minutes away), hears from the worker that the session is gone (401)."""
+    from server.models import UserSession
+
+    page = phone.new_page()
+    sign_in(page, live_server, grid.worker.username)
+    cdp = phone.new_cdp_session(page)
+    registration = worker_registration(page, cdp, f"{live_server.url}/app/")
+    with db.write() as s:
+        for record in s.exec(select(UserSession).where(UserSession.user_id == grid.worker.id)).all():
+            s.delete(record)
+    # The server trusts a session it checked within the last 5 s (server/auth.py), so
+    # Background Sync is fired until the worker meets the 401.
+    deadline = time.monotonic() + 30
+    while "登录已过期" not in (page.text_content("#banner") or ""):
+        assert time.monotonic() < deadline, page.text_content("#banner")
+        cdp.send(
+            "ServiceWorker.dispatchSyncEvent",
+            {
+                "origin": live_server.url,
+                "registrationId": registration,
+                "tag": "doorstep-sync",
+                "lastChance": False,
+            },
+        )
+        page.wait_for_timeout(1000)
+    assert "需要重新登录" in (page.text_content("#syncstate") or "")
 
 
 def test_after_the_server_is_restored_from_a_backup_the_phone_starts_over_and_loses_nothing_it_holds(

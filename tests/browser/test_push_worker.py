@@ -35,25 +35,6 @@ OPEN = (
 )
 
 
-def worker_registration(page: Page, cdp: CDPSession, scope: str) -> str:
-    """The id of the field app's service worker registration, as DevTools names it, once its
-    worker is activated (a push sent to a worker still activating was seen to get lost)."""
-    found: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.extend(event["registrations"]))
-    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: versions.extend(event["versions"]))
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for registration in found:
-            if registration["scopeURL"] == scope and not registration["isDeleted"]:
-                ident = str(registration["registrationId"])
-                if any(v["registrationId"] == ident and v["status"] == "activated" for v in versions):
-                    return ident
-        page.wait_for_timeout(50)  # lets Playwright deliver the events
-    raise AssertionError(f"no activated service worker for {scope}: {found} {versions}")
-
-
 def push(
     page: Page, cdp: CDPSession, server: LiveServer, registration: str, payload: dict[str, Any]
 ) -> list[dict[str, Any]]:
@@ -121,7 +102,7 @@ def signed_in_phone(
     problems = watch_console(page, ignore=("does not support the Push API",))
     field.sign_in(page, live_server, username)
     cdp = phone.new_cdp_session(page)
-    return page, cdp, worker_registration(page, cdp, f"{live_server.url}/app/"), problems
+    return page, cdp, field.worker_registration(page, cdp, f"{live_server.url}/app/"), problems
 
 
 def test_a_push_shows_the_news_in_chinese_and_opening_it_leads_to_the_record(
