@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlmodel import SQLModel
 
-from server import idnumber, versions
+from server import versions
 from server.auth import hash_password
 from server.db import Database
-from server.demo_words import DEPARTMENTS, TAGS
+from server.demo.words import DEPARTMENTS, TAGS
 from server.models import (
     Community,
     Demand,
@@ -35,7 +35,8 @@ from server.models import (
     UserGrid,
     Visit,
 )
-from server.pii import Vault
+from server.people import idnumber
+from server.people.vault import Vault
 
 ESTATES = ("芙蓉花园", "鳌溪新村", "金竹小区", "教师新村", "滨江苑", "城南小区")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶蒋杜苏魏程吕丁沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向汤"

@@ -19,7 +19,7 @@ from typing import Any
 
 from phone import Phone, new_photo
 
-from server import idnumber
+from server.people import idnumber
 
 MIX = (
     ("visit.record", 55),

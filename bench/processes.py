@@ -26,7 +26,7 @@ def free_port() -> int:
 
 def doorstep_command() -> list[str]:
     script = Path(sys.executable).parent / "doorstep"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "server.cli.main"]
 
 
 class ServerDidNotStart(RuntimeError):

@@ -31,12 +31,13 @@ from sqlalchemy import insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server import idnumber, versions  # noqa: E402
+from server import versions  # noqa: E402
 from server.commands.users import create_user  # noqa: E402
 from server.db import Database  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
 from server.models import Community, Demand, Grid, Household, Resident, Visit  # noqa: E402
-from server.pii import Vault  # noqa: E402
+from server.people import idnumber  # noqa: E402
+from server.people.vault import Vault  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PASSWORD = "bench-password-1"

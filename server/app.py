@@ -17,15 +17,15 @@ from starlette.staticfiles import StaticFiles
 
 from server.access import Forbidden, NotFound
 from server.auth import Sessions
-from server.context import RequestContext
-from server.csrf import CSRFMiddleware
 from server.db import Database, TemporaryFailure
-from server.headers import SecurityHeaders
 from server.i18n import gettext as _
-from server.pii import Vault
-from server.services import Services
+from server.people.vault import Vault
 from server.settings import Settings, load_settings
-from server.web import STATIC, LoginRequired, error_response, make_jinja, wants_json
+from server.web.context import RequestContext
+from server.web.csrf import CSRFMiddleware
+from server.web.headers import SecurityHeaders
+from server.web.pages import STATIC, LoginRequired, error_response, make_jinja, wants_json
+from server.web.services import Services
 
 
 def routes() -> list[BaseRoute]:

@@ -23,7 +23,7 @@ from server.models import MutationOutcome, utcnow
 from server.push import outbox as push_outbox
 from server.push.sender import send_pending
 from server.push.triggers import due_reminders, remind
-from server.services import Services
+from server.web.services import Services
 
 log = logging.getLogger("doorstep.jobs")
 

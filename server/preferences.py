@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from server import audit
 from server.access import Actor
-from server.commands.errors import InvalidInput
+from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.models import Preference, utcnow

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from server.access import Actor
 from server.models import Conflict
-from server.pii import Vault
+from server.people.vault import Vault
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from server.access import Actor, Forbidden, NotFound, OutOfScope
-from server.commands.errors import DomainError
+from server.errors import DomainError
 from server.i18n import gettext as _
 from server.models import MutationOutcome, utcnow
-from server.pii import Vault
+from server.people.vault import Vault
 from sync import catalogue
 from sync.clients import claim
 

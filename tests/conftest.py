@@ -18,7 +18,6 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from server import idnumber
 from server.access import Actor
 from server.app import create_app
 from server.auth import actor_for
@@ -28,7 +27,8 @@ from server.commands.users import create_user
 from server.db import Database
 from server.migrate import upgrade
 from server.models import Community, Department, Grid, Household, Resident, Tag, User
-from server.pii import Vault
+from server.people import idnumber
+from server.people.vault import Vault
 from server.settings import Settings
 
 SECRET = "test-secret-key-not-for-production-0123456789"

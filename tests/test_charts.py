@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from server.charts import WIDTH, Bar, _width, bar_chart
+from server.web.charts import WIDTH, Bar, _width, bar_chart
 
 
 def test_a_bar_and_its_value_with_overdue_stay_inside_the_chart() -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from server.auth import Sessions, SignedIn, verify_password
-from server.cli import main
+from server.cli.main import main
 from server.db import Database
 from server.models import AuditLog, Community, Department, Grid, Preference, Tag, User, UserGrid, UserSession
 from tests.conftest import Factory

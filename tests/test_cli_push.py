@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from server import preferences
 from server.access import Actor
-from server.cli import main
+from server.cli.main import main
 from server.db import Database
 from server.models import PushAttempt, PushSubscription, User
 from server.push import keys, outbox

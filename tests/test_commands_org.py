@@ -7,8 +7,8 @@ from sqlmodel import select
 
 from server.access import Actor, Forbidden, NotFound
 from server.commands import org
-from server.commands.errors import InvalidInput
 from server.db import Database
+from server.errors import InvalidInput
 from server.models import (
     AuditLog,
     Community,

@@ -9,8 +9,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from server import versions
-from server.csrf import JSON_PREFIXES
 from server.db import Database
+from server.web.csrf import JSON_PREFIXES
 from tests.conftest import Factory, login
 
 

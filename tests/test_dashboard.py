@@ -253,7 +253,7 @@ def test_the_page_draws_its_charts_in_svg(
 
 
 def test_chart_text_is_escaped() -> None:
-    from server import charts
+    from server.web import charts
 
     svg = str(charts.bar_chart([charts.Bar("<b>网格</b>", 3)], title="<script>"))
     assert "<b>" not in svg and "&lt;b&gt;" in svg and "<script>" not in svg

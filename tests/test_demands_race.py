@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from server.access import Actor
 from server.db import Database
 from server.models import Demand, DemandEvent
-from server.pii import Vault
+from server.people.vault import Vault
 from sync.push import PushedMutation, PushRequest, PushResult, push
 from tests.conftest import Factory
 

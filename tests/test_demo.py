@@ -20,13 +20,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from server import idnumber
 from server.app import create_app
 from server.commands.users import create_user
 from server.db import Database
-from server.demo import COMMUNITY_CODE, LOGINS, DemoResult, seed
-from server.demo_people import CHINA, People
-from server.demo_words import TAGS
+from server.demo.people import CHINA, People
+from server.demo.seed import COMMUNITY_CODE, LOGINS, DemoResult, seed
+from server.demo.words import TAGS
 from server.models import (
     SYNC_TYPES,
     Community,
@@ -43,8 +42,9 @@ from server.models import (
     VersionCounter,
     Visit,
 )
-from server.phone import MOBILE
-from server.pii import Vault
+from server.people import idnumber
+from server.people.phone import MOBILE
+from server.people.vault import Vault
 from server.settings import Settings
 from tests.conftest import PG_URL, SECRET, Factory, truncate_pg
 
@@ -403,8 +403,8 @@ def test_the_same_seed_builds_the_same_people_and_another_seed_others() -> None:
 
 
 def test_travel_cards_are_at_every_step_for_people_old_enough(demo: Seeded) -> None:
-    from server.idnumber import age_on
     from server.models import Blob, Resident, TravelCard, TravelCardEvent
+    from server.people.idnumber import age_on
 
     db = demo.db
     cards = _all(db, TravelCard)

@@ -47,7 +47,7 @@ def test_the_english_messages_are_a_flat_table(client: TestClient) -> None:
 
 
 def test_the_field_app_names_coded_values_as_the_office_does(client: TestClient) -> None:
-    from server.labels import LABELS
+    from server.i18n.labels import LABELS
 
     zh = client.get("/app/labels/zh.json").json()
     en = client.get("/app/labels/en.json").json()

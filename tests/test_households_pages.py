@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import Session, col, func, select
 from starlette.testclient import TestClient
 
-from server import idnumber
 from server.commands.households import update_household
 from server.db import Database
 from server.models import AuditLog, Conflict, Grid, Household, Resident, ResidentTag, User, Visit
+from server.people import idnumber
 from tests.conftest import Factory, login
 
 ROW = re.compile(r'href="/households/([0-9a-f-]{36})"')

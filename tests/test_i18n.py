@@ -8,10 +8,10 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from server import catalog
 from server.commands.users import create_user
 from server.commands.validation import LABELS as FIELD_LABELS
 from server.db import Database
+from server.i18n import catalog
 from server.models import User
 from tests.conftest import PASSWORD, Factory, login
 

@@ -52,8 +52,8 @@ def world(make: Factory) -> World:
 
 
 def issue_key(db: Database, world: World, name: str = "市 12345 平台") -> str:
-    from server import open311
     from server.auth import actor_for
+    from server.queries import open311
 
     with db.write() as s:
         _row, key = open311.issue_key(s, actor=actor_for(s, world.users["admin"]), name=name)
@@ -116,8 +116,8 @@ def test_only_staff_admins_and_live_keys_may_read(
         assert (http.get("/open311/v2/requests.json").status_code == 200) is allowed, role
         http.close()
 
-    from server import open311
     from server.auth import actor_for
+    from server.queries import open311
 
     with db.write() as s:
         row = s.exec(select(ApiKey)).one()
@@ -341,7 +341,7 @@ def test_staff_read_their_community_keys_every_community_and_every_read_is_audit
 
 
 def test_coarse_address_keeps_estate_and_building_only() -> None:
-    from server.open311 import coarse_address
+    from server.queries.open311 import coarse_address
 
     household = Household(
         community_id=uuid.uuid4(),
@@ -363,7 +363,7 @@ def test_coarse_address_keeps_estate_and_building_only() -> None:
 
 
 def test_datetimes_are_in_shanghai_with_their_offset() -> None:
-    from server.open311 import iso
+    from server.queries.open311 import iso
 
     assert iso(datetime(2026, 3, 1, 16, 30, 5, 123456, tzinfo=UTC)) == "2026-03-02T00:30:05+08:00"
     assert iso(None) is None

@@ -40,7 +40,7 @@ from server.models import (
 )
 from server.push import triggers
 from server.push.triggers import EVENTS, NOTICES, due_reminders, mask_name, remind
-from server.services import Services
+from server.web.services import Services
 from tests.conftest import Factory
 
 S = DemandStatus

@@ -11,7 +11,7 @@ from typing import Any
 
 from server.db import Database
 from server.models import Household
-from server.pii import Vault
+from server.people.vault import Vault
 from sync.pull import PullRequest, pull
 from sync.push import PushedMutation, PushRequest, push
 from tests.conftest import SECRET, Factory

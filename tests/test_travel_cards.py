@@ -17,13 +17,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, col, func, select
 
-from server import idnumber, preferences
+from server import preferences
 from server.access import Actor
 from server.clock import LOCAL_TZ, local_today
 from server.commands import travel_cards as tc
-from server.commands.errors import InvalidInput, NotEligible
 from server.commands.residents import create_resident
 from server.db import Database
+from server.errors import InvalidInput, NotEligible
 from server.models import (
     AuditLog,
     CardStatus,
@@ -36,7 +36,8 @@ from server.models import (
     User,
     Visit,
 )
-from server.pii import Vault
+from server.people import idnumber
+from server.people.vault import Vault
 from tests.conftest import Factory
 
 JPEG = b"\xff\xd8\xff\xe0" + b"applicant-face" * 64

@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from server.access import Actor, Forbidden, get_visible
-from server.commands.errors import InvalidInput, InvalidTransition
 from server.commands.residents import sync_tag_links
 from server.commands.validation import validate
+from server.errors import InvalidInput, InvalidTransition
 from server.i18n import gettext as _
 from server.models import SYNC_TYPES, Conflict, Resident, utcnow
 

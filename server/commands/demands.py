@@ -32,15 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, and_, col, select
 
-from server import audit, labels, preferences
+from server import audit, preferences
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
+from server.blobs import MAX_PHOTOS, attach, check_hashes
 from server.clock import LOCAL_TZ
-from server.commands.errors import IdReused, InvalidInput, InvalidTransition
 from server.commands.households import check_phone
-from server.commands.photos import MAX_PHOTOS, attach, check_hashes
 from server.commands.validation import validate
 from server.commands.workflow import Workflow
-from server.i18n import _l
+from server.errors import IdReused, InvalidInput, InvalidTransition
+from server.i18n import _l, labels
 from server.i18n import gettext as _
 from server.models import (
     Community,

@@ -8,13 +8,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from server import phone as phones
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
-from server.commands.errors import IdReused, InvalidInput
 from server.commands.updates import UpdateResult, apply_changes, jsonable
 from server.commands.validation import validate
+from server.errors import IdReused, InvalidInput
 from server.i18n import gettext as _
 from server.models import Conflict, Grid, Household, Resident, Role, TravelCard, TravelCardEvent, Visit
+from server.people import phone as phones
 
 Kind = Literal["registered", "resident", "floating", "rental"]
 Status = Literal["active", "vacant", "moved_out"]

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from server import audit
 from server.access import Actor, Forbidden, NotFound
-from server.commands.errors import DomainError, InvalidInput
+from server.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
 from server.models import (
     SYNC_TYPES,

@@ -10,15 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from server import idnumber
 from server.access import Actor, Forbidden, get_visible
-from server.commands.errors import IdReused, InvalidInput
 from server.commands.households import check_phone
 from server.commands.updates import UpdateResult, apply_changes
 from server.commands.validation import validate
+from server.errors import IdReused, InvalidInput
 from server.i18n import gettext as _
 from server.models import Household, Resident, ResidentTag, Tag
-from server.pii import Vault
+from server.people import idnumber
+from server.people.vault import Vault
 
 RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "tenant", "other")
 

@@ -27,22 +27,22 @@ from sqlmodel import Session, col, select
 
 from server import audit, preferences
 from server.access import Actor, Forbidden, can_hold, get_visible
+from server.blobs import attach, check_hashes
 from server.clock import LOCAL_TZ, local_today
-from server.commands.errors import (
+from server.commands.households import check_phone
+from server.commands.updates import UpdateResult, apply_changes
+from server.commands.validation import validate
+from server.commands.workflow import Workflow
+from server.errors import (
     DuplicateApplication,
     IdReused,
     InvalidInput,
     NotEligible,
 )
-from server.commands.households import check_phone
-from server.commands.photos import attach, check_hashes
-from server.commands.updates import UpdateResult, apply_changes
-from server.commands.validation import validate
-from server.commands.workflow import Workflow
 from server.i18n import _l
 from server.i18n import gettext as _
-from server.idnumber import age_on
 from server.models import CardStatus, Resident, Role, TravelCard, TravelCardEvent, Visit, utcnow
+from server.people.idnumber import age_on
 
 M = TypeVar("M", bound=BaseModel)
 S = CardStatus

@@ -16,10 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from server import phone as phones
 from server.access import Actor, NotFound
 from server.auth import Sessions, WeakPassword, hash_password
-from server.commands.errors import InvalidInput
 from server.commands.org import (
     FieldErrors,
     by_code,
@@ -29,9 +27,11 @@ from server.commands.org import (
     require_admin,
     set_changed,
 )
+from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.models import Community, Department, Grid, Role, SyncRecord, User, UserGrid, utcnow
+from server.people import phone as phones
 
 R = TypeVar("R", bound=SyncRecord)
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")

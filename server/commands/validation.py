@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from server.commands.errors import InvalidInput
+from server.errors import InvalidInput
 from server.i18n import gettext as _
 
 M = TypeVar("M", bound=BaseModel)

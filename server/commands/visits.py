@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 
 from server import versions
 from server.access import Actor, Forbidden, NotFound, OutOfScope, can_hold_row
-from server.commands.errors import DomainError, IdReused
-from server.commands.photos import MAX_PHOTOS, check_hashes
+from server.blobs import MAX_PHOTOS, check_hashes
 from server.commands.validation import validate
+from server.errors import DomainError, IdReused
 from server.i18n import gettext as _
 from server.models import BlobRef, Household, Visit, utcnow
 

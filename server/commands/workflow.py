@@ -11,9 +11,9 @@ from typing import Any, Generic, TypeVar
 
 from sqlmodel import Session
 
-from server import labels
 from server.access import Actor, Forbidden, get_visible
-from server.commands.errors import InvalidTransition
+from server.errors import InvalidTransition
+from server.i18n import labels
 from server.models import SyncRecord
 
 R = TypeVar("R", bound=SyncRecord)

@@ -25,10 +25,10 @@ from babel.support import LazyProxy
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from server import i18n, labels
+from server import i18n
 from server.clock import LOCAL_TZ
 from server.commands.demands import due_soon_clause, field_names, mask_numbers, overdue_clause
-from server.i18n import _l
+from server.i18n import _l, labels
 from server.models import (
     Conflict,
     Demand,

@@ -13,11 +13,10 @@ from sqlalchemy import func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from server import idnumber, labels
-from server import phone as phones
 from server.access import Actor, get_visible, scope_filter
 from server.clock import local_today
 from server.commands.validation import label as field_label
+from server.i18n import labels
 from server.models import (
     Conflict,
     Grid,
@@ -30,6 +29,8 @@ from server.models import (
     User,
     Visit,
 )
+from server.people import idnumber
+from server.people import phone as phones
 
 PER_PAGE = 20
 PHONE_TAIL_MIN = 4

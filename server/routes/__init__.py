@@ -19,7 +19,7 @@ def all_routes() -> list[BaseRoute]:
         push,
         travel_cards,
     )
-    from sync import endpoints as sync_endpoints
+    from server.routes import sync as sync_endpoints
 
     routes: list[BaseRoute] = []
     for module in (

@@ -23,10 +23,10 @@ from starlette.routing import Route
 from server import preferences
 from server.access import Actor, NotFound
 from server.commands import org, users
-from server.commands.errors import DomainError, InvalidInput
+from server.errors import DomainError, InvalidInput
 from server.i18n import lazy_gettext as _l
 from server.models import Department, Grid, Role, Tag
-from server.web import read, render, require_actor, write
+from server.web.pages import read, render, require_actor, write
 
 HISTORY_RESTORE = "hx-history-restore-request"
 NOTICES = {

@@ -10,9 +10,9 @@ from starlette.routing import Route
 
 from server import i18n
 from server.auth import SESSION_COOKIE, SESSION_LIFETIME, Refused, SignedIn
-from server.context import LANG_COOKIE
 from server.i18n import gettext as _
-from server.web import client_ip, current_actor, render, services, write
+from server.web.context import LANG_COOKIE
+from server.web.pages import client_ip, current_actor, render, services, write
 
 
 def safe_next(target: str | None) -> str:

@@ -8,10 +8,10 @@ from starlette.routing import Route
 
 from server import audit
 from server.commands.conflicts import resolve_conflict
-from server.commands.errors import DomainError
+from server.errors import DomainError
 from server.models import Role
 from server.queries.conflicts import open_conflicts
-from server.web import client_ip, read, render, require_actor, write
+from server.web.pages import client_ip, read, render, require_actor, write
 
 
 async def conflict_list(request: Request) -> Response:

@@ -24,14 +24,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server import audit, charts, labels, ratelimit
+from server import audit, ratelimit
 from server.access import Actor, NotFound, can_hold, get_visible
 from server.commands import demands as workflow
-from server.commands.errors import DomainError, InvalidInput
+from server.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
+from server.i18n import labels
 from server.models import Community, Demand, Role
 from server.queries import demands as queries
-from server.web import client_ip, read, render, require_actor, write
+from server.web import charts
+from server.web.pages import client_ip, read, render, require_actor, write
 
 LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
 CAPTURE_ROLES = (Role.grid_worker, Role.community_staff)

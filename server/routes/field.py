@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from server import i18n, icons
-from server.web import STATIC, TEMPLATES, services
+from server import i18n
+from server.web import icons
+from server.web.pages import STATIC, TEMPLATES, services
 
 APP_DIR = STATIC / "app"
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -145,8 +146,8 @@ async def labels(request: Request) -> Response:
     if lang not in i18n.LANGUAGES:
         return Response(status_code=404)
     from server import preferences
-    from server.labels import LABELS
-    from server.web import read
+    from server.i18n.labels import LABELS
+    from server.web.pages import read
 
     fields = await read(request, lambda s: preferences.get(s, "demand.fields"))
     with i18n.language(lang):

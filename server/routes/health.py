@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.web import services
+from server.web.pages import services
 
 
 async def healthz(request: Request) -> JSONResponse:

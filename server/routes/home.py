@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.models import Role
-from server.web import require_actor
+from server.web.pages import require_actor
 
 
 async def home(request: Request) -> Response:

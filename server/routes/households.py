@@ -22,13 +22,13 @@ from starlette.routing import Route
 from server import audit
 from server.access import Actor, get_visible
 from server.commands import visits
-from server.commands.errors import DomainError, InvalidInput
 from server.commands.households import create_household, update_household
 from server.commands.residents import RELATIONS, create_resident, reveal_id_number, update_resident
+from server.errors import DomainError, InvalidInput
 from server.models import HouseholdKind, HouseholdStatus, Resident, Role
-from server.pii import Vault
+from server.people.vault import Vault
 from server.queries import households as queries
-from server.web import client_ip, read, render, require_actor, services, write
+from server.web.pages import client_ip, read, render, require_actor, services, write
 
 OFFICE_ROLES = (Role.grid_worker, Role.community_staff)
 HOUSEHOLD_FIELDS = ("estate", "building", "unit", "room", "kind", "status", "notes")

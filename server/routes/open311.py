@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from server import audit, open311
+from server import audit
 from server.access import Actor
-from server.commands.errors import DomainError
+from server.errors import DomainError
 from server.i18n import gettext as _
 from server.models import ApiKey, Role
-from server.web import client_ip, current_actor, error_response, read, render, require_actor, write
+from server.queries import open311
+from server.web.pages import client_ip, current_actor, error_response, read, render, require_actor, write
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from starlette.routing import Route
 from server.i18n import gettext as _
 from server.push import keys
 from server.push import subscriptions as subs
-from server.web import error_response, read, require_actor, services, write
+from server.web.body import BadBody, read_json, refused
+from server.web.pages import error_response, read, require_actor, services, write
 from sync.clients import ClientNotYours
-from sync.envelope import BadEnvelope, read_json
 
 MAX_BODY = 8 * 1024
 
@@ -31,8 +31,8 @@ async def subscribe(request: Request) -> Response:
     try:
         body = await read_json(request, max_bytes=MAX_BODY)
         given = subs.parse(body, services(request).settings.push_hosts)
-    except BadEnvelope as exc:
-        return exc.response(request)
+    except BadBody as exc:
+        return refused(request, exc)
     except subs.InvalidSubscription as exc:
         return error_response(request, 400, exc.code, exc.message)
     agent = request.headers.get("user-agent", "")

@@ -23,15 +23,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from server import blobs
 from server.access import Actor, get_visible
 from server.clock import local_today
 from server.commands import travel_cards as commands
-from server.commands.errors import DomainError, InvalidInput
+from server.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
 from server.models import CardStatus, Role, TravelCard, utcnow
 from server.queries import travel_cards as queries
-from server.web import local, read, render, require_actor, write
-from sync import blobs
+from server.web.pages import local, read, render, require_actor, write
 
 FIELD = (Role.grid_worker, Role.community_staff)
 OFFICE = (Role.community_staff,)

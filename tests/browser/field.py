@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from playwright.sync_api import BrowserContext, CDPSession, Page
 
-from server import icons
+from server.web import icons
 from tests.conftest import PASSWORD
 from tests.live import LiveServer
 

@@ -15,7 +15,7 @@ from server.auth import actor_for
 from server.commands import demands as dm
 from server.db import Database
 from server.models import Community, Demand, Department, Grid, User, utcnow
-from server.web import STATIC
+from server.web.pages import STATIC
 from tests.browser.conftest import LiveServer, overflow, screenshot, sign_in, watch_console
 from tests.conftest import Factory
 from tests.test_dashboard import h, put, weeks

@@ -11,10 +11,10 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import Session, select
 
-from server import idnumber
 from server.db import Database
 from server.models import AuditLog, Household, Resident, User, Visit
-from server.web import STATIC
+from server.people import idnumber
+from server.web.pages import STATIC
 from tests.browser.conftest import LiveServer, overflow, screenshot, sign_in, watch_console
 from tests.conftest import Factory
 

@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from server.commands import travel_cards as tc
 from server.db import Database
 from server.models import Blob, Household, TravelCard, User
-from server.web import STATIC
+from server.web.pages import STATIC
 from tests.browser.conftest import LiveServer, overflow, screenshot, sign_in, watch_console
 from tests.conftest import Factory
 from tests.test_travel_cards import events, put_card, reload

@@ -24,7 +24,7 @@ TEST_TTL = timedelta(hours=1)
 
 
 def add_parsers(sub: Any) -> None:
-    from server.cli_admin import ChineseParser
+    from server.cli.admin import ChineseParser
 
     worker = sub.add_parser(
         "worker", help="run the periodic jobs (push sending, reminders) without serving HTTP"
@@ -44,10 +44,10 @@ def register(command: Callable[[str], Callable[[Any], Any]]) -> None:
 
 def _services(settings: Settings) -> Any:
     from server.auth import Sessions
-    from server.cli import open_db
-    from server.pii import Vault
-    from server.services import Services
-    from server.web import make_jinja
+    from server.cli.main import open_db
+    from server.people.vault import Vault
+    from server.web.pages import make_jinja
+    from server.web.services import Services
 
     return Services(
         settings=settings,

@@ -118,7 +118,7 @@ def register(command: Callable[[str], Callable[[Any], Any]]) -> None:
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[Any]:
-    from server.cli import open_db
+    from server.cli.main import open_db
 
     db = open_db(settings)
     try:
@@ -130,7 +130,7 @@ def _database(settings: Settings) -> Iterator[Any]:
 def _run(settings: Settings, fn: Callable[[Session], str], *, write: bool = True) -> int:
     """Run `fn` in one transaction and print what it returns; a refusal prints why and exits 2."""
     from server.access import NotFound
-    from server.commands.errors import DomainError
+    from server.errors import DomainError
 
     with _database(settings) as db:
         try:
@@ -342,7 +342,7 @@ def _settings(session: Session) -> str:
 
 def _set(session: Session, args: argparse.Namespace) -> str:
     from server import preferences
-    from server.commands.errors import InvalidInput
+    from server.errors import InvalidInput
 
     try:
         entry = preferences.definition(args.key)
@@ -360,8 +360,8 @@ def _set(session: Session, args: argparse.Namespace) -> str:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from server.cli import open_db
-    from server.demo import seed
+    from server.cli.main import open_db
+    from server.demo.seed import seed
 
     password = args.password or secrets.token_urlsafe(9)
     if len(password) < 8:

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from server import idnumber
 from server.commands.households import join_address
-from server.demo_words import (
+from server.demo.words import (
     GIVEN_NAMES,
     GRIDS,
     HOME_AREA,
@@ -27,7 +26,8 @@ from server.demo_words import (
     GridSpec,
 )
 from server.models import utcnow
-from server.pii import Vault
+from server.people import idnumber
+from server.people.vault import Vault
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 

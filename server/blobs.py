@@ -1,4 +1,5 @@
-"""Photos stored by the SHA-256 of their bytes (SYNC.md "Attachments").
+"""Photos: blobs stored by the SHA-256 of their bytes and the records that refer to them
+(SYNC.md "Attachments").
 
 Blobs live in the database, so every app process sees them and a backup of
 the database holds the photos too. Who may read a blob follows from the
@@ -9,13 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
+from collections.abc import Iterable
 
 from sqlmodel import Session, select
 
 from server.access import Actor, NotFound, can_hold
+from server.errors import InvalidInput
+from server.i18n import gettext as _
 from server.models import SYNC_TYPES, Blob, BlobRef
 
 MAX_BLOB = 10 * 1024 * 1024
+MAX_PHOTOS = 12
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -71,3 +77,16 @@ def present(session: Session, hashes: list[str]) -> set[str]:
         return set()
     rows = session.exec(select(Blob.sha256).where(Blob.sha256.in_(hashes)))  # type: ignore[attr-defined]
     return set(rows)
+
+
+def attach(session: Session, *, record_type: str, record_id: uuid.UUID, hashes: Iterable[str]) -> None:
+    for sha in set(hashes):
+        if session.get(BlobRef, (sha, record_type, record_id)) is None:
+            session.add(BlobRef(sha256=sha, record_type=record_type, record_id=record_id))
+
+
+def check_hashes(hashes: list[str]) -> list[str]:
+    """Photo references must be SHA-256 hex names (SYNC.md "Attachments"); duplicates drop out."""
+    if any(not SHA256.match(h) for h in hashes):
+        raise InvalidInput({"photos": _("照片编号应为 64 位小写十六进制 SHA-256。")})
+    return list(dict.fromkeys(hashes))

@@ -16,13 +16,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from server import i18n, idnumber, labels, phone
+from server import i18n
 from server.access import Actor, Forbidden
-from server.csrf import token_for
-from server.services import Services
+from server.i18n import labels
+from server.people import idnumber, phone
+from server.web.csrf import token_for
+from server.web.services import Services
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from server import icons
 from server.commands.travel_cards import CONSENT
-from server.idnumber import age_on
+from server.people.idnumber import age_on
+from server.web import icons
 
 # Status → the steps that led there (each a to-status of the history).
 PATHS: dict[str, list[str]] = {

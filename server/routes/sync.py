@@ -9,13 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server import blobs
 from server.auth import SESSION_COOKIE, Refused
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, set_session_cookie
-from server.web import error_response, read, require_actor, services, write
-from sync import blobs
+from server.web.body import BadBody, read_json, refused
+from server.web.pages import error_response, read, require_actor, services, write
 from sync.clients import ClientNotYours
-from sync.envelope import BadEnvelope, parse_pull, parse_push, read_json
+from sync.envelope import BadEnvelope, parse_pull, parse_push
 from sync.pull import pull as pull_changes
 from sync.push import push as push_mutations
 
@@ -48,8 +49,8 @@ async def push(request: Request) -> Response:
     actor = require_actor(request)  # rule 1
     try:
         envelope = parse_push(await read_json(request))  # rule 7
-    except BadEnvelope as exc:
-        return exc.response(request)
+    except (BadBody, BadEnvelope) as exc:
+        return refused(request, exc)
     vault = services(request).vault
     try:
         result = await write(request, lambda s: push_mutations(s, actor=actor, vault=vault, request=envelope))
@@ -67,8 +68,8 @@ async def pull(request: Request) -> Response:
     actor = require_actor(request)
     try:
         envelope = parse_pull(await read_json(request, max_bytes=64 * 1024))
-    except BadEnvelope as exc:
-        return exc.response(request)
+    except (BadBody, BadEnvelope) as exc:
+        return refused(request, exc)
     try:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
     except ClientNotYours:
@@ -114,8 +115,8 @@ async def login(request: Request) -> Response:
         username, password = body["username"], body["password"]
         if not isinstance(username, str) or not isinstance(password, str):
             raise KeyError
-    except BadEnvelope as exc:
-        return exc.response(request)
+    except (BadBody, BadEnvelope) as exc:
+        return refused(request, exc)
     except (KeyError, TypeError):
         return error_response(request, 400, "invalid_body", _("需要 username 和 password。"))
     result = await attempt_login(request, username, password)

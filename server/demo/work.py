@@ -12,8 +12,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from server import preferences
-from server.demo_people import CHINA, Home, Person, base_row
-from server.demo_words import (
+from server.demo.people import CHINA, Home, Person, base_row
+from server.demo.words import (
     CARE_TAGS,
     DEMANDS,
     NOBODY_HOME_NOTES,

@@ -136,7 +136,7 @@ async def _submitted_token(scope: Scope, body: bytes) -> str | None:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-    from server.web import error_response
+    from server.web.pages import error_response
 
     response = error_response(
         Request(scope, receive), status, "csrf_failed" if status == 403 else "too_large", message

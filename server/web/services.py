@@ -8,7 +8,7 @@ from jinja2 import Environment
 
 from server.auth import Sessions
 from server.db import Database
-from server.pii import Vault
+from server.people.vault import Vault
 from server.settings import Settings
 
 

@@ -20,12 +20,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server import audit, labels, preferences
+from server import audit, preferences
 from server.access import Actor
 from server.clock import LOCAL_TZ
 from server.commands import demands as workflow
-from server.commands.errors import InvalidInput
+from server.errors import InvalidInput
 from server.i18n import gettext as _
+from server.i18n import labels
 from server.models import (
     ApiKey,
     Community,

@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po, write_po
 
 from server.i18n import LOCALE_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {
     "_": None,

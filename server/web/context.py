@@ -58,7 +58,7 @@ class RequestContext:
 
 
 async def _unavailable(scope: Scope, receive: Receive, send: Send, retry_after: int) -> None:
-    from server.web import error_response
+    from server.web.pages import error_response
 
     response = error_response(
         HTTPConnection(scope), 503, "unavailable", i18n.gettext("服务器暂时繁忙，请稍后重试。")

@@ -60,7 +60,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("messages")
 def _messages(args: argparse.Namespace, settings: Settings) -> int:
-    from server import catalog
+    from server.i18n import catalog
 
     added, untranslated = catalog.update()
     print(f"新增 {added} 条待翻译的文字；英文目录里还有 {untranslated} 条没有翻译（{catalog.PO}）。")
@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database to the latest schema")
     sub.add_parser("messages", help="add new UI strings to the English catalogue (for translators)")
 
-    from server import cli_admin, cli_push
+    from server.cli import admin as cli_admin
+    from server.cli import push as cli_push
 
     cli_admin.add_parsers(sub)
     cli_push.add_parsers(sub)
@@ -89,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from server import cli_admin, cli_push
+    from server.cli import admin as cli_admin
+    from server.cli import push as cli_push
 
     cli_admin.register(command)
     cli_push.register(command)

@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from server import demo_cards
 from server.auth import verify_password
 from server.commands.users import create_user
 from server.db import Database
-from server.demo_people import People
-from server.demo_words import DEPARTMENTS, GRIDS, TAGS
-from server.demo_work import Staff, Work
+from server.demo import cards as demo_cards
+from server.demo.people import People
+from server.demo.words import DEPARTMENTS, GRIDS, TAGS
+from server.demo.work import Staff, Work
 from server.models import (
     Blob,
     BlobRef,
@@ -44,7 +44,7 @@ from server.models import (
     UserGrid,
     Visit,
 )
-from server.pii import Vault
+from server.people.vault import Vault
 from server.push import triggers
 from server.versions import allocate
 
