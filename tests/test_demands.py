@@ -16,6 +16,7 @@ from sqlmodel import SQLModel, col, select
 from server import preferences
 from server.commands import demands as dm
 from server.db import Database
+from server.errors import InvalidInput
 from server.models import (
     AuditLog,
     Demand,
@@ -27,6 +28,9 @@ from server.models import (
     User,
     utcnow,
 )
+from server.people import masking
+from server.queries import grid_suggestion
+from server.workflows import demands as demand_flow
 from tests.conftest import Factory
 
 S = DemandStatus
@@ -215,7 +219,7 @@ def sees(role: str, path: str) -> bool:
 
 
 def test_the_code_s_tables_are_the_issue_s_workflow() -> None:
-    assert set(dm.STEPS) == set(EXPECTED_ROLES)
+    assert set(demand_flow.STEPS) == set(EXPECTED_ROLES)
     role_codes = {
         "worker": "grid_worker",
         "other_worker": "grid_worker",
@@ -225,9 +229,9 @@ def test_the_code_s_tables_are_the_issue_s_workflow() -> None:
         "admin": "admin",
     }
     for step, roles in EXPECTED_ROLES.items():
-        assert set(dm.STEP_ROLES[step]) == {role_codes[r] for r in roles}, step
-    assert set(dm.STEP_ROLES["create"]) == {"grid_worker", "community_staff", "admin"}
-    for step, (_sources, target) in dm.TRANSITIONS.items():
+        assert set(demand_flow.STEP_ROLES[step]) == {role_codes[r] for r in roles}, step
+    assert set(demand_flow.STEP_ROLES["create"]) == {"grid_worker", "community_staff", "admin"}
+    for step, (_sources, target) in demand_flow.TRANSITIONS.items():
         assert target == (None if step in ("decide", "rate") else TARGET[step]), step
 
 
@@ -251,7 +255,7 @@ def test_every_step_from_every_state_by_every_role(
             assert result["status"] == "applied", (scenario, result)
             assert after.status == TARGET[step], scenario
             (event,) = events
-            assert event.kind == dm.EVENT_KINDS[step]
+            assert event.kind == demand_flow.EVENT_KINDS[step]
             assert (event.from_status, event.to_status) == (status, TARGET[step])
             assert event.actor_id == world.users[role].id
             assert (event.grid_id, event.department_id) == (after.grid_id, after.department_id)
@@ -563,7 +567,7 @@ def test_overdue_and_due_soon() -> None:
     ]
     for status, hours, overdue, soon in cases:
         d = demand(status, hours)
-        assert (dm.overdue(d, now), dm.due_soon(d, now)) == (overdue, soon), (status, hours)
+        assert (demand_flow.overdue(d, now), demand_flow.due_soon(d, now)) == (overdue, soon), (status, hours)
 
 
 def test_overdue_queries_agree_with_the_helpers(world: World, db: Database) -> None:
@@ -575,10 +579,10 @@ def test_overdue_queries_agree_with_the_helpers(world: World, db: Database) -> N
     ]
     made.append(put_demand(db, world, S.resolved, deadline=now - timedelta(hours=3)))
     with db.read() as s:
-        late = set(s.exec(select(Demand.id).where(dm.overdue_clause(now))))
-        soon = set(s.exec(select(Demand.id).where(dm.due_soon_clause(now))))
-    assert late == {d.id for d in made if dm.overdue(d, now)} == {made[0].id, made[1].id}
-    assert soon == {d.id for d in made if dm.due_soon(d, now)} == {made[2].id, made[3].id}
+        late = set(s.exec(select(Demand.id).where(demand_flow.overdue_clause(now))))
+        soon = set(s.exec(select(Demand.id).where(demand_flow.due_soon_clause(now))))
+    assert late == {d.id for d in made if demand_flow.overdue(d, now)} == {made[0].id, made[1].id}
+    assert soon == {d.id for d in made if demand_flow.due_soon(d, now)} == {made[2].id, made[3].id}
 
 
 # -- scope changes reach the phones (SYNC.md rule 10) --------------------------------------------
@@ -680,7 +684,7 @@ def test_create_accepts_configured_fields_and_coordinates_but_not_the_public_sou
         demand = dm.create_demand(s, actor=staff, data={"demand_id": str(uuid.uuid4()), **base})
     assert (demand.field, demand.grid_id, demand.lat) == ("safety", None, 27.451)
     for bad in ({"field": "weather"}, {"source": "public"}):
-        with pytest.raises(dm.InvalidInput), db.write() as s:
+        with pytest.raises(InvalidInput), db.write() as s:
             dm.create_demand(s, actor=staff, data={"demand_id": str(uuid.uuid4()), **base, **bad})
 
 
@@ -709,13 +713,13 @@ def test_the_grid_suggestion_household_then_distance_then_estate(
     ]
     with db.read() as s:
         for demand, grid_id, why in cases:
-            found = dm.suggest_grid(s, demand)
+            found = grid_suggestion.suggest_grid(s, demand)
             assert (found.grid.id if found else None, found.why if found else None) == (grid_id, why)
 
 
 def test_mask_numbers_hides_phones_and_id_numbers() -> None:
     text = "联系13812345678或0794-6123456，身份证360121195001011234，车牌赣F12345，面积120平"
-    masked = dm.mask_numbers(text)
+    masked = masking.mask_numbers(text)
     assert "13812345678" not in masked and "360121195001011234" not in masked and "6123456" not in masked
     assert "138****5678" in masked and "赣F12345" in masked and "120平" in masked
 
@@ -752,7 +756,7 @@ def test_triage_may_put_the_request_in_another_field(world: World, db: Database)
     assert reload(db, dispatched.id).field == "environment"
     assert history(db, dispatched.id)[-1].note == "派单至一网格。领域改为环境卫生。"
     assert reload(db, transferred.id).field == "property"
-    with pytest.raises(dm.InvalidInput), db.write() as s:
+    with pytest.raises(InvalidInput), db.write() as s:
         dm.dispatch_demand(
             s,
             actor=staff,

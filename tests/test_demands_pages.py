@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from server.commands import demands as dm
 from server.db import Database
 from server.models import AuditLog, Demand, DemandEvent, DemandStatus, utcnow
+from server.workflows import demands as demand_flow
 from tests.conftest import Factory, login
 from tests.test_demands import World, build_world, put_demand, reload, step_args
 
@@ -220,7 +221,7 @@ def test_outside_the_scope_every_route_is_404(
         demand = demands[role]
         assert http.get(f"/demands/{demand.id}").status_code == 404, role
         assert http.post(f"/demands/{demand.id}/reveal", data={"csrf_token": csrf}).status_code == 404, role
-        for step, roles in dm.STEP_ROLES.items():
+        for step, roles in demand_flow.STEP_ROLES.items():
             if step == "create" or role not in roles:
                 continue
             for target in demands.values():
@@ -263,7 +264,7 @@ def test_roles_that_may_not_are_refused_with_403(client: TestClient, world: Worl
         csrf = signed_in(http, world.users[role])
         for method, url in requests:
             step = url.rsplit("/", 1)[-1]
-            data = {"csrf_token": csrf, **(form_of(step, demand, world) if step in dm.STEPS else {})}
+            data = {"csrf_token": csrf, **(form_of(step, demand, world) if step in demand_flow.STEPS else {})}
             response = http.request(method, url, data=data if method == "POST" else None)
             assert response.status_code == 403, (role, method, url)
         http.close()
@@ -274,7 +275,7 @@ def test_roles_that_may_not_are_refused_with_403(client: TestClient, world: Worl
 def test_every_post_refuses_a_missing_or_wrong_csrf_token(
     client: TestClient, world: World, db: Database, make: Factory
 ) -> None:
-    demands = {step: put_demand(db, world, S.submitted) for step in dm.STEPS}
+    demands = {step: put_demand(db, world, S.submitted) for step in demand_flow.STEPS}
     csrf = signed_in(client, world.users["admin"])
     with db.read() as s:
         from server.models import Community

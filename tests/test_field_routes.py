@@ -33,7 +33,7 @@ def test_the_shell_has_no_inline_script_and_links_the_manifest(client: TestClien
 
 
 def test_the_consent_text_is_the_one_the_server_accepts(client: TestClient) -> None:
-    from server.commands.travel_cards import CONSENT
+    from server.workflows.travel_cards import CONSENT
 
     assert client.get("/app/consent.json").json() == {"version": CONSENT.version, "text": CONSENT.text}
 

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from server.commands import demands as dm
+from server.clock import LOCAL_TZ
 from server.db import Database
 from server.models import ApiKey, AuditLog, Demand, DemandStatus, Household, utcnow
 from tests.conftest import Factory, login
@@ -280,7 +280,7 @@ def test_status_mapping_and_filters(client: TestClient, world: World, db: Databa
     start = (now - timedelta(days=2, hours=1)).isoformat()
     end = (now - timedelta(days=0, hours=12)).isoformat()
     assert ids(start_date=start, end_date=end) == of(S.rectifying, S.replied)
-    local_day = (now - timedelta(days=3)).astimezone(dm.LOCAL_TZ).date().isoformat()
+    local_day = (now - timedelta(days=3)).astimezone(LOCAL_TZ).date().isoformat()
     assert ids(start_date=local_day, end_date=local_day) == of(S.resolved)
     assert ids(service_request_id=f"{made[S.closed].id},{uuid.uuid4()}") == of(S.closed)
     assert ids(start_date=(now - timedelta(days=4, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")) == of(

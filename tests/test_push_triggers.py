@@ -41,6 +41,8 @@ from server.models import (
 from server.push import triggers
 from server.push.triggers import EVENTS, NOTICES, due_reminders, mask_name, remind
 from server.web.services import Services
+from server.workflows import demands as demand_flow
+from server.workflows import travel_cards as card_flow
 from tests.conftest import Factory
 
 S = DemandStatus
@@ -516,8 +518,8 @@ def test_a_conflict_tells_the_one_whose_change_waits(world: World, make: Factory
 
 def test_every_event_names_a_notice_and_every_kind_it_names_is_written() -> None:
     assert set(EVENTS.values()) <= set(NOTICES)
-    demand_kinds = set(dm.EVENT_KINDS.values()) | {"created"}
-    card_kinds = set(tc.TRANSITIONS) | {"created", "updated"}
+    demand_kinds = set(demand_flow.EVENT_KINDS.values()) | {"created"}
+    card_kinds = set(card_flow.TRANSITIONS) | {"created", "updated"}
     for record, kind, status in EVENTS:
         if record == "demand_event":
             assert kind in demand_kinds, kind

@@ -23,7 +23,7 @@ from server.clock import LOCAL_TZ, local_today
 from server.commands import travel_cards as tc
 from server.commands.residents import create_resident
 from server.db import Database
-from server.errors import InvalidInput, NotEligible
+from server.errors import DuplicateApplication, InvalidInput, NotEligible
 from server.models import (
     AuditLog,
     CardStatus,
@@ -38,6 +38,7 @@ from server.models import (
 )
 from server.people import idnumber
 from server.people.vault import Vault
+from server.workflows import travel_cards as card_flow
 from tests.conftest import Factory
 
 JPEG = b"\xff\xd8\xff\xe0" + b"applicant-face" * 64
@@ -45,7 +46,7 @@ PHOTO = hashlib.sha256(JPEG).hexdigest()
 COMPLETE = {"id_seen": True, "photo_taken": True, "consent": True}
 ROLES = ("grid_worker", "community_staff", "department", "admin")
 STATUSES = tuple(CardStatus)
-STEPS = tuple(tc.TRANSITIONS)
+STEPS = tuple(card_flow.TRANSITIONS)
 
 
 @dataclass
@@ -144,7 +145,9 @@ def apply_args(**kw: Any) -> dict[str, Any]:
 def test_the_transition_table_is_the_issue_s_workflow() -> None:
     S = CardStatus
     legal = {
-        (step, source, target) for step, (sources, target) in tc.TRANSITIONS.items() for source in sources
+        (step, source, target)
+        for step, (sources, target) in card_flow.TRANSITIONS.items()
+        for source in sources
     }
     assert legal == {
         ("update", S.draft, None),
@@ -163,10 +166,10 @@ def test_the_transition_table_is_the_issue_s_workflow() -> None:
     }
     worker, staff, admin = "grid_worker", "community_staff", "admin"
     office_only = {"approve", "reject", "needs_supplement", "in_production", "ready"}
-    for step, roles in tc.STEP_ROLES.items():
+    for step, roles in card_flow.STEP_ROLES.items():
         expected = {staff, admin} if step in office_only else {worker, staff, admin}
         assert set(roles) == expected, step
-    assert set(tc.STEP_ROLES) == {"create", *tc.TRANSITIONS}
+    assert set(card_flow.STEP_ROLES) == {"create", *card_flow.TRANSITIONS}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -178,13 +181,13 @@ def test_every_step_from_every_status_by_every_role(
     phone = sync_phone(street.users[role])
     sent = {status: phone.queue(*step_mutation(step, card)) for status, card in cards.items()}
     phone.push()
-    sources, target = tc.TRANSITIONS[step]
+    sources, target = card_flow.TRANSITIONS[step]
 
     for status, card in cards.items():
         result = phone.results[sent[status]]
         after = reload(db, card.id)
         history = events(db, card.id)
-        if role not in tc.STEP_ROLES[step]:
+        if role not in card_flow.STEP_ROLES[step]:
             assert (result["status"], result["code"]) == ("rejected", "forbidden"), status
         elif status not in sources:
             assert (result["status"], result["code"]) == ("rejected", "invalid_transition"), status
@@ -212,7 +215,7 @@ def test_a_worker_of_another_grid_cannot_take_any_step(
     sent = {status: phone.queue(*step_mutation(step, card)) for status, card in cards.items()}
     phone.push()
     # The role is checked first: a step no worker may take is `forbidden` in any grid.
-    expected = "out_of_scope" if "grid_worker" in tc.STEP_ROLES[step] else "forbidden"
+    expected = "out_of_scope" if "grid_worker" in card_flow.STEP_ROLES[step] else "forbidden"
     for status, card in cards.items():
         assert phone.results[sent[status]]["code"] == expected, status
         assert reload(db, card.id).version == card.version
@@ -272,7 +275,7 @@ def test_from_the_door_to_delivery_every_step_is_in_the_history_and_on_the_phone
     assert on_phone["proxy"] == {"name": "王小明", "relation": "儿子", "phone": "13912345678"}
     assert on_phone["photo"] == PHOTO and on_phone["tier"] == "free" and on_phone["residence"] == "hukou"
     assert on_phone["delivery"] == "door" and on_phone["checklist"]["consent"] is True
-    assert on_phone["checklist"]["consent_version"] == tc.CONSENT.version
+    assert on_phone["checklist"]["consent_version"] == card_flow.CONSENT.version
     assert datetime.fromisoformat(on_phone["checklist"]["consent_at"]) == at  # when the applicant agreed
     assert "applicant_hash" not in on_phone
 
@@ -333,22 +336,22 @@ def test_issuing_sets_the_yearly_review_from_the_setting(street: Street, db: Dat
     card = reload(db, first.id)
     issued_on = card.issued_at.astimezone(LOCAL_TZ).date()  # type: ignore[union-attr]
     assert issued_on == local_today()
-    assert card.review_due == tc.add_months(issued_on, 12)
+    assert card.review_due == card_flow.add_months(issued_on, 12)
     assert card.review_due.year == issued_on.year + 1  # type: ignore[union-attr]
 
     second = put_card(db, make.resident(street.household, born=date(1950, 3, 3)), "ready")
     with db.write() as session:
         preferences.set(session, "travel_card.review_months", 6, staff)
         tc.advance_application(session, actor=staff, data={"application_id": str(second.id), "to": "issued"})
-    assert reload(db, second.id).review_due == tc.add_months(local_today(), 6)
+    assert reload(db, second.id).review_due == card_flow.add_months(local_today(), 6)
 
 
 def test_add_months_keeps_the_day_or_takes_the_month_s_last() -> None:
-    assert tc.add_months(date(2026, 3, 15), 12) == date(2027, 3, 15)
-    assert tc.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
-    assert tc.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
-    assert tc.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
-    assert tc.add_months(date(2026, 1, 31), -2) == date(2025, 11, 30)
+    assert card_flow.add_months(date(2026, 3, 15), 12) == date(2027, 3, 15)
+    assert card_flow.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert card_flow.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert card_flow.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert card_flow.add_months(date(2026, 1, 31), -2) == date(2025, 11, 30)
 
 
 def test_a_phone_clock_in_the_future_or_before_the_last_change_is_held_to_the_server_s(
@@ -364,7 +367,7 @@ def test_a_phone_clock_in_the_future_or_before_the_last_change_is_held_to_the_se
     worker.push()
     issued = reload(db, card.id)
     assert issued.issued_at is not None and issued.issued_at <= datetime.now(UTC)
-    assert issued.review_due == tc.add_months(local_today(), 12)
+    assert issued.review_due == card_flow.add_months(local_today(), 12)
 
     late = put_card(db, make.resident(street.household, born=date(1949, 9, 9)), "ready")
     worker.queue(
@@ -430,7 +433,7 @@ def test_sixty_five_today_is_eligible_and_sixty_five_tomorrow_is_not(
     make: Factory, street: Street, db: Database
 ) -> None:
     worker = make.actor(street.users["grid_worker"])
-    born_today = tc.add_months(local_today(), -65 * 12)
+    born_today = card_flow.add_months(local_today(), -65 * 12)
     today = make.resident(street.household, born=born_today)
     tomorrow = make.resident(street.household, born=born_today + timedelta(days=1))
     assert apply_for(db, worker, today).tier == "free"
@@ -443,11 +446,11 @@ def test_sixty_five_today_is_eligible_and_sixty_five_tomorrow_is_not(
 def test_born_on_29_february_turns_65_on_1_march_in_a_common_year(db: Database) -> None:
     with db.read() as session:
         with pytest.raises(NotEligible):
-            tc.eligible_tier(session, date(1960, 2, 29), date(2025, 2, 28))
-        assert tc.eligible_tier(session, date(1960, 2, 29), date(2025, 3, 1)) == "free"
-        assert tc.eligible_tier(session, date(1959, 2, 28), date(2024, 2, 28)) == "free"  # a leap year
+            card_flow.eligible_tier(session, date(1960, 2, 29), date(2025, 2, 28))
+        assert card_flow.eligible_tier(session, date(1960, 2, 29), date(2025, 3, 1)) == "free"
+        assert card_flow.eligible_tier(session, date(1959, 2, 28), date(2024, 2, 28)) == "free"  # a leap year
         with pytest.raises(NotEligible):
-            tc.eligible_tier(session, date(1959, 3, 1), date(2024, 2, 29))
+            card_flow.eligible_tier(session, date(1959, 3, 1), date(2024, 2, 29))
 
 
 def test_the_threshold_and_the_discount_tier_follow_the_settings(
@@ -456,8 +459,8 @@ def test_the_threshold_and_the_discount_tier_follow_the_settings(
     worker = make.actor(street.users["grid_worker"])
     admin = make.actor(street.users["admin"])
     today = local_today()
-    sixty_two = make.resident(street.household, born=tc.add_months(today, -62 * 12 - 1))
-    fifty_eight = make.resident(street.household, born=tc.add_months(today, -58 * 12 - 1))
+    sixty_two = make.resident(street.household, born=card_flow.add_months(today, -62 * 12 - 1))
+    fifty_eight = make.resident(street.household, born=card_flow.add_months(today, -58 * 12 - 1))
     with pytest.raises(NotEligible):
         apply_for(db, worker, sixty_two)
 
@@ -473,7 +476,7 @@ def test_the_threshold_and_the_discount_tier_follow_the_settings(
         preferences.set(session, "travel_card.age_threshold", 58, admin)
     assert apply_for(db, worker, fifty_eight).tier == "free"
     with db.read() as session:
-        assert tc.eligible_tier(session, date(1960, 1, 1), date(2026, 1, 1)) == "free"
+        assert card_flow.eligible_tier(session, date(1960, 1, 1), date(2026, 1, 1)) == "free"
 
 
 def x_number() -> str:
@@ -529,7 +532,7 @@ def test_an_x_check_digit_and_a_15_digit_number_are_the_same_people_as_their_18_
     assert apply_for(db, worker, lower_x).tier == "free"
     assert apply_for(db, worker, old).tier == "free"
     for twin in (upper_x, modern):
-        with pytest.raises(tc.DuplicateApplication):
+        with pytest.raises(DuplicateApplication):
             apply_for(db, stranger, twin)
 
 
@@ -663,7 +666,7 @@ def test_consent_keeps_its_first_time_and_records_the_text_version(
     checklist = reload(db, card.id).checklist
     assert checklist["id_seen"] is True and checklist["consent_version"] == "tc-2026-01"
     assert datetime.fromisoformat(checklist["consent_at"]) == agreed
-    assert "个人信息" in tc.CONSENT.text
+    assert "个人信息" in card_flow.CONSENT.text
     with db.write() as session:
         tc.update_application(
             session,

@@ -18,6 +18,7 @@ from server.commands import travel_cards as tc
 from server.db import Database
 from server.models import Blob, Grid, Household, Resident, TravelCard, TravelCardEvent, User, Visit
 from server.routes.travel_cards import qr_svg
+from server.workflows import travel_cards as card_flow
 from tests.conftest import Factory, login
 from tests.test_travel_cards import JPEG, PHOTO, count, events, put_card, reload
 
@@ -250,7 +251,7 @@ def test_production_ready_and_door_delivery_lists_move_a_card_to_the_door(
         )
         assert refused.status_code == 403
     card = reload(db, door.id)
-    assert card.status == "issued" and card.review_due == tc.add_months(local_today(), 12)
+    assert card.status == "issued" and card.review_due == card_flow.add_months(local_today(), 12)
 
 
 def test_reviews_due_within_30_days_per_grid_become_planned_visits_once(
@@ -312,7 +313,7 @@ def test_staff_apply_for_a_resident_with_a_photo_and_submit_through_the_same_com
     assert str(young.id) not in found
 
     form = client.get(f"/travel-cards/new?resident={office.resident.id}")
-    assert form.status_code == 200 and tc.CONSENT.text.split("\n")[0] in form.text
+    assert form.status_code == 200 and card_flow.CONSENT.text.split("\n")[0] in form.text
     application_id = re.search(r'name="application_id" value="([0-9a-f-]{36})"', form.text).group(1)  # type: ignore[union-attr]
     fields = {
         "csrf_token": csrf,
@@ -323,7 +324,7 @@ def test_staff_apply_for_a_resident_with_a_photo_and_submit_through_the_same_com
         "id_seen": "1",
         "photo_taken": "1",
         "consent": "1",
-        "consent_version": tc.CONSENT.version,
+        "consent_version": card_flow.CONSENT.version,
         "proxy_name": "陈建华",
         "proxy_relation": "儿子",
         "proxy_phone": "13800138000",
@@ -340,7 +341,9 @@ def test_staff_apply_for_a_resident_with_a_photo_and_submit_through_the_same_com
     card = reload(db, uuid.UUID(application_id))
     assert (card.status, card.delivery, card.residence, card.photo) == ("draft", "door", "permit", PHOTO)
     assert card.proxy == {"name": "陈建华", "relation": "儿子", "phone": "13800138000"}
-    assert card.checklist["consent"] is True and card.checklist["consent_version"] == tc.CONSENT.version
+    assert (
+        card.checklist["consent"] is True and card.checklist["consent_version"] == card_flow.CONSENT.version
+    )
     assert datetime.fromisoformat(card.checklist["consent_at"]) <= datetime.now(UTC)
     assert count(db, Blob) == 1 and client.get(f"/sync/blobs/{PHOTO}").content == JPEG
     # The same form sent twice is one application.
@@ -445,7 +448,7 @@ def test_editing_sends_only_what_changed_so_a_colleague_s_edit_stays(
 def test_the_consent_text_is_served_for_the_field_app(client: TestClient, office: Office) -> None:
     signed_in(client, office.worker)
     body = client.get("/travel-cards/consent.json").json()
-    assert body == {"version": tc.CONSENT.version, "text": tc.CONSENT.text}
+    assert body == {"version": card_flow.CONSENT.version, "text": card_flow.CONSENT.text}
 
 
 # -- print -------------------------------------------------------------------------------------

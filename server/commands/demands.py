@@ -1,44 +1,32 @@
 """Domain commands for residents' requests (微诉求): 居民点单、社区派单、网格接单, to the end.
 
-The workflow is one table, `TRANSITIONS` (step → the statuses it may be taken
-from → the status it leads to), and one list of who may take each step,
-`STEP_ROLES`; the sync catalogue, the office pages, the docs and the tests read
-both from here. Checks run in one order: arguments (`invalid_args`), the
-caller's role (`forbidden`), scope (`not_found` / `out_of_scope`), the current
-status and, for the handling steps, whether the caller is the one handling it
+The workflow itself (steps, roles, time limits) is `server.workflows.demands`.
+Checks run in one order: arguments (`invalid_args`), the caller's role
+(`forbidden`), scope (`not_found` / `out_of_scope`), the current status and, for
+the handling steps, whether the caller is the one handling it
 (`invalid_transition`). A refused step changes nothing.
 
 Every step writes a DemandEvent (who, when, from/to status, note, photos). A
 step that moves the request to another grid or department moves its events
-too, so the phones that lose it pull `del` (SYNC.md rule 10). Time limits come
-from the setting `demand.deadline_hours` (per handling type and priority) and
-start when the request is dispatched or transferred (and again when a
-dissatisfied resident reopens it); `overdue` and `due_soon` say which ones
-stand out.
+too, so the phones that lose it pull `del` (SYNC.md rule 10).
 """
 
 from __future__ import annotations
 
-import math
-import re
 import secrets
 import uuid
-from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, and_, col, select
+from sqlmodel import Session, select
 
 from server import audit, preferences
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
 from server.blobs import MAX_PHOTOS, attach, check_hashes
-from server.clock import LOCAL_TZ
+from server.clock import step_time
 from server.commands.households import check_phone
 from server.commands.validation import validate
-from server.commands.workflow import Workflow
 from server.errors import IdReused, InvalidInput, InvalidTransition
 from server.i18n import _l, labels
 from server.i18n import gettext as _
@@ -53,163 +41,24 @@ from server.models import (
     Role,
     utcnow,
 )
+from server.workflows.demands import (
+    EVENT_KINDS,
+    HANDLING_STEPS,
+    TRANSITIONS,
+    WORKFLOW,
+    allowed,
+    deadline_for,
+    handles,
+    may,
+    may_accept,
+)
 
 M = TypeVar("M", bound=BaseModel)
 S = DemandStatus
 Source = Literal["visit", "phone", "hotline", "meeting", "public"]
-HandlingType = Literal["reply", "self", "transfer"]
 GridHandling = Literal["reply", "self"]
 Priority = Literal["normal", "urgent"]
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
-
-# -- the workflow, once -----------------------------------------------------------------------
-
-# step: (the statuses it may be taken from, the status it leads to). None: decided by the
-# step's arguments — `decide` leads to dispatched | transferred | replied, `rate` to closed,
-# or to rectifying when the resident is dissatisfied (差评).
-TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
-    "dispatch": (frozenset({S.submitted, S.dispatched, S.rectifying}), S.dispatched),
-    "accept": (frozenset({S.dispatched, S.rectifying}), S.accepted),
-    "progress": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.in_progress),
-    "reply": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.replied),
-    "resolve": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.resolved),
-    "answer": (frozenset({S.submitted}), S.replied),
-    "transfer": (
-        frozenset({S.submitted, S.dispatched, S.accepted, S.in_progress, S.rectifying}),
-        S.transferred,
-    ),
-    "return": (frozenset({S.transferred, S.in_progress, S.rectifying}), S.submitted),
-    "escalate": (
-        frozenset({S.submitted, S.dispatched, S.accepted, S.in_progress, S.transferred, S.rectifying}),
-        S.escalated,
-    ),
-    "decide": (frozenset({S.escalated}), None),
-    "rate": (frozenset({S.replied, S.resolved}), None),
-    "close": (frozenset({S.submitted, S.replied, S.resolved}), S.closed),
-}
-OFFICE = frozenset({Role.community_staff, Role.admin})
-WORKER = frozenset({Role.grid_worker})
-HANDLERS = frozenset({Role.grid_worker, Role.department})
-STEP_ROLES: dict[str, frozenset[str]] = {
-    "create": WORKER | OFFICE,
-    "dispatch": OFFICE,
-    "accept": WORKER,
-    "progress": HANDLERS,
-    "reply": HANDLERS,
-    "resolve": HANDLERS,
-    "answer": OFFICE,  # the community answers directly, without dispatching
-    "transfer": OFFICE,
-    "return": frozenset({Role.department}),
-    "escalate": OFFICE | {Role.department},
-    "decide": OFFICE,  # the joint meeting's decision, recorded by the office
-    "rate": WORKER,  # on the resident's behalf; residents rate through their link
-    "close": OFFICE,
-}
-# The steps only the one handling the request may take: the worker who accepted it
-# (not while a department has it), or the department it was transferred to.
-HANDLING_STEPS = frozenset({"progress", "reply", "resolve"})
-# What each step is called in the request's history (the field app uses the same kinds).
-EVENT_KINDS: dict[str, str] = {
-    "dispatch": "dispatched",
-    "accept": "accepted",
-    "progress": "progress",
-    "reply": "replied",
-    "resolve": "resolved",
-    "answer": "answered",
-    "transfer": "transferred",
-    "return": "returned",
-    "escalate": "escalated",
-    "decide": "decided",
-    "rate": "rated",
-    "close": "closed",
-}
-STEPS = tuple(TRANSITIONS)
-# Someone owes the resident an answer: past the deadline, these are overdue.
-RUNNING = frozenset({S.dispatched, S.accepted, S.in_progress, S.transferred, S.escalated, S.rectifying})
-DUE_SOON = timedelta(hours=24)
-
-
-WORKFLOW = Workflow(
-    Demand,
-    TRANSITIONS,
-    STEP_ROLES,
-    "demand_status",
-    "demand_step",
-    lambda status, step: _("这条诉求现在是“%(status)s”，不能%(step)s。", status=status, step=step),
-)
-may = WORKFLOW.may
-allowed = WORKFLOW.allowed
-
-
-def handles(actor: Actor, demand: Demand) -> bool:
-    """The actor is the one handling the request now."""
-    if actor.is_worker:
-        return demand.assignee_id == actor.id and demand.department_id is None
-    if actor.is_department:
-        return demand.department_id is not None and demand.department_id == actor.department_id
-    return False
-
-
-def _accepts(actor: Actor, demand: Demand) -> bool:
-    return actor.is_worker and demand.grid_id in actor.grid_ids and demand.department_id is None
-
-
-def steps_for(actor: Actor, demand: Demand) -> list[str]:
-    """The steps the actor may take on this request now (the buttons its page shows)."""
-    if not can_hold(actor, demand):
-        return []
-    found = []
-    for step in STEPS:
-        if not (may(actor, step) and allowed(step, demand.status)):
-            continue
-        if step in HANDLING_STEPS and not handles(actor, demand):
-            continue
-        if step == "accept" and not _accepts(actor, demand):
-            continue
-        found.append(step)
-    return found
-
-
-# -- time limits -------------------------------------------------------------------------------
-
-
-def deadline_for(session: Session, handling_type: str, priority: str, start: datetime) -> datetime:
-    """`start` plus the hours the setting `demand.deadline_hours` allows this kind of request."""
-    hours = preferences.get(session, "demand.deadline_hours")[handling_type][priority]
-    return start + timedelta(hours=int(hours))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def overdue(demand: Demand, now: datetime | None = None) -> bool:
-    """Past its deadline while someone still owes the resident an answer."""
-    if demand.deadline is None or demand.status not in RUNNING:
-        return False
-    return _aware(demand.deadline) < (now or utcnow())
-
-
-def due_soon(demand: Demand, now: datetime | None = None) -> bool:
-    """Not overdue yet, but due within `DUE_SOON` (24 hours)."""
-    if demand.deadline is None or demand.status not in RUNNING:
-        return False
-    now = now or utcnow()
-    return now <= _aware(demand.deadline) <= now + DUE_SOON
-
-
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """`overdue` as a WHERE clause."""
-    return and_(col(Demand.status).in_(RUNNING), col(Demand.deadline) < now)
-
-
-def due_soon_clause(now: datetime) -> ColumnElement[bool]:
-    """`due_soon` as a WHERE clause."""
-    return and_(
-        col(Demand.status).in_(RUNNING),
-        col(Demand.deadline) >= now,
-        col(Demand.deadline) <= now + DUE_SOON,
-    )
 
 
 # -- argument shapes -------------------------------------------------------------------------
@@ -349,18 +198,6 @@ def _check_field(session: Session, code: str) -> str:
     return code
 
 
-def _when(at: datetime | None, floor: datetime | None = None) -> datetime:
-    """When a step happened: the phone's `at` (SYNC.md), but never in the future and never
-    before the request's last change (a phone's clock can be wrong)."""
-    now = utcnow()
-    if at is None:
-        return now
-    moment = min(at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ), now)
-    if floor is not None:
-        moment = max(moment, _aware(floor))
-    return moment.astimezone(UTC)
-
-
 def add_event(
     session: Session,
     demand: Demand,
@@ -425,7 +262,7 @@ def _step(
     audit row); returns when it happened."""
     target = to or TRANSITIONS[step][1]
     assert target is not None
-    when = _when(at, floor=demand.updated_at)
+    when = step_time(at, floor=demand.updated_at)
     before = demand.status
     demand.status = target
     add_event(
@@ -584,7 +421,7 @@ def create_demand(
         kind="created",
         from_status=None,
         note=args.description[:200],
-        at=_when(at),
+        at=step_time(at),
     )
     return demand
 
@@ -622,7 +459,7 @@ def dispatch_demand(
     args = _validate(DemandDispatch, data)
     demand = _open(session, actor, "dispatch", args.demand_id)
     grid = _live_grid(session, demand, args.grid_id)
-    when = _when(at, floor=demand.updated_at)
+    when = step_time(at, floor=demand.updated_at)
     changed = _reclassify(session, demand, args.field)
     _to_grid(session, demand, grid, args.handling_type, args.priority, when)
     note = (args.note or _("派单至%(grid)s。", grid=grid.name)) + changed
@@ -638,7 +475,7 @@ def transfer_demand(
     args = _validate(DemandTransfer, data)
     demand = _open(session, actor, "transfer", args.demand_id)
     department = _live_department(session, args.department_id)
-    when = _when(at, floor=demand.updated_at)
+    when = step_time(at, floor=demand.updated_at)
     changed = _reclassify(session, demand, args.field)
     _to_department(session, demand, department, args.priority or demand.priority, when)
     note = (args.note or _("转交%(name)s办理。", name=department.name)) + changed
@@ -682,7 +519,7 @@ def decide_demand(
     if args.grid_id and args.department_id:
         raise InvalidInput({"department_id": _("会议决定只能交给一个网格或一个部门办理。")})
     demand = _open(session, actor, "decide", args.demand_id)
-    when = _when(at, floor=demand.updated_at)
+    when = step_time(at, floor=demand.updated_at)
     if args.grid_id is not None:
         grid = _live_grid(session, demand, args.grid_id)
         _to_grid(session, demand, grid, args.handling_type, args.priority, when)
@@ -726,7 +563,7 @@ def accept_demand(
     if not may(actor, "accept"):
         raise Forbidden(actor.role)
     demand = get_visible(session, actor, Demand, args.demand_id)
-    if not allowed("accept", demand.status) or not _accepts(actor, demand):
+    if not allowed("accept", demand.status) or not may_accept(actor, demand):
         raise InvalidTransition(_("这条诉求已被接单，或没有派到您的网格。"))
     first = demand.status == S.dispatched
     demand.assignee_id = actor.id
@@ -873,84 +710,3 @@ def rate_by_token(session: Session, *, token: str, data: dict[str, Any], ip: str
         rating=args.rating,
     )
     return demand
-
-
-# -- which grid to dispatch to (地域临近) -------------------------------------------------------
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    grid: Grid
-    why: str  # household | nearest | estate
-
-
-class GridSuggester:
-    """Suggests the grid for a request of one community: the household's grid; else the grid
-    whose centre is nearest to where the request is; else the grid most of whose households
-    live in an estate the request names."""
-
-    def __init__(self, session: Session, community_id: uuid.UUID) -> None:
-        self.grids = {
-            g.id: g
-            for g in session.exec(
-                select(Grid).where(Grid.community_id == community_id, col(Grid.deleted_at).is_(None))
-            )
-        }
-        counts: Counter[tuple[str, uuid.UUID]] = Counter()
-        rows = session.exec(
-            select(Household.estate, Household.grid_id).where(
-                Household.community_id == community_id, col(Household.deleted_at).is_(None)
-            )
-        )
-        for estate, grid_id in rows:
-            if estate and len(estate) >= 2:
-                counts[(estate, grid_id)] += 1
-        best: dict[str, tuple[int, uuid.UUID]] = {}
-        for (estate, grid_id), n in counts.items():
-            if n > best.get(estate, (0, grid_id))[0]:
-                best[estate] = (n, grid_id)
-        # Longest names first, so "幸福小区二期" wins over "幸福小区".
-        self.estates = sorted(((e, g) for e, (_n, g) in best.items()), key=lambda eg: -len(eg[0]))
-        self.session = session
-
-    def suggest(self, demand: Demand) -> Suggestion | None:
-        household = self.session.get(Household, demand.household_id) if demand.household_id else None
-        if household is not None and household.grid_id in self.grids:
-            return Suggestion(self.grids[household.grid_id], "household")
-        lat = demand.lat if demand.lat is not None else (household.lat if household else None)
-        lng = demand.lng if demand.lng is not None else (household.lng if household else None)
-        if lat is not None and lng is not None:
-            centred = [g for g in self.grids.values() if g.lat is not None and g.lng is not None]
-            if centred:
-                nearest = min(centred, key=lambda g: haversine_km(lat, lng, g.lat or 0.0, g.lng or 0.0))
-                return Suggestion(nearest, "nearest")
-        text = f"{demand.address} {demand.description}"
-        for estate, grid_id in self.estates:
-            if estate in text and grid_id in self.grids:
-                return Suggestion(self.grids[grid_id], "estate")
-        return None
-
-
-def suggest_grid(session: Session, demand: Demand) -> Suggestion | None:
-    return GridSuggester(session, demand.community_id).suggest(demand)
-
-
-# -- personal data kept out of exports ---------------------------------------------------------
-
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-
-
-def mask_numbers(text: str) -> str:
-    """The resident's own words without the mobile, landline and ID numbers in them."""
-    text = ID_NUMBER.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
-    text = MOBILE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
-    return LANDLINE.sub(lambda m: m.group(0)[:4] + "****", text)

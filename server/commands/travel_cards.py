@@ -1,14 +1,8 @@
 """Domain commands for elderly travel card applications (老年出行卡).
 
-The workflow is one table, `TRANSITIONS` (step → the statuses it may be taken
-from, and the status it leads to), and one list of who may take each step,
-`STEP_ROLES`; the sync catalogue, the office pages and the tests read both
-from here. A step the current status does not allow is `invalid_transition`;
-a role that may not take it, `forbidden`.
-
-Eligibility is decided from the ID number's birth date on the application date
-against the settings `travel_card.age_threshold` (a free card) and
-`travel_card.discount_age` (a discount card, when set). One open application
+The workflow itself (steps, roles, eligibility, consent) is
+`server.workflows.travel_cards`. A step the current status does not allow is
+`invalid_transition`; a role that may not take it, `forbidden`. One open application
 or active card per person, across grids, found by the keyed hash of the ID
 number. Every step writes a TravelCardEvent (who, when, from/to, note); the
 decisions (review, advance, cancel) also go to the audit log.
@@ -16,10 +10,8 @@ decisions (review, advance, cancel) also go to the audit log.
 
 from __future__ import annotations
 
-import calendar
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,21 +20,30 @@ from sqlmodel import Session, col, select
 from server import audit, preferences
 from server.access import Actor, Forbidden, can_hold, get_visible
 from server.blobs import attach, check_hashes
-from server.clock import LOCAL_TZ, local_today
+from server.clock import LOCAL_TZ, local_today, step_time
 from server.commands.households import check_phone
 from server.commands.updates import UpdateResult, apply_changes
 from server.commands.validation import validate
-from server.commands.workflow import Workflow
 from server.errors import (
     DuplicateApplication,
     IdReused,
     InvalidInput,
-    NotEligible,
 )
 from server.i18n import _l
 from server.i18n import gettext as _
-from server.models import CardStatus, Resident, Role, TravelCard, TravelCardEvent, Visit, utcnow
-from server.people.idnumber import age_on
+from server.models import CardStatus, Resident, TravelCard, TravelCardEvent, Visit, utcnow
+from server.workflows.travel_cards import (
+    CLOSED,
+    CONSENT,
+    CONSENTS,
+    NEEDS_REASON,
+    TRANSITIONS,
+    WORKFLOW,
+    add_months,
+    eligible_tier,
+    may,
+    missing_materials,
+)
 
 M = TypeVar("M", bound=BaseModel)
 S = CardStatus
@@ -51,89 +52,6 @@ Residence = Literal["hukou", "permit", ""]  # "": not recorded yet
 Decision = Literal["approve", "reject", "needs_supplement"]
 Stage = Literal["in_production", "ready", "issued"]
 
-# -- the workflow, once -----------------------------------------------------------------------
-
-EDITABLE = frozenset({S.draft, S.needs_supplement})
-# Closed applications do not block a new one for the same person.
-CLOSED = (S.rejected, S.cancelled)
-TRANSITIONS: dict[str, tuple[frozenset[CardStatus], CardStatus | None]] = {
-    "update": (EDITABLE, None),
-    "submit": (EDITABLE, S.submitted),
-    "approve": (frozenset({S.submitted}), S.approved),
-    "reject": (frozenset({S.submitted}), S.rejected),
-    "needs_supplement": (frozenset({S.submitted}), S.needs_supplement),
-    "in_production": (frozenset({S.approved}), S.in_production),
-    "ready": (frozenset({S.in_production}), S.ready),
-    "issued": (frozenset({S.ready}), S.issued),
-    "cancel": (
-        frozenset({S.draft, S.submitted, S.needs_supplement, S.approved, S.in_production, S.ready}),
-        S.cancelled,
-    ),
-    "plan_review": (frozenset({S.issued}), None),
-}
-FIELD_ROLES = frozenset({Role.grid_worker, Role.community_staff, Role.admin})
-OFFICE_ROLES = frozenset({Role.community_staff, Role.admin})
-STEP_ROLES: dict[str, frozenset[str]] = {
-    "create": FIELD_ROLES,
-    "update": FIELD_ROLES,
-    "submit": FIELD_ROLES,
-    "approve": OFFICE_ROLES,
-    "reject": OFFICE_ROLES,
-    "needs_supplement": OFFICE_ROLES,
-    "in_production": OFFICE_ROLES,
-    "ready": OFFICE_ROLES,
-    "issued": FIELD_ROLES,  # staff at the desk, or the worker who takes it to the door
-    "cancel": FIELD_ROLES,
-    "plan_review": FIELD_ROLES,
-}
-# Steps whose note is required: the applicant and the worker must learn why.
-NEEDS_REASON = frozenset({"reject", "needs_supplement", "cancel"})
-# Steps that change the status (the ones the application page offers as buttons).
-STATUS_STEPS = tuple(step for step, (_sources, target) in TRANSITIONS.items() if target is not None)
-
-
-WORKFLOW = Workflow(
-    TravelCard,
-    TRANSITIONS,
-    STEP_ROLES,
-    "card_status",
-    "card_step",
-    lambda status, step: _("这份申请现在是“%(status)s”，不能%(step)s。", status=status, step=step),
-)
-may = WORKFLOW.may
-allowed = WORKFLOW.allowed
-
-
-def steps_for(actor: Actor, card: TravelCard) -> list[str]:
-    """The status-changing steps the actor may take on this application now."""
-    return [s for s in STATUS_STEPS if may(actor, s) and allowed(s, card.status) and can_hold(actor, card)]
-
-
-# -- consent -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConsentText:
-    version: str
-    text: str
-
-
-# What the applicant reads before agreeing to the use of their personal data
-# (PIPL). An answer names the version it was given to, so a text is never
-# changed in place: add a new version and point CONSENT at it. Not translated:
-# it is the text the resident reads and agrees to.
-CONSENTS: dict[str, ConsentText] = {
-    "tc-2026-01": ConsentText(
-        "tc-2026-01",
-        "个人信息使用告知与同意\n"
-        "为办理老年出行卡，社区将收集并使用您的姓名、性别、身份证号码、照片、联系电话和住址，"
-        "仅用于出行卡的资格审核、制作、发放和年审。身份证号码加密保存，页面上只显示部分号码。"
-        "除依法需要提供给出行卡制发单位外，不会提供给其他单位或个人。"
-        "您可以随时向社区查询、更正这些信息，也可以撤回同意，撤回后将无法继续办理。\n"
-        "我已阅读并同意上述内容。",
-    ),
-}
-CONSENT = CONSENTS["tc-2026-01"]
 
 # -- argument shapes -------------------------------------------------------------------------
 
@@ -254,41 +172,6 @@ def _validate(schema: type[M], data: Any) -> M:
 # -- small rules -----------------------------------------------------------------------------
 
 
-def _moment(at: datetime | None, floor: datetime | None = None) -> datetime:
-    """When a step happened: the phone's `at` (SYNC.md), never in the future and never
-    before the last change the server made (a phone clock can be wrong)."""
-    now = utcnow()
-    if at is None:
-        return now
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=LOCAL_TZ)
-    if floor is not None and at < floor:
-        at = floor
-    return min(at, now).astimezone(UTC)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the 31st (or 29 February) becomes the month's last day."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def eligible_tier(session: Session, born: date | None, on: date) -> str:
-    """`free` from the age threshold, `discount` from the discount age (when set); else NotEligible."""
-    threshold = int(preferences.get(session, "travel_card.age_threshold"))
-    discount = preferences.get(session, "travel_card.discount_age")
-    if born is None:
-        raise NotEligible(_("这位居民没有登记身份证号，无法确定年龄；请先在居民信息中录入身份证号。"))
-    age = age_on(born, on)
-    if age >= threshold:
-        return "free"
-    if discount is not None and age >= discount:
-        return "discount"
-    youngest = discount if discount is not None else threshold
-    raise NotEligible(_("申请人未满 %(age)s 周岁，不能办理老年出行卡。", age=youngest))
-
-
 def _names(fields: list[str]) -> str:
     return "、".join(str(FIELD_LABELS.get(f, f)) for f in fields)
 
@@ -323,27 +206,12 @@ def _checklist(given: Checklist, before: dict[str, Any], at: datetime | None) ->
     if version not in CONSENTS:
         raise InvalidInput({"checklist": _("材料清单：不认识的同意书版本 %(v)s。", v=version)})
     if given.consent_at is not None:
-        when = _moment(given.consent_at).isoformat()
+        when = step_time(given.consent_at).isoformat()
     elif agreed_before and before.get("consent_at"):
         when = str(before["consent_at"])
     else:
-        when = _moment(at).isoformat()
+        when = step_time(at).isoformat()
     return result | {"consent_at": when, "consent_version": version}
-
-
-def missing_materials(card: TravelCard) -> list[str]:
-    """What an application still lacks before it can be submitted, for people."""
-    checklist = card.checklist or {}
-    missing = []
-    if not checklist.get("id_seen"):
-        missing.append(_("核验身份证原件"))
-    if not checklist.get("consent"):
-        missing.append(_("本人同意使用个人信息"))
-    if not card.photo:
-        missing.append(_("申请人照片"))
-    if card.residence not in ("hukou", "permit"):
-        missing.append(_("户籍或居住证信息"))
-    return missing
 
 
 def add_event(
@@ -380,7 +248,7 @@ def _step(
     """Move the card along `step`, with its event and an audit row; returns when it happened."""
     target = TRANSITIONS[step][1]
     assert target is not None
-    when = _moment(at, floor=card.updated_at)
+    when = step_time(at, floor=card.updated_at)
     before = card.status
     card.status = target
     add_event(session, card, actor=actor, kind=step, from_status=before, note=note, at=when)
@@ -453,7 +321,7 @@ def create_application(
     session.add(card)
     if photo:
         attach(session, record_type="travel_card", record_id=card.id, hashes=[photo])
-    add_event(session, card, actor=actor, kind="created", from_status=None, at=_moment(at))
+    add_event(session, card, actor=actor, kind="created", from_status=None, at=step_time(at))
     session.flush()
     return card
 
@@ -510,7 +378,7 @@ def update_application(
             kind="updated",
             from_status=card.status,
             note="；".join(parts),
-            at=_moment(at, floor=card.updated_at),
+            at=step_time(at, floor=card.updated_at),
         )
     session.flush()
     return card, result
@@ -627,7 +495,7 @@ def plan_review_visit(
             name=resident.name if resident else "",
             due=card.review_due.isoformat(),
         ),
-        at=_moment(at),
+        at=step_time(at),
     )
     session.add(visit)
     card.review_visit_id = visit.id
@@ -638,7 +506,7 @@ def plan_review_visit(
         kind="plan_review",
         from_status=card.status,
         note=_("计划 %(day)s 上门年审", day=args.planned_for.isoformat()),
-        at=_moment(at, floor=card.updated_at),
+        at=step_time(at, floor=card.updated_at),
     )
     session.flush()
     return visit, True

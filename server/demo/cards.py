@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from server.commands.travel_cards import CONSENT
 from server.people.idnumber import age_on
 from server.web import icons
+from server.workflows.travel_cards import CONSENT
 
 # Status → the steps that led there (each a to-status of the history).
 PATHS: dict[str, list[str]] = {

@@ -36,6 +36,7 @@ import requests
 from pywebpush import WebPushException, webpush
 from sqlmodel import Session, select
 
+from server.clock import aware
 from server.db import Database
 from server.models import PushAttempt, PushDelivery, PushSubscription, utcnow
 from server.push import keys, outbox
@@ -93,10 +94,6 @@ def retry_after(value: str | None, now: datetime) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return max(moment, now + timedelta(seconds=1))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Sender:
@@ -174,7 +171,7 @@ class Sender:
         base = Outcome(delivery.id, delivery.subscription_id, origin, "failed")
         if sub is None:
             return replace(base, outcome="gone", detail="subscription removed")
-        remaining = int((_aware(delivery.expires_at) - now).total_seconds())
+        remaining = int((aware(delivery.expires_at) - now).total_seconds())
         if remaining <= 0:
             return replace(base, outcome="expired", detail="past its TTL")
         size = len(delivery.payload.encode())
@@ -236,7 +233,7 @@ class Sender:
         at = retry_after(after, now) or now + timedelta(seconds=backoff(attempts))
         if attempts >= MAX_ATTEMPTS:
             return replace(outcome, detail=f"{outcome.detail} (no tries left)".strip())
-        if at >= _aware(delivery.expires_at):
+        if at >= aware(delivery.expires_at):
             return replace(
                 outcome, outcome="expired", detail=f"{outcome.detail} (a retry would be past its TTL)".strip()
             )

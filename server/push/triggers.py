@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from babel.support import LazyProxy
@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from server import i18n
-from server.clock import LOCAL_TZ
-from server.commands.demands import due_soon_clause, field_names, mask_numbers, overdue_clause
+from server.clock import LOCAL_TZ, aware
+from server.commands.demands import field_names
 from server.i18n import _l, labels
 from server.models import (
     Conflict,
@@ -43,7 +43,9 @@ from server.models import (
     UserGrid,
     utcnow,
 )
+from server.people.masking import mask_numbers
 from server.push.outbox import enqueue
+from server.workflows.demands import due_soon_clause, overdue_clause
 
 # An event older than this (a phone that was offline for days) is history, not news.
 NEWS_WINDOW = timedelta(hours=24)
@@ -252,12 +254,8 @@ def notify(
 # -- facts from records ---------------------------------------------------------------------------
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _local(moment: datetime | None) -> str:
-    return _aware(moment).astimezone(LOCAL_TZ).strftime("%m-%d %H:%M") if moment else ""
+    return aware(moment).astimezone(LOCAL_TZ).strftime("%m-%d %H:%M") if moment else ""
 
 
 def mask_name(name: str) -> str:
@@ -347,7 +345,7 @@ def conflict_facts(conflict: Conflict) -> Facts:
 
 
 def _fresh(at: datetime | None, now: datetime) -> bool:
-    return at is None or _aware(at) >= now - NEWS_WINDOW
+    return at is None or aware(at) >= now - NEWS_WINDOW
 
 
 def _kind(record: str, kind: str, status: str | None) -> str | None:
@@ -424,7 +422,7 @@ def _reminders(
             if key:
                 told.setdefault(key[: key.rindex(":") + 1], set()).add(key)
         for demand in demands:
-            prefix = f"{kind}:{demand.id}:{int(_aware(demand.deadline or now).timestamp())}:"
+            prefix = f"{kind}:{demand.id}:{int(aware(demand.deadline or now).timestamp())}:"
             yield _Reminder(kind, demand, prefix, frozenset(told.get(prefix, ())))
 
 

@@ -28,6 +28,8 @@ from server.models import (
     User,
     utcnow,
 )
+from server.queries import grid_suggestion
+from server.workflows import demands as demand_flow
 
 S = DemandStatus
 LIST_LIMIT = 100
@@ -35,8 +37,8 @@ WEEKS = 12
 # Which requests each list shows; `overdue` is RUNNING past the deadline.
 VIEWS: dict[str, frozenset[str] | None] = {
     "triage": frozenset({S.submitted}),
-    "open": workflow.RUNNING,
-    "overdue": workflow.RUNNING,
+    "open": demand_flow.RUNNING,
+    "overdue": demand_flow.RUNNING,
     "answered": frozenset({S.replied, S.resolved}),
     "closed": frozenset({S.closed}),
     "all": None,
@@ -60,7 +62,7 @@ class DemandRow:
     department: str
     overdue: bool
     due_soon: bool
-    suggestion: workflow.Suggestion | None = None
+    suggestion: grid_suggestion.Suggestion | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def _names(
 
 def _view_clause(view: str, now: datetime) -> ColumnElement[bool] | None:
     if view == "overdue":
-        return workflow.overdue_clause(now)
+        return demand_flow.overdue_clause(now)
     statuses = VIEWS[view]
     return col(Demand.status).in_(statuses) if statuses is not None else None
 
@@ -102,13 +104,13 @@ def rows_for(
     grids = _names(session, Grid, {d.grid_id for d in demands if d.grid_id})
     departments = _names(session, Department, {d.department_id for d in demands if d.department_id})
     fields = workflow.field_names(session)
-    suggesters: dict[uuid.UUID, workflow.GridSuggester] = {}
+    suggesters: dict[uuid.UUID, grid_suggestion.GridSuggester] = {}
 
-    def suggestion(demand: Demand) -> workflow.Suggestion | None:
+    def suggestion(demand: Demand) -> grid_suggestion.Suggestion | None:
         if not suggest:
             return None
         if demand.community_id not in suggesters:
-            suggesters[demand.community_id] = workflow.GridSuggester(session, demand.community_id)
+            suggesters[demand.community_id] = grid_suggestion.GridSuggester(session, demand.community_id)
         return suggesters[demand.community_id].suggest(demand)
 
     return [
@@ -117,8 +119,8 @@ def rows_for(
             field_name=fields.get(d.field, d.field),
             grid=grids.get(d.grid_id, "") if d.grid_id else "",
             department=departments.get(d.department_id, "") if d.department_id else "",
-            overdue=workflow.overdue(d, now),
-            due_soon=workflow.due_soon(d, now),
+            overdue=demand_flow.overdue(d, now),
+            due_soon=demand_flow.due_soon(d, now),
             suggestion=suggestion(d),
         )
         for d in demands
@@ -166,7 +168,7 @@ class DemandDetail:
     steps: list[str]
     grids: list[Grid]
     departments: list[Department]
-    suggestion: workflow.Suggestion | None
+    suggestion: grid_suggestion.Suggestion | None
     fields: dict[str, str]
 
     @property
@@ -193,7 +195,7 @@ def demand_detail(
         if actor_ids
         else {}
     )
-    steps = workflow.steps_for(actor, demand)
+    steps = demand_flow.steps_for(actor, demand)
     routing = bool({"dispatch", "transfer", "decide"} & set(steps))
     grids = (
         list(
@@ -223,7 +225,7 @@ def demand_detail(
         steps=steps,
         grids=grids,
         departments=departments,
-        suggestion=workflow.suggest_grid(session, demand) if routing else None,
+        suggestion=grid_suggestion.suggest_grid(session, demand) if routing else None,
         fields=workflow.field_names(session),
     )
 
@@ -359,8 +361,8 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
         for d in demands:
             key = key_of(d)  # type: ignore[operator]
             table[key][0] += 1
-            table[key][1] += d.status in workflow.RUNNING or d.status == S.submitted
-            table[key][2] += workflow.overdue(d, now)
+            table[key][1] += d.status in demand_flow.RUNNING or d.status == S.submitted
+            table[key][2] += demand_flow.overdue(d, now)
         return table
 
     by_grid = tally(lambda d: d.grid_id)
@@ -399,9 +401,9 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
             for k, v in sorted(by_department.items(), key=lambda kv: -kv[1][0])
             if k is not None
         ],
-        overdue=sum(workflow.overdue(d, now) for d in demands),
-        due_soon=sum(workflow.due_soon(d, now) for d in demands),
-        open=sum(d.status in workflow.RUNNING or d.status == S.submitted for d in demands),
+        overdue=sum(demand_flow.overdue(d, now) for d in demands),
+        due_soon=sum(demand_flow.due_soon(d, now) for d in demands),
+        open=sum(d.status in demand_flow.RUNNING or d.status == S.submitted for d in demands),
         median_accept_hours=_median(accept_hours),
         median_resolve_hours=_median(resolve_hours),
         ratings={

@@ -38,6 +38,8 @@ from server.models import (
     Resident,
     utcnow,
 )
+from server.people import masking
+from server.workflows import demands as demand_flow
 
 S = DemandStatus
 CLOSED = frozenset({S.replied, S.resolved, S.closed})
@@ -208,7 +210,7 @@ def _unnamed(text: str, names: set[str]) -> str:
     for name in sorted(names, key=len, reverse=True):
         if len(name) >= 2:
             text = text.replace(name, name[0] + "某")
-    return workflow.mask_numbers(text)
+    return masking.mask_numbers(text)
 
 
 def requests(session: Session, filters: Filters, *, community_id: uuid.UUID | None) -> list[dict[str, Any]]:
@@ -258,7 +260,7 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
         else:
             agency = community.name if community else ""
         notes = labels.label("demand_status", d.status)
-        if workflow.overdue(d):
+        if demand_flow.overdue(d):
             notes += _("；已逾期")
         notice = ""
         if d.handling_type:

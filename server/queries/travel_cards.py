@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 from server import preferences
 from server.access import Actor, get_visible, scope_filter
 from server.clock import local_today
-from server.commands.travel_cards import CLOSED, CONSENTS, missing_materials, steps_for
 from server.models import (
     CardStatus,
     Community,
@@ -32,6 +31,7 @@ from server.models import (
     Visit,
 )
 from server.people.idnumber import age_on
+from server.workflows.travel_cards import CLOSED, CONSENTS, missing_materials, steps_for
 
 REVIEW_WINDOW_DAYS = 30
 LIST_LIMIT = 200

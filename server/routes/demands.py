@@ -34,6 +34,7 @@ from server.models import Community, Demand, Role
 from server.queries import demands as queries
 from server.web import charts
 from server.web.pages import client_ip, read, render, require_actor, write
+from server.workflows import demands as demand_flow
 
 LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
 CAPTURE_ROLES = (Role.grid_worker, Role.community_staff)
@@ -71,7 +72,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "rate": workflow.rate_demand,
     "close": workflow.close_demand,
 }
-assert set(COMMANDS) == set(workflow.STEPS) == set(STEP_FIELDS)
+assert set(COMMANDS) == set(demand_flow.STEPS) == set(STEP_FIELDS)
 
 
 def _see(url: str) -> Response:

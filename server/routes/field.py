@@ -48,7 +48,7 @@ def version() -> str:
 
 
 def _consent() -> dict[str, str]:
-    from server.commands.travel_cards import CONSENT
+    from server.workflows.travel_cards import CONSENT
 
     return {"version": CONSENT.version, "text": CONSENT.text}
 

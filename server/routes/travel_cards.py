@@ -32,6 +32,7 @@ from server.i18n import gettext as _
 from server.models import CardStatus, Role, TravelCard, utcnow
 from server.queries import travel_cards as queries
 from server.web.pages import local, read, render, require_actor, write
+from server.workflows import travel_cards as card_flow
 
 FIELD = (Role.grid_worker, Role.community_staff)
 OFFICE = (Role.community_staff,)
@@ -171,11 +172,11 @@ async def plan_reviews(request: Request) -> Response:
 
 def _done(request: Request) -> str:
     done = request.query_params.get("done", "")
-    return done if done in commands.TRANSITIONS else ""
+    return done if done in card_flow.TRANSITIONS else ""
 
 
 def _can(actor: Actor, step: str, card: TravelCard) -> bool:
-    return commands.may(actor, step) and commands.allowed(step, card.status)
+    return card_flow.may(actor, step) and card_flow.allowed(step, card.status)
 
 
 def _status_of(exc: DomainError) -> int:
@@ -232,7 +233,7 @@ async def print_page(request: Request) -> Response:
 async def consent(request: Request) -> Response:
     """The consent text the applicant reads, for the field app to keep offline."""
     _field(request)
-    return JSONResponse({"version": commands.CONSENT.version, "text": commands.CONSENT.text})
+    return JSONResponse({"version": card_flow.CONSENT.version, "text": card_flow.CONSENT.text})
 
 
 # The step forms: the command each calls, and the form fields it passes on.
@@ -295,7 +296,7 @@ def _store_photo(session: Session, actor: Actor, data: bytes | None) -> str | No
 def _checklist(form: FormData) -> dict[str, Any]:
     checks: dict[str, Any] = {key: bool(form.get(key)) for key in CHECKS}
     if checks["consent"]:
-        checks["consent_version"] = _text(form, "consent_version") or commands.CONSENT.version
+        checks["consent_version"] = _text(form, "consent_version") or card_flow.CONSENT.version
     return checks
 
 
@@ -335,10 +336,10 @@ async def _form_page(
         "a": who,
         "card": card,
         "editable": card is None
-        or (commands.may(actor, "update") and commands.allowed("update", card.status)),
+        or (card_flow.may(actor, "update") and card_flow.allowed("update", card.status)),
         "v": values,
         "errors": errors or {},
-        "consent": commands.CONSENT,
+        "consent": card_flow.CONSENT,
         "tab": "list",
     }
     return render(request, "travel_cards/form.html", context, status=status)

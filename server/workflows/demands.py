@@ -1,0 +1,189 @@
+"""The request (微诉求) workflow, once: which step leads from which status to which, who may
+take it, who handles a request now, and its time limits.
+
+`TRANSITIONS` (step → the statuses it may be taken from → the status it leads to) and
+`STEP_ROLES` (who may take each step) are read by the commands, the sync catalogue, the
+office pages, the docs and the tests. Time limits come from the setting
+`demand.deadline_hours` (per handling type and priority) and start when the request is
+dispatched or transferred (and again when a dissatisfied resident reopens it);
+`overdue` and `due_soon` say which ones stand out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, and_, col
+
+from server import preferences
+from server.access import Actor, can_hold
+from server.clock import aware
+from server.i18n import gettext as _
+from server.models import Demand, DemandStatus, Role, utcnow
+from server.workflows.base import Workflow
+
+S = DemandStatus
+
+# step: (the statuses it may be taken from, the status it leads to). None: decided by the
+# step's arguments — `decide` leads to dispatched | transferred | replied, `rate` to closed,
+# or to rectifying when the resident is dissatisfied (差评).
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "dispatch": (frozenset({S.submitted, S.dispatched, S.rectifying}), S.dispatched),
+    "accept": (frozenset({S.dispatched, S.rectifying}), S.accepted),
+    "progress": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.in_progress),
+    "reply": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.replied),
+    "resolve": (frozenset({S.accepted, S.in_progress, S.transferred, S.rectifying}), S.resolved),
+    "answer": (frozenset({S.submitted}), S.replied),
+    "transfer": (
+        frozenset({S.submitted, S.dispatched, S.accepted, S.in_progress, S.rectifying}),
+        S.transferred,
+    ),
+    "return": (frozenset({S.transferred, S.in_progress, S.rectifying}), S.submitted),
+    "escalate": (
+        frozenset({S.submitted, S.dispatched, S.accepted, S.in_progress, S.transferred, S.rectifying}),
+        S.escalated,
+    ),
+    "decide": (frozenset({S.escalated}), None),
+    "rate": (frozenset({S.replied, S.resolved}), None),
+    "close": (frozenset({S.submitted, S.replied, S.resolved}), S.closed),
+}
+
+
+OFFICE = frozenset({Role.community_staff, Role.admin})
+
+
+WORKER = frozenset({Role.grid_worker})
+
+
+HANDLERS = frozenset({Role.grid_worker, Role.department})
+
+
+STEP_ROLES: dict[str, frozenset[str]] = {
+    "create": WORKER | OFFICE,
+    "dispatch": OFFICE,
+    "accept": WORKER,
+    "progress": HANDLERS,
+    "reply": HANDLERS,
+    "resolve": HANDLERS,
+    "answer": OFFICE,  # the community answers directly, without dispatching
+    "transfer": OFFICE,
+    "return": frozenset({Role.department}),
+    "escalate": OFFICE | {Role.department},
+    "decide": OFFICE,  # the joint meeting's decision, recorded by the office
+    "rate": WORKER,  # on the resident's behalf; residents rate through their link
+    "close": OFFICE,
+}
+
+
+# The steps only the one handling the request may take: the worker who accepted it
+# (not while a department has it), or the department it was transferred to.
+HANDLING_STEPS = frozenset({"progress", "reply", "resolve"})
+
+
+# What each step is called in the request's history (the field app uses the same kinds).
+EVENT_KINDS: dict[str, str] = {
+    "dispatch": "dispatched",
+    "accept": "accepted",
+    "progress": "progress",
+    "reply": "replied",
+    "resolve": "resolved",
+    "answer": "answered",
+    "transfer": "transferred",
+    "return": "returned",
+    "escalate": "escalated",
+    "decide": "decided",
+    "rate": "rated",
+    "close": "closed",
+}
+
+
+STEPS = tuple(TRANSITIONS)
+
+
+# Someone owes the resident an answer: past the deadline, these are overdue.
+RUNNING = frozenset({S.dispatched, S.accepted, S.in_progress, S.transferred, S.escalated, S.rectifying})
+
+
+DUE_SOON = timedelta(hours=24)
+
+
+WORKFLOW = Workflow(
+    Demand,
+    TRANSITIONS,
+    STEP_ROLES,
+    "demand_status",
+    "demand_step",
+    lambda status, step: _("这条诉求现在是“%(status)s”，不能%(step)s。", status=status, step=step),
+)
+
+
+may = WORKFLOW.may
+
+
+allowed = WORKFLOW.allowed
+
+
+def handles(actor: Actor, demand: Demand) -> bool:
+    """The actor is the one handling the request now."""
+    if actor.is_worker:
+        return demand.assignee_id == actor.id and demand.department_id is None
+    if actor.is_department:
+        return demand.department_id is not None and demand.department_id == actor.department_id
+    return False
+
+
+def may_accept(actor: Actor, demand: Demand) -> bool:
+    """A worker of the request's grid may accept it while no department has it."""
+    return actor.is_worker and demand.grid_id in actor.grid_ids and demand.department_id is None
+
+
+def steps_for(actor: Actor, demand: Demand) -> list[str]:
+    """The steps the actor may take on this request now (the buttons its page shows)."""
+    if not can_hold(actor, demand):
+        return []
+    found = []
+    for step in STEPS:
+        if not (may(actor, step) and allowed(step, demand.status)):
+            continue
+        if step in HANDLING_STEPS and not handles(actor, demand):
+            continue
+        if step == "accept" and not may_accept(actor, demand):
+            continue
+        found.append(step)
+    return found
+
+
+def deadline_for(session: Session, handling_type: str, priority: str, start: datetime) -> datetime:
+    """`start` plus the hours the setting `demand.deadline_hours` allows this kind of request."""
+    hours = preferences.get(session, "demand.deadline_hours")[handling_type][priority]
+    return start + timedelta(hours=int(hours))
+
+
+def overdue(demand: Demand, now: datetime | None = None) -> bool:
+    """Past its deadline while someone still owes the resident an answer."""
+    if demand.deadline is None or demand.status not in RUNNING:
+        return False
+    return aware(demand.deadline) < (now or utcnow())
+
+
+def due_soon(demand: Demand, now: datetime | None = None) -> bool:
+    """Not overdue yet, but due within `DUE_SOON` (24 hours)."""
+    if demand.deadline is None or demand.status not in RUNNING:
+        return False
+    now = now or utcnow()
+    return now <= aware(demand.deadline) <= now + DUE_SOON
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """`overdue` as a WHERE clause."""
+    return and_(col(Demand.status).in_(RUNNING), col(Demand.deadline) < now)
+
+
+def due_soon_clause(now: datetime) -> ColumnElement[bool]:
+    """`due_soon` as a WHERE clause."""
+    return and_(
+        col(Demand.status).in_(RUNNING),
+        col(Demand.deadline) >= now,
+        col(Demand.deadline) <= now + DUE_SOON,
+    )
