@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
-from server import audit, preferences
+from server import audit
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
 from server.blobs import MAX_PHOTOS, attach, check_hashes
 from server.clock import step_time
@@ -48,6 +49,7 @@ from server.workflows.demands import (
     WORKFLOW,
     allowed,
     deadline_for,
+    field_names,
     handles,
     may,
     may_accept,
@@ -185,11 +187,6 @@ class DemandClose(DemandRef):
 
 
 # -- small rules -----------------------------------------------------------------------------
-
-
-def field_names(session: Session) -> dict[str, str]:
-    """The request fields (领域) as configured: code → name, in their order."""
-    return {item["code"]: item["name"] for item in preferences.get(session, "demand.fields")}
 
 
 def _check_field(session: Session, code: str) -> str:
@@ -710,3 +707,22 @@ def rate_by_token(session: Session, *, token: str, data: dict[str, Any], ip: str
         rating=args.rating,
     )
     return demand
+
+
+# -- the one step table ------------------------------------------------------------------------
+# Step → its command, read by the office routes (`/demands/{id}/{step}`) and the sync catalogue
+# (`demand.{step}`), so both paths take a step through the same function.
+STEP_COMMANDS: dict[str, Callable[..., Demand]] = {
+    "dispatch": dispatch_demand,
+    "accept": accept_demand,
+    "progress": progress_demand,
+    "reply": reply_demand,
+    "resolve": resolve_demand,
+    "answer": answer_demand,
+    "transfer": transfer_demand,
+    "return": return_demand,
+    "escalate": escalate_demand,
+    "decide": decide_demand,
+    "rate": rate_demand,
+    "close": close_demand,
+}

@@ -11,6 +11,7 @@ decisions (review, advance, cancel) also go to the audit log.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
@@ -510,3 +511,15 @@ def plan_review_visit(
     )
     session.flush()
     return visit, True
+
+
+# -- the one step table ------------------------------------------------------------------------
+# Step → its command, read by the office routes (`/travel-cards/{id}/{step}`) and the sync
+# catalogue (`travel_card.{step}`), so both paths take a step through the same function.
+STEP_COMMANDS: dict[str, Callable[..., Any]] = {
+    "submit": submit_application,
+    "review": review_application,
+    "advance": advance_application,
+    "cancel": cancel_application,
+    "plan_review": plan_review_visit,
+}

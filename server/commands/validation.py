@@ -9,39 +9,9 @@ from pydantic import BaseModel, ValidationError
 
 from server.errors import InvalidInput
 from server.i18n import gettext as _
+from server.i18n.labels import field_label
 
 M = TypeVar("M", bound=BaseModel)
-
-LABELS: dict[str, str] = {
-    "household_id": "户",
-    "resident_id": "居民",
-    "visit_id": "走访编号",
-    "grid_id": "网格",
-    "estate": "小区",
-    "building": "楼栋",
-    "unit": "单元",
-    "room": "门牌",
-    "kind": "户类型",
-    "status": "状态",
-    "phone": "电话",
-    "notes": "备注",
-    "name": "姓名",
-    "relation": "与户主关系",
-    "id_number": "身份证号",
-    "tags": "标签",
-    "purpose": "走访目的",
-    "outcome": "走访结果",
-    "photos": "照片",
-    "base_version": "版本",
-    "set": "修改内容",
-    "lat": "纬度",
-    "lng": "经度",
-    "at": "时间",
-}
-
-
-def label(field: str) -> str:
-    return _(LABELS.get(field, field))
 
 
 def _message(error: Mapping[str, Any]) -> str:
@@ -76,5 +46,5 @@ def validate(schema: type[M], data: Any) -> M:
         errors: dict[str, str] = {}
         for error in exc.errors(include_url=False):
             field = str(error["loc"][0]) if error["loc"] else "args"
-            errors.setdefault(field, f"{label(field)}：{_message(error)}")
+            errors.setdefault(field, f"{field_label(field)}：{_message(error)}")
         raise InvalidInput(errors) from None

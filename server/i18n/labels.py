@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from babel.support import LazyProxy
 
-from server.i18n import _l
+from server.i18n import _l, gettext
 
 LABELS: dict[str, dict[str, LazyProxy]] = {
     "household_kind": {
@@ -181,3 +181,36 @@ def label(kind: str, value: str | None) -> str:
         return ""
     found = LABELS.get(kind, {}).get(value)
     return str(found) if found is not None else str(value)
+
+
+# What the fields of argument shapes are called in error messages and on pages.
+FIELDS: dict[str, str] = {
+    "household_id": "户",
+    "resident_id": "居民",
+    "visit_id": "走访编号",
+    "grid_id": "网格",
+    "estate": "小区",
+    "building": "楼栋",
+    "unit": "单元",
+    "room": "门牌",
+    "kind": "户类型",
+    "status": "状态",
+    "phone": "电话",
+    "notes": "备注",
+    "name": "姓名",
+    "relation": "与户主关系",
+    "id_number": "身份证号",
+    "tags": "标签",
+    "purpose": "走访目的",
+    "outcome": "走访结果",
+    "photos": "照片",
+    "base_version": "版本",
+    "set": "修改内容",
+    "lat": "纬度",
+    "lng": "经度",
+    "at": "时间",
+}
+
+
+def field_label(field: str) -> str:
+    return gettext(FIELDS.get(field, field))

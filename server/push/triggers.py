@@ -27,7 +27,6 @@ from sqlmodel import Session, col, select
 
 from server import i18n
 from server.clock import LOCAL_TZ, aware
-from server.commands.demands import field_names
 from server.i18n import _l, labels
 from server.models import (
     Conflict,
@@ -45,7 +44,7 @@ from server.models import (
 )
 from server.people.masking import mask_numbers
 from server.push.outbox import enqueue
-from server.workflows.demands import due_soon_clause, overdue_clause
+from server.workflows.demands import due_soon_clause, field_names, overdue_clause
 
 # An event older than this (a phone that was offline for days) is history, not news.
 NEWS_WINDOW = timedelta(hours=24)

@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 
 from server.access import Actor, get_visible, scope_filter
 from server.clock import LOCAL_TZ
-from server.commands import demands as workflow
 from server.models import (
     Community,
     Demand,
@@ -103,7 +102,7 @@ def rows_for(
 ) -> list[DemandRow]:
     grids = _names(session, Grid, {d.grid_id for d in demands if d.grid_id})
     departments = _names(session, Department, {d.department_id for d in demands if d.department_id})
-    fields = workflow.field_names(session)
+    fields = demand_flow.field_names(session)
     suggesters: dict[uuid.UUID, grid_suggestion.GridSuggester] = {}
 
     def suggestion(demand: Demand) -> grid_suggestion.Suggestion | None:
@@ -226,7 +225,7 @@ def demand_detail(
         grids=grids,
         departments=departments,
         suggestion=grid_suggestion.suggest_grid(session, demand) if routing else None,
-        fields=workflow.field_names(session),
+        fields=demand_flow.field_names(session),
     )
 
 
@@ -239,7 +238,7 @@ def capture_choices(session: Session, actor: Actor) -> tuple[list[Grid], dict[st
             .order_by(col(Grid.code))
         )
     )
-    return grids, workflow.field_names(session)
+    return grids, demand_flow.field_names(session)
 
 
 def _grid_scope(actor: Actor) -> ColumnElement[bool]:
@@ -346,7 +345,7 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
         )
     ):
         events[event.demand_id].append(event)
-    fields = workflow.field_names(session)
+    fields = demand_flow.field_names(session)
     grids = {
         g.id: g
         for g in session.exec(select(Grid).where(Grid.community_id == community.id).order_by(col(Grid.code)))

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from server.access import Actor, get_visible, scope_filter
 from server.clock import local_today
-from server.commands.validation import label as field_label
 from server.i18n import labels
+from server.i18n.labels import field_label
 from server.models import (
     Conflict,
     Grid,

@@ -23,7 +23,6 @@ from sqlmodel import Session, col, select
 from server import audit, preferences
 from server.access import Actor
 from server.clock import LOCAL_TZ
-from server.commands import demands as workflow
 from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import labels
@@ -114,7 +113,7 @@ def services(session: Session) -> list[dict[str, Any]]:
             "keywords": ABOUT[code][1] if code in ABOUT else name,
             "group": GROUP,
         }
-        for code, name in workflow.field_names(session).items()
+        for code, name in demand_flow.field_names(session).items()
     ]
 
 
@@ -172,7 +171,7 @@ def parse_filters(session: Session, params: Any, *, now: datetime | None = None)
     if any(s not in ("open", "closed") for s in statuses):
         raise BadFilter("invalid_status", _("status 只能是 open 或 closed。"))
     codes = _list(params.get("service_code"))
-    known = workflow.field_names(session)
+    known = demand_flow.field_names(session)
     if any(c not in known for c in codes):
         raise BadFilter("invalid_service_code", _("没有这个 service_code；可用的见 services.json。"))
     ids: set[uuid.UUID] = set()
@@ -244,7 +243,7 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
     if households:
         for resident in session.exec(select(Resident).where(col(Resident.household_id).in_(households))):
             people.setdefault(resident.household_id, set()).add(resident.name)
-    fields = workflow.field_names(session)
+    fields = demand_flow.field_names(session)
     hours = preferences.get(session, "demand.deadline_hours")
     rows = []
     for d in demands:

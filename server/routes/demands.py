@@ -14,7 +14,6 @@ by the QR code staff print from `/demands/qr`) takes a request, and the link
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any, get_args
 
 import segno
@@ -26,7 +25,7 @@ from starlette.routing import Route
 
 from server import audit, ratelimit
 from server.access import Actor, NotFound, can_hold, get_visible
-from server.commands import demands as workflow
+from server.commands import demands as commands
 from server.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
 from server.i18n import labels
@@ -58,20 +57,7 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "rate": ("rating", "comment"),
     "close": ("note",),
 }
-COMMANDS: dict[str, Callable[..., Any]] = {
-    "dispatch": workflow.dispatch_demand,
-    "accept": workflow.accept_demand,
-    "progress": workflow.progress_demand,
-    "reply": workflow.reply_demand,
-    "resolve": workflow.resolve_demand,
-    "answer": workflow.answer_demand,
-    "transfer": workflow.transfer_demand,
-    "return": workflow.return_demand,
-    "escalate": workflow.escalate_demand,
-    "decide": workflow.decide_demand,
-    "rate": workflow.rate_demand,
-    "close": workflow.close_demand,
-}
+COMMANDS = commands.STEP_COMMANDS
 assert set(COMMANDS) == set(demand_flow.STEPS) == set(STEP_FIELDS)
 
 
@@ -223,7 +209,7 @@ async def demand_create(request: Request) -> Response:
     data.setdefault("description", "")
     data.setdefault("field", "")
     try:
-        demand = await write(request, lambda s: workflow.create_demand(s, actor=actor, data=data))
+        demand = await write(request, lambda s: commands.create_demand(s, actor=actor, data=data))
     except DomainError as exc:
         errors, status = _refusal(exc)
         return await _capture_form(request, actor, {k: _text(form, k) for k in form}, errors, status)
@@ -345,7 +331,7 @@ async def _public_form(
     token = request.path_params["token"]
 
     def load(session: Session) -> tuple[Community, dict[str, str]]:
-        return _community_by_token(session, token), workflow.field_names(session)
+        return _community_by_token(session, token), demand_flow.field_names(session)
 
     community, fields = await read(request, load)
     context = {
@@ -386,7 +372,7 @@ async def public_submit(request: Request) -> Response:
     data = _filled(form, PUBLIC_FIELDS) | {"description": values["description"], "field": values["field"]}
 
     def run(session: Session) -> tuple[str, bool]:
-        demand = workflow.submit_public(session, community=_community_by_token(session, token), data=data)
+        demand = commands.submit_public(session, community=_community_by_token(session, token), data=data)
         return demand.id.hex[:8].upper(), bool(demand.contact_phone)
 
     try:
@@ -412,16 +398,16 @@ async def rating_page(request: Request) -> Response:
     token = request.path_params["token"]
 
     def load(session: Session) -> tuple[Any, dict[str, str]]:
-        return workflow.demand_by_token(session, token), workflow.field_names(session)
+        return commands.demand_by_token(session, token), demand_flow.field_names(session)
 
     try:
         demand, fields = await read(request, load)
-    except workflow.TokenUsed:
+    except commands.TokenUsed:
         return _rating_gone(request)
     context = {
         "demand": demand,
         "fields": fields,
-        "ratings": get_args(workflow.Rating),
+        "ratings": get_args(commands.Rating),
         "v": {},
         "errors": {},
     }
@@ -449,19 +435,19 @@ async def rating_submit(request: Request) -> Response:
         )
     try:
         rating = await write(
-            request, lambda s: workflow.rate_by_token(s, token=token, data=data, ip=ip).rating
+            request, lambda s: commands.rate_by_token(s, token=token, data=data, ip=ip).rating
         )
-    except workflow.TokenUsed:
+    except commands.TokenUsed:
         return _rating_gone(request)
     except DomainError as exc:
         errors, status = _refusal(exc)
         demand, fields = await read(
-            request, lambda s: (workflow.demand_by_token(s, token), workflow.field_names(s))
+            request, lambda s: (commands.demand_by_token(s, token), demand_flow.field_names(s))
         )
         context = {
             "demand": demand,
             "fields": fields,
-            "ratings": get_args(workflow.Rating),
+            "ratings": get_args(commands.Rating),
             "v": data,
             "errors": errors,
         }

@@ -236,17 +236,17 @@ async def consent(request: Request) -> Response:
     return JSONResponse({"version": card_flow.CONSENT.version, "text": card_flow.CONSENT.text})
 
 
-# The step forms: the command each calls, and the form fields it passes on.
-STEP_FORMS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
-    "submit": (commands.submit_application, ()),
-    "review": (commands.review_application, ("decision", "reason")),
-    "advance": (commands.advance_application, ("to", "note")),
-    "cancel": (commands.cancel_application, ("reason",)),
+# The step forms and the fields each passes on to its command (`commands.STEP_COMMANDS`).
+STEP_FORMS: dict[str, tuple[str, ...]] = {
+    "submit": (),
+    "review": ("decision", "reason"),
+    "advance": ("to", "note"),
+    "cancel": ("reason",),
 }
 
 
 def _step_endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:
-    command, names = STEP_FORMS[action]
+    command, names = commands.STEP_COMMANDS[action], STEP_FORMS[action]
 
     async def take(request: Request) -> Response:
         actor = _field(request)

@@ -187,3 +187,8 @@ def due_soon_clause(now: datetime) -> ColumnElement[bool]:
         col(Demand.deadline) >= now,
         col(Demand.deadline) <= now + DUE_SOON,
     )
+
+
+def field_names(session: Session) -> dict[str, str]:
+    """The request fields (领域) as configured: code → name, in their order."""
+    return {item["code"]: item["name"] for item in preferences.get(session, "demand.fields")}

@@ -1,7 +1,8 @@
 """`demand.create`, `demand.accept` (core) and every other step of a request's life.
 
 The steps the status allows and the roles that may take them are decided by
-the commands (`server.commands.demands.TRANSITIONS`, `STEP_ROLES`); the
+the workflow (`server.workflows.demands.TRANSITIONS`, `STEP_ROLES`); each step's command
+comes from the one step table, `server.commands.demands.STEP_COMMANDS`; the
 mutation's `at` (when the person acted) dates the step's history entry.
 Steps apply wholly or are refused: no field-level conflicts (SYNC.md rule 8).
 """
@@ -23,19 +24,6 @@ def _take(command: Callable[..., Any], session: Session, ctx: Context, args: dic
     return Outcome()
 
 
-for _name, _command in {
-    "demand.create": commands.create_demand,
-    "demand.accept": commands.accept_demand,
-    "demand.dispatch": commands.dispatch_demand,
-    "demand.progress": commands.progress_demand,
-    "demand.reply": commands.reply_demand,
-    "demand.resolve": commands.resolve_demand,
-    "demand.answer": commands.answer_demand,
-    "demand.transfer": commands.transfer_demand,
-    "demand.return": commands.return_demand,
-    "demand.escalate": commands.escalate_demand,
-    "demand.decide": commands.decide_demand,
-    "demand.rate": commands.rate_demand,
-    "demand.close": commands.close_demand,
-}.items():
-    mutation(_name)(partial(_take, _command))
+mutation("demand.create")(partial(_take, commands.create_demand))
+for _step, _command in commands.STEP_COMMANDS.items():
+    mutation(f"demand.{_step}")(partial(_take, _command))

@@ -1,7 +1,8 @@
 """`travel_card.create` (core), `.update`, `.submit`, `.review`, `.advance`, `.cancel`, `.plan_review`.
 
 The steps the status allows and the roles that may take them are decided by
-the commands (`server.commands.travel_cards.TRANSITIONS`, `STEP_ROLES`); the
+the workflow (`server.workflows.travel_cards.TRANSITIONS`, `STEP_ROLES`); each step's
+command comes from the one step table, `server.commands.travel_cards.STEP_COMMANDS`; the
 mutation's `at` (when the worker acted) dates the step's history entry.
 """
 
@@ -33,12 +34,6 @@ def _applied(command: Callable[..., Any]) -> Handler:
 
 
 # The other steps apply wholly or are refused: no field-level conflicts (SYNC.md rule 8).
-for _name, _command in {
-    "travel_card.create": commands.create_application,
-    "travel_card.submit": commands.submit_application,
-    "travel_card.review": commands.review_application,
-    "travel_card.advance": commands.advance_application,
-    "travel_card.cancel": commands.cancel_application,
-    "travel_card.plan_review": commands.plan_review_visit,
-}.items():
-    mutation(_name)(_applied(_command))
+mutation("travel_card.create")(_applied(commands.create_application))
+for _step, _command in commands.STEP_COMMANDS.items():
+    mutation(f"travel_card.{_step}")(_applied(_command))
