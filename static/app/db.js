@@ -10,7 +10,7 @@
 //   meta     – client_id, cursor, counters, last sync time, outbox format
 "use strict";
 
-export const SCHEMA = 1;
+const SCHEMA = 1;
 // The shape of outbox entries. Bump it with a migration in `migrateOutbox`;
 // entries are migrated, never dropped (PRODUCT.md "App updates").
 export const OUTBOX_FORMAT = 1;
@@ -45,7 +45,7 @@ function open(name, version, upgrade) {
   });
 }
 
-export function userDbName(userId) {
+function userDbName(userId) {
   return `doorstep-${userId}`;
 }
 

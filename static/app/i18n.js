@@ -4,7 +4,7 @@
 
 let table = {};
 let names = {};
-export let lang = "zh";
+let lang = "zh";
 
 function cookieLang() {
   const match = document.cookie.match(/(?:^|; )doorstep_lang=([^;]+)/);

@@ -5,13 +5,13 @@
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK = "10X98765432";
 
-export function checkCharacter(first17) {
+function checkCharacter(first17) {
   let total = 0;
   for (let i = 0; i < 17; i += 1) total += Number(first17[i]) * WEIGHTS[i];
   return CHECK[total % 11];
 }
 
-export function mask(number) {
+function mask(number) {
   return number.length < 8 ? "*".repeat(number.length) : number.slice(0, 4) + "*".repeat(number.length - 8) + number.slice(-4);
 }
 

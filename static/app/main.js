@@ -1,17 +1,17 @@
-// The field app: who is signed in, which screen shows, when to sync, and
-// the status line that never claims "all synced" while anything waits.
+// The field app: who is signed in, which screen shows, and the wiring of
+// the page's events to screens, the scheduler and the status line.
 "use strict";
 
 import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
 import { loadLanguage, t } from "./i18n.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
-import { failureOf, syncOnce } from "./sync.js";
 import { takePhoto } from "./photos.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
-import { ago, html } from "./ui.js";
+import { createScheduler } from "./scheduler.js";
+import { renderBanner, renderStatus } from "./status.js";
+import { html } from "./ui.js";
 import { LOGIN, ROUTES, TABS } from "./screens/index.js";
 
-const RETRY_DELAYS = [5, 10, 30, 60, 120]; // seconds, while something waits
 const STORAGE_WARNING = 0.8;
 
 const app = {
@@ -44,9 +44,9 @@ const app = {
 
   async afterWrite() {
     askPersistence();
-    requestBackgroundSync();
+    scheduler.requestBackgroundSync();
     await this.refreshStatus();
-    scheduleSync(0);
+    scheduler.scheduleSync(0);
   },
 
   async photo(file) {
@@ -67,7 +67,7 @@ const app = {
     const fresh = await status(this.db);
     if (ticket !== this.statusReads) return;
     this.status = fresh;
-    renderStatus();
+    showStatus();
   },
 
   render: () => render(),
@@ -75,6 +75,8 @@ const app = {
   signOut: () => signOut(),
 };
 window.doorstep = app; // for the browser tests and for people debugging on a phone
+
+const scheduler = createScheduler(app, { refresh, showStatus });
 
 // --- screens -----------------------------------------------------------------
 
@@ -132,102 +134,6 @@ function renderTabs() {
   }).join("");
 }
 
-// --- the status line -----------------------------------------------------------
-
-function renderStatus() {
-  const el = document.getElementById("syncstate");
-  if (!el) return;
-  const s = app.status;
-  if (!app.me || !s) {
-    el.textContent = app.online ? t("在线") : t("离线");
-    return;
-  }
-  const parts = [app.online ? t("在线") : t("离线")];
-  if (app.signedOut) parts.push(t("需要重新登录"));
-  else if (app.syncing) parts.push(t("正在同步…"));
-  if (s.waiting) parts.push(t("%(n)s 条待同步", { n: s.waiting }));
-  else if (!s.rejected) parts.push(t("已全部同步"));
-  if (s.rejected) parts.push(t("%(n)s 条被退回", { n: s.rejected }));
-  parts.push(t("上次同步：%(when)s", { when: ago(s.lastSync) }));
-  el.textContent = parts.join(" · ");
-  el.dataset.pending = String(s.waiting);
-  el.dataset.rejected = String(s.rejected);
-  el.dataset.online = String(app.online);
-  el.classList.toggle("warn", Boolean(s.waiting || s.rejected || !app.online || app.signedOut));
-  renderBanner();
-  renderTabs();
-}
-
-function renderBanner() {
-  const banner = document.getElementById("banner");
-  const items = [];
-  if (app.updateWaiting) {
-    items.push(html`<p class="update">${t("有新版本。待同步的内容会保留。")} <button type="button" data-action="apply-update" class="primary small">${t("现在更新")}</button></p>`);
-  }
-  if (app.signedOut) {
-    items.push(html`<p class="error">${t("登录已过期。待同步的内容都保存在手机上，重新登录后会继续同步。")} <a href="#/login">${t("重新登录")}</a></p>`);
-  }
-  if (app.syncError) items.push(html`<p class="error">${app.syncError}</p>`);
-  if (app.storageWarning) items.push(html`<p class="error">${app.storageWarning}</p>`);
-  banner.innerHTML = items.map(String).join("");
-}
-
-// --- syncing -------------------------------------------------------------------
-
-function scheduleSync(seconds) {
-  clearTimeout(app.timer);
-  app.timer = setTimeout(() => runSync(), seconds * 1000);
-}
-
-async function runSync() {
-  if (!app.me || app.syncing) return;
-  app.syncing = true;
-  renderStatus();
-  let result = null;
-  try {
-    result = await syncOnce(app.db, app.me);
-    if (result === "done") {
-      noteSuccess();
-      channel.postMessage({ type: "synced" });
-    }
-  } catch (error) {
-    noteFailure(failureOf(error));
-  } finally {
-    app.syncing = false;
-  }
-  await app.refreshStatus();
-  await refresh();
-  scheduleSync(nextDelay(result));
-}
-
-// While anything waits, try again on a timer that backs off (no error loop).
-function nextDelay(result) {
-  const waiting = app.status && app.status.waiting > 0 && !app.signedOut;
-  if (!waiting || !navigator.onLine) return 300; // a quiet pull every five minutes; `online` retries at once
-  // Another tab or the service worker holds the lock: look again soon, its outcome decides the backoff.
-  if (result === "busy") return RETRY_DELAYS[0];
-  return RETRY_DELAYS[Math.min(app.failures, RETRY_DELAYS.length - 1)];
-}
-
-// The same for the page's own attempts, other tabs' and the service worker's (its Background Sync).
-function noteSuccess() {
-  app.failures = 0;
-  app.syncError = null;
-  app.signedOut = false;
-  app.online = true;
-}
-
-function noteFailure({ kind, message }) {
-  if (kind === "signed-out") app.signedOut = true;
-  else if (kind === "refused") app.syncError = t("同步被服务器拒绝：%(why)s", { why: message });
-  else {
-    app.online = navigator.onLine;
-    app.syncError = navigator.onLine ? t("暂时连不上服务器，稍后会自动重试。") : null;
-  }
-  // Being offline is no fault of the server and must not stretch the backoff.
-  if (navigator.onLine) app.failures += 1;
-}
-
 function isEditing() {
   const active = document.activeElement;
   const focused = Boolean(active && active.closest && active.closest("form") && active.matches("input, textarea, select"));
@@ -239,9 +145,13 @@ document.addEventListener("input", (event) => {
   if (form) form.dataset.dirty = "1";
 });
 
-function requestBackgroundSync() {
-  navigator.serviceWorker?.ready.then((registration) => registration.sync?.register("doorstep-sync")).catch(() => {});
+// The tab bar's 待同步 count goes with the status line.
+function showStatus() {
+  renderStatus(app);
+  if (app.me && app.status) renderTabs();
 }
+
+// --- storage --------------------------------------------------------------------
 
 let persistenceAsked = false;
 async function askPersistence() {
@@ -259,7 +169,7 @@ async function checkStorage() {
   app.storageWarning = quota && usage / quota > STORAGE_WARNING
     ? t("手机存储空间快满了（已用 %(pct)s%%）。请尽快联网同步，并清理手机空间。", { pct: Math.round((usage / quota) * 100) })
     : "";
-  renderBanner();
+  renderBanner(app);
 }
 
 // --- signing in and out ----------------------------------------------------------
@@ -268,7 +178,7 @@ async function signIn(user) {
   await setCurrentUser(user);
   await openAs(user);
   app.signedOut = false;
-  await runSync();
+  await scheduler.runSync();
   sendPushSubscription();
 }
 
@@ -307,13 +217,13 @@ async function registerWorker() {
     worker.addEventListener("statechange", () => {
       if (worker.state === "installed" && navigator.serviceWorker.controller) {
         app.updateWaiting = worker;
-        renderBanner();
+        renderBanner(app);
       }
     });
   };
   if (registration.waiting && navigator.serviceWorker.controller) {
     app.updateWaiting = registration.waiting;
-    renderBanner();
+    renderBanner(app);
   }
   watch(registration.installing);
   registration.addEventListener("updatefound", () => watch(registration.installing));
@@ -324,34 +234,11 @@ async function registerWorker() {
       location.reload();
     }
   });
-  navigator.serviceWorker.addEventListener("message", (event) => {
-    const type = event.data?.type;
-    if (type === "synced") syncedElsewhere();
-    else if (type === "sync-failed") {
-      noteFailure(event.data);
-      renderStatus();
-    } else if (type === "push") {
-      app.refreshStatus().then(refresh);
-      scheduleSync(0);
-    }
-  });
+  navigator.serviceWorker.addEventListener("message", (event) => scheduler.fromWorker(event.data));
   setInterval(() => registration.update().catch(() => {}), 30 * 60 * 1000);
 }
 
 // --- events: one listener each, behaviour named on the elements ------------------------
-
-const channel = new BroadcastChannel("doorstep");
-channel.onmessage = (event) => {
-  if (event.data?.type === "synced") syncedElsewhere();
-};
-
-// Another tab or the service worker finished a sync: its data is ours, and so is its success.
-async function syncedElsewhere() {
-  if (!app.db) return;
-  noteSuccess();
-  await app.refreshStatus();
-  await refresh();
-}
 
 document.addEventListener("click", async (event) => {
   const target = event.target instanceof Element ? event.target.closest("[data-action]") : null;
@@ -359,7 +246,7 @@ document.addEventListener("click", async (event) => {
   const name = target.dataset.action;
   if (name === "sync-now") {
     event.preventDefault();
-    scheduleSync(0);
+    scheduler.scheduleSync(0);
     return;
   }
   if (name === "apply-update" && app.updateWaiting) {
@@ -404,11 +291,6 @@ document.addEventListener("change", async (event) => {
 });
 
 window.addEventListener("hashchange", () => render());
-window.addEventListener("online", () => { app.online = true; renderStatus(); scheduleSync(0); });
-window.addEventListener("offline", () => { app.online = false; renderStatus(); });
-document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible") scheduleSync(0);
-});
 
 // --- start ---------------------------------------------------------------------------
 
@@ -423,10 +305,10 @@ async function start() {
     location.hash = "#/login";
   }
   await render();
-  renderStatus();
+  showStatus();
   document.body.dataset.ready = "1";
   checkStorage();
-  if (app.me) scheduleSync(0);
+  if (app.me) scheduler.scheduleSync(0);
   if (app.me) sendPushSubscription();
 }
 

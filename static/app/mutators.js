@@ -8,7 +8,7 @@
 
 import { parseIdNumber } from "./idnumber.js";
 
-export const PARENT = {
+const PARENT = {
   resident: "household_id",
   visit: "household_id",
   travel_card: "household_id",
@@ -21,10 +21,6 @@ export const PARENT = {
 export function stored(type, id, version, data) {
   const parent = data[PARENT[type]];
   return parent ? { type, id, version, parent, data } : { type, id, version, data };
-}
-
-function nowIso() {
-  return new Date().toISOString();
 }
 
 async function patch(view, entry, type, id, changes) {
@@ -165,11 +161,7 @@ const MUTATORS = {
   },
 };
 
-export const KNOWN = Object.keys(MUTATORS);
-
 export async function applyLocal(view, entry) {
   const mutator = MUTATORS[entry.name];
   if (mutator) await mutator(view, entry, entry.args);
 }
-
-export { nowIso };

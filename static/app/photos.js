@@ -4,15 +4,15 @@
 
 import { saveBlob } from "./store.js";
 
-export const LONG_SIDE = 1600;
-export const QUALITY = 0.7;
+const LONG_SIDE = 1600;
+const QUALITY = 0.7;
 
-export async function sha256Hex(blob) {
+async function sha256Hex(blob) {
   const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export async function resize(file) {
+async function resize(file) {
   const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
   const scale = Math.min(1, LONG_SIDE / Math.max(bitmap.width, bitmap.height));
   const width = Math.max(1, Math.round(bitmap.width * scale));

@@ -9,7 +9,7 @@ import { clientId } from "./sync.js";
 
 const SAVED = "doorstep-push-subscription"; // the server's id of this browser's subscription
 
-export function supported() {
+function supported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 }
 

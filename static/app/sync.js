@@ -6,11 +6,11 @@
 import { getMeta, setMeta } from "./db.js";
 import { applyPage, blobsToUpload, markUploaded, outboxEntries, recordResults, startOver } from "./store.js";
 
-export const BATCH = 100;
+const BATCH = 100;
 
-export class SignedOut extends Error {}      // 401: the session expired; keep everything, ask to sign in
-export class Unavailable extends Error {}    // offline, 503, or a dropped connection: try later
-export class Refused extends Error {}        // 4xx on the whole request: a bug or a foreign client id
+class SignedOut extends Error {}      // 401: the session expired; keep everything, ask to sign in
+class Unavailable extends Error {}    // offline, 503, or a dropped connection: try later
+class Refused extends Error {}        // 4xx on the whole request: a bug or a foreign client id
 
 // What went wrong, as plain data: the service worker posts it to the pages.
 export function failureOf(error) {

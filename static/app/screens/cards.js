@@ -5,8 +5,7 @@ import { ageOn } from "../idnumber.js";
 import { t } from "../i18n.js";
 import { byHistory, childrenOf, getRecord } from "../store.js";
 import { Html, html, label, options, uuid, when } from "../ui.js";
-import { CARD_AGE, phoneMessage, photoBadges, showErrors, syncBadge } from "./households.js";
-import { photoField } from "./visits.js";
+import { CARD_AGE, phoneMessage, photoBadges, photoField, showErrors, syncBadge } from "../forms.js";
 
 // The consent text lives on the server (one version-stamped text); the service
 // worker keeps /app/consent.json, so it is shown at the door offline too.

@@ -5,8 +5,7 @@
 import { t } from "../i18n.js";
 import { allOf, byHistory, childrenOf, getRecord } from "../store.js";
 import { html, label, options, uuid, when } from "../ui.js";
-import { phoneMessage, photoBadges, showErrors, syncBadge } from "./households.js";
-import { photoField } from "./visits.js";
+import { phoneMessage, photoBadges, photoField, showErrors, syncBadge } from "../forms.js";
 
 const OPEN = ["dispatched", "accepted", "in_progress", "rectifying", "submitted", "replied", "transferred", "escalated"];
 // The time limit runs only while someone owes the resident an answer (server/commands/demands.py).

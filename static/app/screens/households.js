@@ -3,37 +3,11 @@
 
 import { checkIdNumber, ageOn } from "../idnumber.js";
 import { t } from "../i18n.js";
-import { allOf, childrenOf, getBlob, getRecord } from "../store.js";
+import { allOf, childrenOf, getRecord } from "../store.js";
 import { Html, html, label, maskPhone, options, uuid, when } from "../ui.js";
+import { CARD_AGE, phoneMessage, photoBadges, showErrors, syncBadge } from "../forms.js";
 
 const PAGE = 50;
-export const CARD_AGE = 65;
-
-export function syncBadge(record) {
-  if (!record) return "";
-  if (record.pending) return html`<span class="badge amber" data-sync="pending">${t("待同步")}</span>`;
-  return "";
-}
-
-export async function photoBadges(app, hashes) {
-  if (!hashes || !hashes.length) return "";
-  const waiting = [];
-  for (const sha of hashes) {
-    const local = await getBlob(app.db, sha);
-    if (local && !local.uploaded) waiting.push(sha);
-  }
-  const count = html`<span class="badge">${t("照片 %(n)s 张", { n: hashes.length })}</span>`;
-  return waiting.length
-    ? html`${count}<span class="badge amber" data-photos-waiting="${waiting.length}">${t("%(n)s 张照片等待上传", { n: waiting.length })}</span>`
-    : count;
-}
-
-function phoneMessage(value) {
-  if (!value) return "";
-  const phone = value.replace(/[\s()]/g, "").replace(/^\+86/, "");
-  if (/^1[3-9]\d{9}$/.test(phone) || /^0\d{2,3}-?\d{7,8}(-\d{1,6})?$/.test(phone)) return "";
-  return t("电话号码格式不对：手机号为 1 开头的 11 位数字，座机请带区号（如 0794-1234567）。");
-}
 
 function idMessage(value) {
   if (!value) return "";
@@ -43,22 +17,6 @@ function idMessage(value) {
     checksum: t("身份证号校验位不对，请核对后重新输入。"),
     birth_date: t("身份证号中的出生日期无效。"),
   }[result.error] || "";
-}
-
-export function showErrors(form, errors) {
-  form.querySelectorAll(".field-error").forEach((el) => el.remove());
-  let first = null;
-  for (const [name, message] of Object.entries(errors)) {
-    if (!message) continue;
-    const input = form.querySelector(`[name="${name}"]`);
-    const note = document.createElement("span");
-    note.className = "field-error";
-    note.textContent = message;
-    (input ? input.closest("label") || input : form).appendChild(note);
-    first = first || input;
-  }
-  if (first) first.focus();
-  return Object.values(errors).some(Boolean);
 }
 
 function matches(query, household, residents) {
@@ -263,5 +221,3 @@ export const residentForm = {
     },
   },
 };
-
-export { phoneMessage, idMessage };

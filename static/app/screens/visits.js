@@ -4,17 +4,7 @@
 import { t } from "../i18n.js";
 import { getRecord } from "../store.js";
 import { html, options, uuid } from "../ui.js";
-import { showErrors } from "./households.js";
-
-export function photoField(id, name = "photos", { single = false } = {}) {
-  return html`<div class="photos">
-    <label class="button">${t("拍照")}
-      <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-photo="${id}" data-name="${name}" ${single ? html`data-single="1" data-max="1"` : ""}>
-    </label>
-    <ul class="list plain" id="${id}"></ul>
-    <p class="muted small">${t("照片会压缩后保存在手机上，联网后自动上传。")}</p>
-  </div>`;
-}
+import { photoField, showErrors } from "../forms.js";
 
 export const form = {
   name: "visit-form",

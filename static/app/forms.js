@@ -1,0 +1,60 @@
+// What the screens share: badges, the photo field, checks and error notes of forms.
+"use strict";
+
+import { t } from "./i18n.js";
+import { getBlob } from "./store.js";
+import { html } from "./ui.js";
+
+export const CARD_AGE = 65;
+
+export function syncBadge(record) {
+  if (!record) return "";
+  if (record.pending) return html`<span class="badge amber" data-sync="pending">${t("待同步")}</span>`;
+  return "";
+}
+
+export async function photoBadges(app, hashes) {
+  if (!hashes || !hashes.length) return "";
+  const waiting = [];
+  for (const sha of hashes) {
+    const local = await getBlob(app.db, sha);
+    if (local && !local.uploaded) waiting.push(sha);
+  }
+  const count = html`<span class="badge">${t("照片 %(n)s 张", { n: hashes.length })}</span>`;
+  return waiting.length
+    ? html`${count}<span class="badge amber" data-photos-waiting="${waiting.length}">${t("%(n)s 张照片等待上传", { n: waiting.length })}</span>`
+    : count;
+}
+
+export function phoneMessage(value) {
+  if (!value) return "";
+  const phone = value.replace(/[\s()]/g, "").replace(/^\+86/, "");
+  if (/^1[3-9]\d{9}$/.test(phone) || /^0\d{2,3}-?\d{7,8}(-\d{1,6})?$/.test(phone)) return "";
+  return t("电话号码格式不对：手机号为 1 开头的 11 位数字，座机请带区号（如 0794-1234567）。");
+}
+
+export function showErrors(form, errors) {
+  form.querySelectorAll(".field-error").forEach((el) => el.remove());
+  let first = null;
+  for (const [name, message] of Object.entries(errors)) {
+    if (!message) continue;
+    const input = form.querySelector(`[name="${name}"]`);
+    const note = document.createElement("span");
+    note.className = "field-error";
+    note.textContent = message;
+    (input ? input.closest("label") || input : form).appendChild(note);
+    first = first || input;
+  }
+  if (first) first.focus();
+  return Object.values(errors).some(Boolean);
+}
+
+export function photoField(id, name = "photos", { single = false } = {}) {
+  return html`<div class="photos">
+    <label class="button">${t("拍照")}
+      <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-photo="${id}" data-name="${name}" ${single ? html`data-single="1" data-max="1"` : ""}>
+    </label>
+    <ul class="list plain" id="${id}"></ul>
+    <p class="muted small">${t("照片会压缩后保存在手机上，联网后自动上传。")}</p>
+  </div>`;
+}
