@@ -12,16 +12,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
-import server.versions  # noqa: F401  (installs the version hook for every session, whatever writes)
+from server import versions
+from server.push import triggers
 
 T = TypeVar("T")
 
@@ -59,8 +60,35 @@ def is_transient(exc: BaseException) -> bool:
     return code in _PG_TRANSIENT
 
 
+def install_flush_hooks() -> None:
+    """What every write causes, installed once for every ORM session, in this order: the news
+    in it becomes notifications (`server.push.triggers`), then every new or changed syncable
+    row, those included, gets its version (SYNC.md rule 9). Same transaction; idempotent."""
+    triggers.install()
+    versions.install()
+
+
+def retrying(fn: Callable[[], T], *, attempts: int) -> T:
+    """The one retry policy: run `fn` again on a transient database failure (50, 150, 450 ms
+    apart); a permanent error is raised at once, a transient one that outlasts `attempts`
+    becomes TemporaryFailure (SYNC.md rule 6)."""
+    delay = 0.05
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            if attempt == attempts - 1:
+                raise TemporaryFailure(str(exc.orig) if exc.orig else str(exc)) from exc
+            time.sleep(delay)
+            delay *= 3
+    raise AssertionError("unreachable")
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        install_flush_hooks()
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -114,36 +142,38 @@ class Database:
             if lock is not None:
                 lock.release()
 
+    @contextmanager
+    def claim(self) -> Iterator[Session]:
+        """A transaction for claiming rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+        claimers take disjoint rows without waiting for each other or for sync writes; on
+        SQLite, which has no row locks, the serialised write transaction."""
+        if self.is_sqlite:
+            with self.write() as session:
+                yield session
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
     def run_write(self, fn: Callable[[Session], T], *, attempts: int = 4) -> T:
         """Run `fn` in a write transaction, again on transient failures, else TemporaryFailure."""
-        delay = 0.05
-        for attempt in range(attempts):
-            try:
-                with self.write() as session:
-                    return fn(session)
-            except (OperationalError, DBAPIError) as exc:
-                if not is_transient(exc):
-                    raise
-                if attempt == attempts - 1:
-                    raise TemporaryFailure(str(exc.orig) if exc.orig else str(exc)) from exc
-                time.sleep(delay)
-                delay *= 3
-        raise AssertionError("unreachable")
+        return retrying(lambda: self._once(self.write(), fn), attempts=attempts)
 
     def run_read(self, fn: Callable[[Session], T], *, snapshot: bool = False, attempts: int = 3) -> T:
-        delay = 0.05
-        for attempt in range(attempts):
-            try:
-                with self.read(snapshot=snapshot) as session:
-                    return fn(session)
-            except (OperationalError, DBAPIError) as exc:
-                if not is_transient(exc):
-                    raise
-                if attempt == attempts - 1:
-                    raise TemporaryFailure(str(exc.orig) if exc.orig else str(exc)) from exc
-                time.sleep(delay)
-                delay *= 3
-        raise AssertionError("unreachable")
+        return retrying(lambda: self._once(self.read(snapshot=snapshot), fn), attempts=attempts)
+
+    def run_claim(self, fn: Callable[[Session], T], *, attempts: int = 4) -> T:
+        """Run `fn` in a claiming transaction (`claim()`), again on transient failures."""
+        return retrying(lambda: self._once(self.claim(), fn), attempts=attempts)
+
+    @staticmethod
+    def _once(transaction: AbstractContextManager[Session], fn: Callable[[Session], T]) -> T:
+        with transaction as session:
+            return fn(session)
 
     def ping(self) -> bool:
         try:
@@ -175,8 +205,3 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
-
-
-def engine_of(session: Session) -> Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else bind.engine

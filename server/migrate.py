@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from server.db import Database
+from server.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -43,3 +44,11 @@ def upgrade(db: Database, lock_dir: Path | None = None) -> None:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(727274)"))
             conn.commit()
+
+
+def open_db(settings: Settings, *, migrate: bool = True) -> Database:
+    """The deployment's database, brought to the latest schema first unless told not to."""
+    db = Database(settings.database_url)
+    if migrate:
+        upgrade(db, settings.data_dir)
+    return db

@@ -116,6 +116,3 @@ def install() -> None:
     """Hook version assignment into every ORM session (idempotent)."""
     if not event.contains(OrmSession, "before_flush", _before_flush):
         event.listen(OrmSession, "before_flush", _before_flush)
-
-
-install()

@@ -25,6 +25,7 @@ class Context:
     vault: Vault
     client_id: str
     at: datetime | None = None
+    ip: str = ""  # the caller's address, for the audit log
 
 
 @dataclass

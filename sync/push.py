@@ -119,7 +119,7 @@ def _run_of(mutations: list[PushedMutation], index: int) -> list[PushedMutation]
     return run
 
 
-def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest) -> PushResult:
+def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, ip: str = "") -> PushResult:
     # Rule 1: the client belongs to the caller (ClientNotYours → 403).
     client = claim(session, client_id=request.client_id, actor=actor)
     session.info["client_id"] = str(request.client_id)
@@ -156,7 +156,9 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest) 
             # Rule 4: a gap; stop here, the client resends from last + 1.
             result.results.extend({"id": m.id, "status": "out_of_order"} for m in mutations[index:])
             break
-        ctx = catalogue.Context(actor=actor, vault=vault, client_id=str(request.client_id), at=mutation.at)
+        ctx = catalogue.Context(
+            actor=actor, vault=vault, client_id=str(request.client_id), at=mutation.at, ip=ip
+        )
         entry = catalogue.lookup(mutation.name)
         run = _run_of(mutations, index) if entry is not None and entry.batch is not None else [mutation]
         try:

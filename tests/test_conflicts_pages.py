@@ -78,3 +78,28 @@ def test_a_resolution_reaches_every_phone(make: Factory, sync_phone: Any) -> Non
     worker.pull()
     assert worker.records("conflict")[conflict_id]["status"] == "resolved"
     assert worker.records("household")[str(household.id)]["phone"] == "13911110000"
+
+
+def test_the_office_and_the_sync_path_audit_a_resolution_alike(
+    client: TestClient, make: Factory, db: Database, sync_phone: Any
+) -> None:
+    _grid, by_page, on_page = make_conflict(make, sync_phone)
+    _grid, by_phone, on_phone = make_conflict(make, sync_phone)
+    staff = make.user("community_staff")
+    token = login(client, staff)["csrf_token"]
+    client.post(f"/conflicts/{on_page}/resolve", data={"choice": "client", "csrf_token": token})
+    phone = sync_phone(staff)
+    phone.queue("conflict.resolve", {"conflict_id": on_phone, "choice": "client"})
+    phone.push()
+    assert phone.results[1]["status"] == "applied"
+    with db.read() as s:
+        rows = s.exec(select(AuditLog).where(AuditLog.action == "resolve_conflict")).all()
+    by_record = {row.record_id: row for row in rows}
+    assert set(by_record) == {str(by_page.id), str(by_phone.id)}
+    page_row, phone_row = by_record[str(by_page.id)], by_record[str(by_phone.id)]
+    shape = [(r.actor_id, r.action, r.record_type, r.detail, r.ip) for r in (page_row, phone_row)]
+    assert (
+        shape[0]
+        == shape[1]
+        == (staff.id, "resolve_conflict", "household", {"field": "phone", "choice": "client"}, "testclient")
+    )

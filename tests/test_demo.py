@@ -469,3 +469,34 @@ def test_every_demo_row_pulls_as_its_objects_say(demo: Seeded) -> None:
         compared
     )
     assert {"travel_card", "travel_card_event", "department"} <= set(compared)
+
+
+def test_demo_histories_take_only_steps_the_workflow_tables_allow(demo: Seeded) -> None:
+    from server.models import TravelCardEvent
+    from server.workflows import demands as demand_flow
+    from server.workflows import travel_cards as card_flow
+
+    decided = {"decide": {"dispatched", "transferred", "replied"}, "rate": {"closed", "rectifying"}}
+    step_of = {kind: step for step, kind in demand_flow.EVENT_KINDS.items()}
+    kinds: Counter[str] = Counter()
+    for e in _all(demo.db, DemandEvent):
+        kinds[e.kind] += 1
+        if e.kind == "created":
+            assert (e.from_status, e.to_status) == (None, "submitted")
+            continue
+        sources, target = demand_flow.TRANSITIONS[step_of[e.kind]]
+        assert e.from_status in sources, (e.kind, e.from_status)
+        assert e.to_status in ({target} if target else decided[step_of[e.kind]]), (e.kind, e.to_status)
+    assert len(kinds) >= 5
+
+    card_kinds: Counter[str] = Counter()
+    for e in _all(demo.db, TravelCardEvent):
+        card_kinds[e.kind] += 1
+        if e.kind == "created":
+            assert e.from_status is None and e.to_status in ("draft", "submitted"), e.to_status
+            continue
+        step = "update" if e.kind == "updated" else e.kind
+        sources, target = card_flow.TRANSITIONS[step]
+        assert e.from_status in sources, (e.kind, e.from_status)
+        assert e.to_status == (target or e.from_status), (e.kind, e.to_status)
+    assert len(card_kinds) >= 4

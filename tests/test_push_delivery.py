@@ -423,7 +423,7 @@ def test_a_delivery_abandoned_by_a_dead_sender_is_sent_after_its_lease(
     sub = subscribe(db, worker, service, push_settings)
     tell(db, worker)
     now = utcnow()
-    claimed = outbox.run_claim(db, lambda s: outbox.compose(s, now=now, claimer="died-mid-send"))
+    claimed = db.run_claim(lambda s: outbox.compose(s, now=now, claimer="died-mid-send"))
     assert len(claimed) == 1
     assert sender.run_once(now=now + timedelta(seconds=10)) == []  # still leased
     [outcome] = sender.run_once(now=now + outbox.LEASE + timedelta(seconds=1))

@@ -13,22 +13,16 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlmodel import Session
 
+from server.cli.parser import ChineseParser, command
 from server.i18n import gettext as _
+from server.migrate import open_db
 from server.settings import Settings
 
 ROLES = ["grid_worker", "community_staff", "department", "admin"]
-
-
-class ChineseParser(argparse.ArgumentParser):
-    """Usage errors exit with 2, as argparse does, but say so in Chinese."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, _("错误：命令参数不对（%(reason)s）。用 -h 查看用法。", reason=message) + "\n")
 
 
 def add_parsers(sub: Any) -> None:
@@ -110,7 +104,7 @@ def add_parsers(sub: Any) -> None:
     )
 
 
-def register(command: Callable[[str], Callable[[Any], Any]]) -> None:
+def register() -> None:
     command("user")(_user)
     command("admin")(_admin)
     command("demo")(_demo)
@@ -118,7 +112,6 @@ def register(command: Callable[[str], Callable[[Any], Any]]) -> None:
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[Any]:
-    from server.cli.main import open_db
 
     db = open_db(settings)
     try:
@@ -360,7 +353,6 @@ def _set(session: Session, args: argparse.Namespace) -> str:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from server.cli.main import open_db
     from server.demo.seed import seed
 
     password = args.password or secrets.token_urlsafe(9)

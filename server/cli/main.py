@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from server.db import Database
+from server.cli import admin, push
+from server.cli.parser import COMMANDS, command
+from server.migrate import open_db
 from server.settings import Settings, load_settings
-
-Handler = Callable[[argparse.Namespace, Settings], int]
-_COMMANDS: dict[str, Handler] = {}
-
-
-def command(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        _COMMANDS[name] = fn
-        return fn
-
-    return register
-
-
-def open_db(settings: Settings, *, migrate: bool = True) -> Database:
-    from server.migrate import upgrade
-
-    db = Database(settings.database_url)
-    if migrate:
-        upgrade(db, settings.data_dir)
-    return db
 
 
 @command("migrate")
@@ -81,23 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database to the latest schema")
     sub.add_parser("messages", help="add new UI strings to the English catalogue (for translators)")
 
-    from server.cli import admin as cli_admin
-    from server.cli import push as cli_push
-
-    cli_admin.add_parsers(sub)
-    cli_push.add_parsers(sub)
+    admin.add_parsers(sub)
+    push.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from server.cli import admin as cli_admin
-    from server.cli import push as cli_push
-
-    cli_admin.register(command)
-    cli_push.register(command)
+    admin.register()
+    push.register()
     args = build_parser().parse_args(argv)
     settings = load_settings()
-    return _COMMANDS[args.command](args, settings)
+    return COMMANDS[args.command](args, settings)
 
 
 if __name__ == "__main__":

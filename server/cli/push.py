@@ -13,19 +13,18 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from server.cli.parser import ChineseParser, command
 from server.i18n import gettext as _
+from server.migrate import open_db
 from server.settings import Settings
 
 TEST_TTL = timedelta(hours=1)
 
 
 def add_parsers(sub: Any) -> None:
-    from server.cli.admin import ChineseParser
-
     worker = sub.add_parser(
         "worker", help="run the periodic jobs (push sending, reminders) without serving HTTP"
     )
@@ -37,14 +36,13 @@ def add_parsers(sub: Any) -> None:
     test.add_argument("username")
 
 
-def register(command: Callable[[str], Callable[[Any], Any]]) -> None:
+def register() -> None:
     command("worker")(_worker)
     command("push")(_push)
 
 
 def _services(settings: Settings) -> Any:
     from server.auth import Sessions
-    from server.cli.main import open_db
     from server.people.vault import Vault
     from server.web.pages import make_jinja
     from server.web.services import Services

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
+from server import audit
 from server.access import Actor, Forbidden, get_visible
 from server.commands.residents import sync_tag_links
 from server.commands.validation import validate
@@ -23,7 +24,9 @@ class ConflictResolve(BaseModel):
     choice: Literal["server", "client"]
 
 
-def resolve_conflict(session: Session, *, actor: Actor, data: dict[str, Any]) -> Conflict:
+def resolve_conflict(session: Session, *, actor: Actor, data: dict[str, Any], ip: str = "") -> Conflict:
+    """The chosen value is kept and the choice audited, whichever path (office page or
+    `conflict.resolve`) makes it."""
     args = validate(ConflictResolve, data)
     conflict = get_visible(session, actor, Conflict, args.conflict_id)
     if not (actor.is_staff or actor.is_worker):
@@ -42,5 +45,15 @@ def resolve_conflict(session: Session, *, actor: Actor, data: dict[str, Any]) ->
     conflict.resolution = args.choice
     conflict.resolved_by = actor.id
     conflict.resolved_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="resolve_conflict",
+        record_type=conflict.record_type,
+        record_id=conflict.record_id,
+        ip=ip,
+        field=conflict.field,
+        choice=args.choice,
+    )
     session.flush()
     return conflict

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from server import audit
 from server.access import Actor, Forbidden, get_visible
 from server.commands.households import check_phone
 from server.commands.updates import UpdateResult, apply_changes
@@ -189,5 +191,27 @@ def update_resident(
     return resident, result
 
 
-def reveal_id_number(resident: Resident, vault: Vault) -> str:
-    return vault.decrypt(resident.id_cipher) if resident.id_cipher else ""
+@dataclass(frozen=True)
+class Revealed:
+    resident_id: uuid.UUID
+    id_number: str
+    phone: str
+
+
+def reveal_resident(
+    session: Session, *, actor: Actor, vault: Vault, resident_id: uuid.UUID, ip: str = ""
+) -> Revealed:
+    """A resident's full ID number and phone for the caller; the view is logged in the same
+    transaction, so no number is ever decrypted for a person without an audit row."""
+    resident = get_visible(session, actor, Resident, resident_id)
+    id_number = vault.decrypt(resident.id_cipher) if resident.id_cipher else ""
+    audit.record(
+        session,
+        actor=actor,
+        action="reveal_id_number",
+        record_type="resident",
+        record_id=resident.id,
+        ip=ip,
+        fields=["id_number", "phone"],
+    )
+    return Revealed(resident.id, id_number, resident.phone)

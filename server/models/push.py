@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, Text, event
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import UOWTransaction
+from sqlalchemy import BigInteger, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from server.models.base import new_id, utcnow
-from server.models.conflict import Conflict
-from server.models.demand import DemandEvent
-from server.models.travel_card import TravelCardEvent
 
 DEFAULT_TTL = 24 * 3600
 
@@ -114,21 +108,3 @@ class PushAttempt(SQLModel, table=True):
     detail: str = ""
     retry_at: datetime | None = None
     duration_ms: int = 0
-
-
-# -- the outbox is written on every flush that makes news ---------------------------------------
-# Installed with the tables, so every process that writes has it, whatever it imported; what is
-# written, and for whom, is decided in `server.push.triggers`.
-
-NEWS = (DemandEvent, TravelCardEvent, Conflict)
-
-
-def _write_news(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> None:
-    if any(isinstance(obj, NEWS) for obj in session.new):
-        from server.push.triggers import write_news  # here: triggers needs every model first
-
-        write_news(session)
-
-
-if not event.contains(OrmSession, "before_flush", _write_news):
-    event.listen(OrmSession, "before_flush", _write_news)

@@ -23,21 +23,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from server import i18n, preferences
 from server.clock import LOCAL_TZ
-from server.db import Database, TemporaryFailure, is_transient
 from server.i18n import gettext as _
 from server.models import PushAttempt, PushDelivery, PushNotification, PushSubscription, User, new_id
 from server.models.push import DEFAULT_TTL
@@ -172,31 +168,6 @@ def message_for(items: list[PushNotification], locale: str) -> Message:
 
 
 # -- claiming ---------------------------------------------------------------------------------
-
-
-def run_claim(db: Database, fn: Callable[[Session], T], *, attempts: int = 4) -> T:
-    """Run `fn` in a claiming transaction (see the module's docstring), again on transient failures."""
-    if db.is_sqlite:
-        return db.run_write(fn, attempts=attempts)
-    delay = 0.05
-    for attempt in range(attempts):
-        try:
-            with Session(db.engine, expire_on_commit=False) as session:
-                try:
-                    result = fn(session)
-                    session.commit()
-                    return result
-                except BaseException:
-                    session.rollback()
-                    raise
-        except DBAPIError as exc:
-            if not is_transient(exc) or attempt == attempts - 1:
-                if is_transient(exc):
-                    raise TemporaryFailure(str(exc.orig) if exc.orig else str(exc)) from exc
-                raise
-            time.sleep(delay)
-            delay *= 3
-    raise AssertionError("unreachable")
 
 
 def deliveries(

@@ -126,8 +126,7 @@ class Sender:
         moment = now or self.clock()
         if not self.db.run_read(lambda s: outbox.has_work(s, now=moment)):
             return []
-        claimed = outbox.run_claim(
-            self.db,
+        claimed = self.db.run_claim(
             lambda s: (
                 outbox.compose(s, now=moment, claimer=self.name, limit=self.batch)
                 + outbox.claim_due(s, now=moment, claimer=self.name, limit=self.batch)
@@ -146,14 +145,14 @@ class Sender:
             session.flush()
             return rows
 
-        return [self.deliver(delivery, moment) for delivery in outbox.run_claim(self.db, claim)]
+        return [self.deliver(delivery, moment) for delivery in self.db.run_claim(claim)]
 
     # -- one delivery -----------------------------------------------------------------------
 
     def deliver(self, delivery: PushDelivery, now: datetime) -> Outcome:
         subscription = self.db.run_read(lambda s: s.get(PushSubscription, delivery.subscription_id))
         outcome = self._send(delivery, subscription, now)
-        outbox.run_claim(self.db, lambda s: _record(s, delivery, outcome, now))
+        self.db.run_claim(lambda s: _record(s, delivery, outcome, now))
         level = logging.INFO if outcome.outcome == "sent" else logging.WARNING
         log.log(
             level,

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.support import LazyProxy
+from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
 from server import i18n
@@ -374,13 +376,25 @@ def _news(session: Session, new: Iterable[object]) -> list[tuple[str, Facts]]:
     return found
 
 
-def write_news(session: OrmSession) -> None:
-    """The flush hook's work (installed by `server.models.push` for every ORM session)."""
+NEWS = (DemandEvent, TravelCardEvent, Conflict)
+
+
+def write_news(session: OrmSession, _ctx: UOWTransaction | None = None, _instances: Any = None) -> None:
+    """The flush hook (`install`): new request and application events and conflicts become
+    notifications in the same transaction."""
     if session.info.get(MUTE) or not isinstance(session, Session):
+        return
+    if not any(isinstance(obj, NEWS) for obj in session.new):
         return
     with session.no_autoflush:
         for kind, facts in _news(session, list(session.new)):
             notify(session, kind, facts)
+
+
+def install() -> None:
+    """Hook `write_news` into every ORM session (idempotent; `server.db.install_flush_hooks`)."""
+    if not event.contains(OrmSession, "before_flush", write_news):
+        event.listen(OrmSession, "before_flush", write_news)
 
 
 def mute(session: OrmSession) -> None:

@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server import audit
 from server.commands.conflicts import resolve_conflict
 from server.errors import DomainError
 from server.models import Role
@@ -24,22 +23,9 @@ async def resolve(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff, Role.grid_worker)
     form = await request.form()
     data = {"conflict_id": request.path_params["id"], "choice": str(form.get("choice", ""))}
-
-    def run(session: object) -> None:
-        conflict = resolve_conflict(session, actor=actor, data=data)  # type: ignore[arg-type]
-        audit.record(
-            session,  # type: ignore[arg-type]
-            actor=actor,
-            action="resolve_conflict",
-            record_type=conflict.record_type,
-            record_id=conflict.record_id,
-            ip=client_ip(request),
-            field=conflict.field,
-            choice=data["choice"],
-        )
-
+    ip = client_ip(request)
     try:
-        await write(request, run)
+        await write(request, lambda s: resolve_conflict(s, actor=actor, data=data, ip=ip))
     except DomainError as exc:
         rows = await read(request, lambda s: open_conflicts(s, actor))
         return render(request, "conflicts/list.html", {"rows": rows, "error": exc.message}, status=400)

@@ -19,14 +19,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server import audit
 from server.access import Actor, get_visible
 from server.commands import visits
 from server.commands.households import create_household, update_household
-from server.commands.residents import RELATIONS, create_resident, reveal_id_number, update_resident
+from server.commands.residents import RELATIONS, create_resident, reveal_resident, update_resident
 from server.errors import DomainError, InvalidInput
 from server.models import HouseholdKind, HouseholdStatus, Resident, Role
-from server.people.vault import Vault
 from server.queries import households as queries
 from server.web.pages import client_ip, read, render, require_actor, services, write
 
@@ -264,37 +262,16 @@ async def resident_update(request: Request) -> Response:
     return _see(f"/households/{resident.household_id}?saved={saved}#resident-{resident.id}")
 
 
-@dataclass(frozen=True)
-class Revealed:
-    resident_id: uuid.UUID
-    id_number: str
-    phone: str
-
-
-def reveal_resident(
-    session: Session, *, actor: Actor, vault: Vault, resident_id: uuid.UUID, ip: str
-) -> tuple[queries.HouseholdDetail, Revealed]:
-    """Decrypt a resident's numbers for the caller, logging the view in the same transaction."""
-    resident = get_visible(session, actor, Resident, resident_id)
-    revealed = Revealed(resident.id, reveal_id_number(resident, vault), resident.phone)
-    audit.record(
-        session,
-        actor=actor,
-        action="reveal_id_number",
-        record_type="resident",
-        record_id=resident.id,
-        ip=ip,
-        fields=["id_number", "phone"],
-    )
-    return queries.household_detail(session, actor, resident.household_id), revealed
-
-
 async def resident_reveal(request: Request) -> Response:
     actor = _office(request)
     vault, ip = services(request).vault, client_ip(request)
     resident_id = request.path_params["id"]
-    detail, revealed = await write(
-        request, lambda s: reveal_resident(s, actor=actor, vault=vault, resident_id=resident_id, ip=ip)
+    revealed, detail = await write(
+        request,
+        lambda s: (
+            reveal_resident(s, actor=actor, vault=vault, resident_id=resident_id, ip=ip),
+            queries.household_detail(s, actor, get_visible(s, actor, Resident, resident_id).household_id),
+        ),
     )
     context = {"d": detail, "r": detail.resident(resident_id), "revealed": revealed}
     return render(request, "households/detail.html", context, block="resident")

@@ -14,7 +14,7 @@ from server.auth import SESSION_COOKIE, Refused
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, set_session_cookie
 from server.web.body import BadBody, read_json, refused
-from server.web.pages import error_response, read, require_actor, services, write
+from server.web.pages import client_ip, error_response, read, require_actor, services, write
 from sync.clients import ClientNotYours
 from sync.envelope import BadEnvelope, parse_pull, parse_push
 from sync.pull import pull as pull_changes
@@ -51,9 +51,11 @@ async def push(request: Request) -> Response:
         envelope = parse_push(await read_json(request))  # rule 7
     except (BadBody, BadEnvelope) as exc:
         return refused(request, exc)
-    vault = services(request).vault
+    vault, ip = services(request).vault, client_ip(request)
     try:
-        result = await write(request, lambda s: push_mutations(s, actor=actor, vault=vault, request=envelope))
+        result = await write(
+            request, lambda s: push_mutations(s, actor=actor, vault=vault, request=envelope, ip=ip)
+        )
     except ClientNotYours:
         return _not_yours(request)
     if result.halted:  # rule 6

@@ -12,5 +12,5 @@ from sync.catalogue import Context, Outcome, mutation
 
 @mutation("conflict.resolve")
 def conflict_resolve(session: Session, ctx: Context, args: dict[str, Any]) -> Outcome:
-    resolve_conflict(session, actor=ctx.actor, data=args)
+    resolve_conflict(session, actor=ctx.actor, data=args, ip=ctx.ip)
     return Outcome()
