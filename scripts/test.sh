@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 .venv/bin/ruff check server sync tests bench
 .venv/bin/ruff format --check server sync tests bench
+.venv/bin/mypy
+.venv/bin/lint-imports --no-cache
+.venv/bin/vulture server sync scripts/vulture_whitelist.py --min-confidence 60 --exclude server/migrations
 exec .venv/bin/python -m pytest "$@"

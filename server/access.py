@@ -114,8 +114,3 @@ def get_visible(session: Session, actor: Actor, model: type[R], record_id: uuid.
     if not can_hold(actor, record):
         raise OutOfScope(model.sync_type)
     return record
-
-
-def require_role(actor: Actor, *roles: str) -> None:
-    if actor.role not in roles and not actor.is_admin:
-        raise Forbidden(actor.role)

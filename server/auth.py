@@ -137,7 +137,7 @@ class Sessions:
         user_key = f"login-user:{username.lower()}"
         if not ratelimit.peek(session, user_key, limit=LOGIN_USER_LIMIT[0], seconds=LOGIN_USER_LIMIT[1]):
             return Refused("rate_limited")
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()  # type: ignore[arg-type]
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not ok or not user.active:
             ratelimit.hit(session, user_key, limit=LOGIN_USER_LIMIT[0], seconds=LOGIN_USER_LIMIT[1])

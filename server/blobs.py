@@ -71,14 +71,6 @@ def fetch(session: Session, *, sha256: str, actor: Actor) -> Blob:
     raise NotFound("blob")
 
 
-def present(session: Session, hashes: list[str]) -> set[str]:
-    """Which of these photos the server already has (so a phone uploads only the rest)."""
-    if not hashes:
-        return set()
-    rows = session.exec(select(Blob.sha256).where(Blob.sha256.in_(hashes)))  # type: ignore[attr-defined]
-    return set(rows)
-
-
 def attach(session: Session, *, record_type: str, record_id: uuid.UUID, hashes: Iterable[str]) -> None:
     for sha in set(hashes):
         if session.get(BlobRef, (sha, record_type, record_id)) is None:

@@ -306,7 +306,7 @@ def move_grid(
         if {"grid_id", "community_id"} <= set(model.scope_columns):
             table: Any = model
             for row in session.exec(select(model).where(table.grid_id == grid.id)):
-                row.community_id = target.id  # type: ignore[attr-defined]
+                row.community_id = target.id
                 moved += 1
     logged(session, actor, "grid.move", grid, from_community=old, to_community=target.id, rows=moved)
     return grid

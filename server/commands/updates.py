@@ -57,7 +57,6 @@ def apply_changes(
     changes: dict[str, Any],
     base_version: int | None,
     client_id: str | None = None,
-    display: dict[str, Any] | None = None,
 ) -> UpdateResult:
     """Set `changes` on `record`, keeping conflicting fields as Conflict rows instead."""
     result = UpdateResult()

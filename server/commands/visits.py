@@ -74,26 +74,8 @@ def record_visits(
         except DomainError as exc:
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, tuple)]
-    household_ids = {args.household_id for args, _ in valid}
-    htable = Household.__table__  # type: ignore[attr-defined]
-    households: dict[uuid.UUID, dict[str, Any]] = (
-        {
-            row["id"]: dict(row)
-            for row in session.execute(
-                select(htable.c.id, htable.c.community_id, htable.c.grid_id, htable.c.deleted_at).where(
-                    htable.c.id.in_(household_ids)
-                )
-            ).mappings()
-        }
-        if household_ids
-        else {}
-    )
-    visit_ids = {args.visit_id for args, _ in valid}
-    existing: dict[uuid.UUID, dict[str, Any]] = {}
-    if visit_ids:
-        table = Visit.__table__  # type: ignore[attr-defined]
-        for row in session.execute(select(table).where(table.c.id.in_(visit_ids))).mappings():
-            existing[row["id"]] = dict(row)
+    households = _households(session, {args.household_id for args, _ in valid})
+    existing = _visits(session, {args.visit_id for args, _ in valid})
 
     now = utcnow()
     results: list[uuid.UUID | Refusal] = []
@@ -113,11 +95,9 @@ def record_visits(
                 results.append(IdReused(_("这个走访编号已被另一条记录使用。")))
             continue
         household = households.get(args.household_id)
-        if household is None or household["deleted_at"] is not None:
-            results.append(NotFound("household"))
-            continue
-        if not can_hold_row(actor, Household, household):
-            results.append(OutOfScope("household"))
+        refusal = _household_refusal(actor, household)
+        if refusal is not None or household is None:
+            results.append(refusal or NotFound("household"))
             continue
         when = args.at or request.at or now
         if when.tzinfo is None:
@@ -148,6 +128,34 @@ def record_visits(
         if refs:
             session.execute(insert(BlobRef.__table__), refs)  # type: ignore[attr-defined]
     return results
+
+
+def _households(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The visited households' scope columns, by id, in one query."""
+    if not ids:
+        return {}
+    table = Household.__table__  # type: ignore[attr-defined]
+    columns = select(table.c.id, table.c.community_id, table.c.grid_id, table.c.deleted_at)
+    rows = session.execute(columns.where(table.c.id.in_(ids))).mappings()
+    return {row["id"]: dict(row) for row in rows}
+
+
+def _visits(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The visits already stored under these ids (replays), by id."""
+    if not ids:
+        return {}
+    table = Visit.__table__  # type: ignore[attr-defined]
+    return {
+        row["id"]: dict(row) for row in session.execute(select(table).where(table.c.id.in_(ids))).mappings()
+    }
+
+
+def _household_refusal(actor: Actor, household: dict[str, Any] | None) -> Refusal | None:
+    if household is None or household["deleted_at"] is not None:
+        return NotFound("household")
+    if not can_hold_row(actor, Household, household):
+        return OutOfScope("household")
+    return None
 
 
 def record_visit(

@@ -395,6 +395,12 @@ class People:
                 person.notes = "行动不便，办事需上门。"
 
     def _tag_person(self, home: Home, person: Person) -> None:
+        # In this order: the seed's random draws come in the same sequence every time.
+        self._tag_health(home, person)
+        self._tag_roles(home, person)
+        self._tag_life(home, person)
+
+    def _tag_health(self, home: Home, person: Person) -> None:
         rng = self.rng
         age, male, tags = person.age, person.sex == "male", person.tags
         if home.template == "elderly_single" and age >= 65:
@@ -415,6 +421,10 @@ class People:
             tags.add("mental_disorder")
         if male and 20 <= age <= 55 and home.kind in ("registered", "resident") and rng.random() < 0.004:
             tags.add("community_correction")
+
+    def _tag_roles(self, home: Home, person: Person) -> None:
+        rng = self.rng
+        age, male, tags = person.age, person.sex == "male", person.tags
         if age >= 22 and rng.random() < (0.2 if age >= 60 and male else 0.08):
             tags.add("floating_party_member" if home.kind == "floating" else "party_member")
             if age >= 70 and rng.random() < 0.35:
@@ -433,6 +443,10 @@ class People:
                 tags |= {"ride_hailing_driver", "new_employment"}
         if 20 <= age <= 59 and "new_employment" not in tags and rng.random() < 0.04:
             tags.add("unemployed")
+
+    def _tag_life(self, home: Home, person: Person) -> None:
+        rng = self.rng
+        age, male, tags = person.age, person.sex == "male", person.tags
         if not male and 15 <= age <= 49:
             tags.add("childbearing_age")
             if 22 <= age <= 38 and person.relation in ("head", "spouse") and rng.random() < 0.05:

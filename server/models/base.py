@@ -43,10 +43,6 @@ class SyncRecord(SQLModel):
     scope_columns: ClassVar[tuple[str, ...]] = ()
     # Columns that are never sent to phones.
     private_columns: ClassVar[frozenset[str]] = frozenset()
-    # Columns phones may never set through an update mutation.
-    server_columns: ClassVar[frozenset[str]] = frozenset(
-        {"id", "version", "created_at", "updated_at", "deleted_at", "field_versions"}
-    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     version: int = Field(default=0, sa_type=BigInteger, index=True)

@@ -30,18 +30,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from pywebpush import WebPushException, webpush
 from sqlmodel import Session, select
 
 from server.clock import aware
-from server.db import Database
 from server.models import PushAttempt, PushDelivery, PushSubscription, utcnow
 from server.push import keys, outbox
 from server.push.subscriptions import drop, endpoint_allowed, origin_of
 from server.settings import Settings
+
+if TYPE_CHECKING:  # the database hands its sessions to the sender; the sender needs only its type
+    from server.db import Database
 
 log = logging.getLogger("doorstep.push")
 
@@ -199,7 +201,7 @@ class Sender:
                 content_encoding="aes128gcm",
                 ttl=remaining,
                 headers={"Urgency": delivery.urgency, "Topic": delivery.topic},
-                timeout=TIMEOUT,  # type: ignore[arg-type]
+                timeout=TIMEOUT,
                 requests_session=self.http,
             )
             code = int(getattr(response, "status_code", 0)) or None

@@ -38,8 +38,6 @@ FIELD = (Role.grid_worker, Role.community_staff)
 OFFICE = (Role.community_staff,)
 CHECKS = ("id_seen", "photo_taken", "consent")
 PROXY = ("proxy_name", "proxy_relation", "proxy_phone")
-REVIEW_STEPS = ("approve", "reject", "needs_supplement")
-STAGE_STEPS = ("in_production", "ready", "issued")
 
 
 def _field(request: Request) -> Actor:

@@ -13,7 +13,6 @@ from functools import cache
 
 RED = (179, 38, 30)
 WHITE = (255, 255, 255)
-SIZES = (192, 512)
 
 
 def _inside_house(x: float, y: float) -> bool:
