@@ -22,7 +22,7 @@ from server.i18n import gettext as _
 from server.people.vault import Vault
 from server.settings import Settings, load_settings
 from server.web.context import RequestContext
-from server.web.csrf import CSRFMiddleware
+from server.web.csrf import JSON_PREFIXES, CSRFMiddleware
 from server.web.headers import SecurityHeaders
 from server.web.pages import STATIC, LoginRequired, error_response, make_jinja, wants_json
 from server.web.services import Services
@@ -107,8 +107,14 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders, https=settings.https),
             Middleware(GZipMiddleware, minimum_size=1024),
-            Middleware(RequestContext),
-            Middleware(CSRFMiddleware),
+            Middleware(RequestContext, sessions=services.sessions, db=db, error_page=error_response),
+            Middleware(
+                CSRFMiddleware,
+                secret_key=settings.secret_key,
+                error_page=error_response,
+                exempt=JSON_PREFIXES,
+                https=settings.https,
+            ),
         ],
         exception_handlers=handlers,
         lifespan=lifespan,

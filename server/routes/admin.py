@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server import preferences
@@ -26,6 +25,7 @@ from server.commands import org, users
 from server.errors import DomainError, InvalidInput
 from server.i18n import lazy_gettext as _l
 from server.models import Department, Grid, Role, Tag
+from server.web.forms import FormState, see_other, text, texts
 from server.web.pages import read, render, require_actor, write
 
 HISTORY_RESTORE = "hx-history-restore-request"
@@ -46,37 +46,6 @@ def _admin(request: Request) -> Actor:
     return require_actor(request, Role.admin)
 
 
-def _see(url: str) -> Response:
-    return RedirectResponse(url, status_code=303)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
-
-
-def _ids(form: FormData, name: str) -> list[str]:
-    return [v for v in form.getlist(name) if isinstance(v, str) and v]
-
-
-@dataclass
-class FormState:
-    """What a page's form shows: values as typed after a refusal, errors per field, the status."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-    form: str = ""  # which of the page's forms was refused
-
-    @classmethod
-    def refused(cls, form: FormData, error: DomainError, which: str = "") -> FormState:
-        values: dict[str, Any] = {key: _text(form, key) for key in form if key != "csrf_token"}
-        values["grid_ids"] = _ids(form, "grid_ids")
-        if isinstance(error, InvalidInput):
-            return cls(values, dict(error.errors), 400, which)
-        return cls(values, {"form": error.message}, 409, which)
-
-
 Page = Callable[[Request, FormState | None], Awaitable[Response]]
 
 
@@ -92,8 +61,8 @@ async def _submit(
     try:
         result = await write(request, lambda s: run(s, form))
     except DomainError as exc:
-        return await page(request, FormState.refused(form, exc, which))
-    return _see(done(result))
+        return await page(request, FormState.refused(form, exc, which, lists=("grid_ids",)))
+    return see_other(done(result))
 
 
 def _show(request: Request, template: str, context: dict[str, Any], state: FormState | None) -> Response:
@@ -168,14 +137,14 @@ async def user_create(request: Request) -> Response:
         return users.create_user(
             session,
             actor=actor,
-            username=_text(form, "username"),
-            display_name=_text(form, "display_name"),
-            role=_text(form, "role"),
-            password=_text(form, "password"),
-            phone=_text(form, "phone"),
-            community_id=_text(form, "community_id") or None,
-            department_id=_text(form, "department_id") or None,
-            grid_ids=_ids(form, "grid_ids"),
+            username=text(form, "username"),
+            display_name=text(form, "display_name"),
+            role=text(form, "role"),
+            password=text(form, "password"),
+            phone=text(form, "phone"),
+            community_id=text(form, "community_id") or None,
+            department_id=text(form, "department_id") or None,
+            grid_ids=texts(form, "grid_ids"),
         )
 
     return await _submit(request, run, _new_user_page, lambda user: f"/admin/users/{user.id}?done=created")
@@ -215,11 +184,11 @@ async def user_update(request: Request) -> Response:
             session,
             actor=actor,
             user_id=user_id,
-            display_name=_text(form, "display_name"),
-            role=_text(form, "role"),
-            phone=_text(form, "phone"),
-            community_id=_text(form, "community_id") or None,
-            department_id=_text(form, "department_id") or None,
+            display_name=text(form, "display_name"),
+            role=text(form, "role"),
+            phone=text(form, "phone"),
+            community_id=text(form, "community_id") or None,
+            department_id=text(form, "department_id") or None,
         )
 
     return await _submit(request, run, _user_page, lambda u: f"{_user_url(u)}?done=saved", "profile")
@@ -230,7 +199,7 @@ async def user_password(request: Request) -> Response:
     user_id: uuid.UUID = request.path_params["id"]
 
     def run(session: Session, form: FormData) -> Any:
-        return users.reset_password(session, actor=actor, user_id=user_id, password=_text(form, "password"))
+        return users.reset_password(session, actor=actor, user_id=user_id, password=text(form, "password"))
 
     return await _submit(request, run, _user_page, lambda u: f"{_user_url(u)}?done=password", "password")
 
@@ -240,7 +209,7 @@ async def user_grids(request: Request) -> Response:
     user_id: uuid.UUID = request.path_params["id"]
 
     def run(session: Session, form: FormData) -> Any:
-        users.assign_grids(session, actor=actor, user_id=user_id, grid_ids=_ids(form, "grid_ids"))
+        users.assign_grids(session, actor=actor, user_id=user_id, grid_ids=texts(form, "grid_ids"))
 
     return await _submit(request, run, _user_page, lambda _r: f"/admin/users/{user_id}?done=grids", "grids")
 
@@ -279,9 +248,9 @@ async def community_create(request: Request) -> Response:
         return org.create_community(
             session,
             actor=actor,
-            name=_text(form, "name"),
-            code=_text(form, "code"),
-            address=_text(form, "address"),
+            name=text(form, "name"),
+            code=text(form, "code"),
+            address=text(form, "address"),
         )
 
     return await _submit(request, run, _communities_page, lambda c: f"/admin/communities/{c.id}?done=created")
@@ -311,8 +280,8 @@ async def community_update(request: Request) -> Response:
             session,
             actor=actor,
             community_id=community_id,
-            name=_text(form, "name"),
-            address=_text(form, "address"),
+            name=text(form, "name"),
+            address=text(form, "address"),
         )
 
     return await _submit(
@@ -329,10 +298,10 @@ async def grid_create(request: Request) -> Response:
             session,
             actor=actor,
             community_id=community_id,
-            name=_text(form, "name"),
-            code=_text(form, "code"),
-            lat=_text(form, "lat"),
-            lng=_text(form, "lng"),
+            name=text(form, "name"),
+            code=text(form, "code"),
+            lat=text(form, "lat"),
+            lng=text(form, "lng"),
         )
 
     return await _submit(
@@ -367,9 +336,9 @@ async def grid_update(request: Request) -> Response:
             session,
             actor=actor,
             grid_id=grid_id,
-            name=_text(form, "name"),
-            lat=_text(form, "lat"),
-            lng=_text(form, "lng"),
+            name=text(form, "name"),
+            lat=text(form, "lat"),
+            lng=text(form, "lng"),
         )
 
     return await _submit(request, run, _grid_page, lambda g: f"/admin/grids/{g.id}?done=saved", "grid")
@@ -380,7 +349,7 @@ async def grid_move(request: Request) -> Response:
     grid_id: uuid.UUID = request.path_params["id"]
 
     def run(session: Session, form: FormData) -> Any:
-        return org.move_grid(session, actor=actor, grid_id=grid_id, community_id=_text(form, "community_id"))
+        return org.move_grid(session, actor=actor, grid_id=grid_id, community_id=text(form, "community_id"))
 
     return await _submit(request, run, _grid_page, lambda g: f"/admin/grids/{g.id}?done=moved", "move")
 
@@ -402,7 +371,7 @@ async def department_create(request: Request) -> Response:
     actor = _admin(request)
 
     def run(session: Session, form: FormData) -> Any:
-        return org.create_department(session, actor=actor, name=_text(form, "name"), code=_text(form, "code"))
+        return org.create_department(session, actor=actor, name=text(form, "name"), code=text(form, "code"))
 
     return await _submit(request, run, _departments_page, lambda d: "/admin/departments?done=created")
 
@@ -424,7 +393,7 @@ async def department_update(request: Request) -> Response:
 
     def run(session: Session, form: FormData) -> Any:
         return org.update_department(
-            session, actor=actor, department_id=department_id, name=_text(form, "name")
+            session, actor=actor, department_id=department_id, name=text(form, "name")
         )
 
     return await _submit(
@@ -447,10 +416,10 @@ async def tag_list(request: Request) -> Response:
 
 def _tag_fields(form: FormData) -> dict[str, Any]:
     return {
-        "name": _text(form, "name"),
-        "category": _text(form, "category"),
+        "name": text(form, "name"),
+        "category": text(form, "category"),
         "sensitive": bool(form.get("sensitive")),
-        "sort": _text(form, "sort"),
+        "sort": text(form, "sort"),
     }
 
 
@@ -458,7 +427,7 @@ async def tag_create(request: Request) -> Response:
     actor = _admin(request)
 
     def run(session: Session, form: FormData) -> Any:
-        return org.create_tag(session, actor=actor, code=_text(form, "code"), **_tag_fields(form))
+        return org.create_tag(session, actor=actor, code=text(form, "code"), **_tag_fields(form))
 
     return await _submit(request, run, _tags_page, lambda t: "/admin/tags?done=created")
 
@@ -546,7 +515,7 @@ async def setting_update(request: Request) -> Response:
             {entry.key: entry.kind.submitted(form, entry.key)}, dict(exc.errors), 400, entry.key
         )
         return await _settings_page(request, state)
-    return _see("/admin/settings?done=saved")
+    return see_other("/admin/settings?done=saved")
 
 
 async def setting_reset(request: Request) -> Response:
@@ -556,7 +525,7 @@ async def setting_reset(request: Request) -> Response:
         await write(request, lambda s: preferences.reset(s, entry.key, actor))
     except InvalidInput as exc:
         return await _settings_page(request, FormState({}, dict(exc.errors), 400, entry.key))
-    return _see("/admin/settings?done=reset")
+    return see_other("/admin/settings?done=reset")
 
 
 routes = [

@@ -20,18 +20,19 @@ import segno
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server import audit, ratelimit
 from server.access import Actor, NotFound, can_hold, get_visible
 from server.commands import demands as commands
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError
 from server.i18n import gettext as _
 from server.i18n import labels
 from server.models import Community, Demand, Role
 from server.queries import demands as queries
 from server.web import charts
+from server.web.forms import errors_of, see_other, text
 from server.web.pages import client_ip, read, render, require_actor, write
 from server.workflows import demands as demand_flow
 
@@ -61,24 +62,9 @@ COMMANDS = commands.STEP_COMMANDS
 assert set(COMMANDS) == set(demand_flow.STEPS) == set(STEP_FIELDS)
 
 
-def _see(url: str) -> Response:
-    return RedirectResponse(url, status_code=303)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
-
-
 def _filled(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
     """The named fields the form sent with a value: an empty optional field is left out."""
-    return {name: _text(form, name) for name in names if _text(form, name)}
-
-
-def _refusal(exc: DomainError) -> tuple[dict[str, str], int]:
-    if isinstance(exc, InvalidInput):
-        return dict(exc.errors), 400
-    return {"form": exc.message}, 409
+    return {name: text(form, name) for name in names if text(form, name)}
 
 
 # -- lists and one request -----------------------------------------------------------------------
@@ -107,7 +93,7 @@ async def _detail(
         "d": detail,
         "revealed": revealed,
         "failed_step": step,
-        "v": {k: _text(form, k) for k in form} if form is not None else {},
+        "v": {k: text(form, k) for k in form} if form is not None else {},
         "errors": errors or {},
         "done": request.query_params.get("done"),
         "rating_url": _absolute(request, f"/r/{detail.demand.rating_token}")
@@ -138,11 +124,11 @@ async def demand_step(request: Request) -> Response:
     try:
         still_mine = await write(request, run)
     except DomainError as exc:
-        errors, status = _refusal(exc)
+        errors, status = errors_of(exc)
         return await _detail(request, actor, demand_id, step=step, form=form, errors=errors, status=status)
     if not still_mine:  # e.g. a department returned it: it is no longer theirs to see
-        return _see(f"/demands?done={step}")
-    return _see(f"/demands/{demand_id}?done={step}")
+        return see_other(f"/demands?done={step}")
+    return see_other(f"/demands/{demand_id}?done={step}")
 
 
 async def demand_reveal(request: Request) -> Response:
@@ -205,15 +191,15 @@ async def demand_new(request: Request) -> Response:
 async def demand_create(request: Request) -> Response:
     actor = require_actor(request, *CAPTURE_ROLES)
     form = await request.form()
-    data: dict[str, Any] = {"demand_id": _text(form, "demand_id"), **_filled(form, CAPTURE_FIELDS)}
+    data: dict[str, Any] = {"demand_id": text(form, "demand_id"), **_filled(form, CAPTURE_FIELDS)}
     data.setdefault("description", "")
     data.setdefault("field", "")
     try:
         demand = await write(request, lambda s: commands.create_demand(s, actor=actor, data=data))
     except DomainError as exc:
-        errors, status = _refusal(exc)
-        return await _capture_form(request, actor, {k: _text(form, k) for k in form}, errors, status)
-    return _see(f"/demands/{demand.id}?done=create")
+        errors, status = errors_of(exc)
+        return await _capture_form(request, actor, {k: text(form, k) for k in form}, errors, status)
+    return see_other(f"/demands/{demand.id}?done=create")
 
 
 # -- the dashboard and the QR code ---------------------------------------------------------------
@@ -366,8 +352,8 @@ async def public_submit(request: Request) -> Response:
             },
             status=429,
         )
-    values = {k: _text(form, k) for k in PUBLIC_FIELDS}
-    if _text(form, HONEYPOT):
+    values = {k: text(form, k) for k in PUBLIC_FIELDS}
+    if text(form, HONEYPOT):
         return await _public_form(request, values, {"form": _("无法提交，请刷新页面后重试。")}, 400)
     data = _filled(form, PUBLIC_FIELDS) | {"description": values["description"], "field": values["field"]}
 
@@ -378,9 +364,9 @@ async def public_submit(request: Request) -> Response:
     try:
         ref, callback = await write(request, run)
     except DomainError as exc:
-        errors, status = _refusal(exc)
+        errors, status = errors_of(exc)
         return await _public_form(request, values, errors, status)
-    return _see(f"/p/{token}/thanks?ref={ref}{'&callback=1' if callback else ''}")
+    return see_other(f"/p/{token}/thanks?ref={ref}{'&callback=1' if callback else ''}")
 
 
 async def public_thanks(request: Request) -> Response:
@@ -440,7 +426,7 @@ async def rating_submit(request: Request) -> Response:
     except commands.TokenUsed:
         return _rating_gone(request)
     except DomainError as exc:
-        errors, status = _refusal(exc)
+        errors, status = errors_of(exc)
         demand, fields = await read(
             request, lambda s: (commands.demand_by_token(s, token), demand_flow.field_names(s))
         )

@@ -10,22 +10,22 @@ them, and that is written to the audit log.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server.access import Actor, get_visible
 from server.commands import visits
 from server.commands.households import create_household, update_household
 from server.commands.residents import RELATIONS, create_resident, reveal_resident, update_resident
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError
 from server.models import HouseholdKind, HouseholdStatus, Resident, Role
 from server.queries import households as queries
+from server.web.forms import FormState, see_other, text
 from server.web.pages import client_ip, read, render, require_actor, services, write
 
 OFFICE_ROLES = (Role.grid_worker, Role.community_staff)
@@ -39,33 +39,24 @@ def _office(request: Request) -> Actor:
     return require_actor(request, *OFFICE_ROLES)
 
 
-def _see(url: str) -> Response:
-    return RedirectResponse(url, status_code=303)
-
-
 # -- reading forms ---------------------------------------------------------------------------
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
 def _present(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
     """The named fields the form sent; an absent one stays absent, so the command says it is missing."""
-    return {name: _text(form, name) for name in names if name in form}
+    return {name: text(form, name) for name in names if name in form}
 
 
 def _edited(form: FormData, names: tuple[str, ...]) -> dict[str, Any]:
     """Fields whose value differs from the one the form showed (`was_<name>`): only those are
     sent, so a field somebody else changed meanwhile is not overwritten with a stale value."""
-    return {n: _text(form, n) for n in names if n in form and _text(form, n) != _text(form, f"was_{n}")}
+    return {n: text(form, n) for n in names if n in form and text(form, n) != text(form, f"was_{n}")}
 
 
 def _phone_edit(form: FormData) -> dict[str, str]:
     """Phones are never sent to the page in full: empty keeps the number, `clear_phone` removes it."""
-    if _text(form, "phone"):
-        return {"phone": _text(form, "phone")}
+    if text(form, "phone"):
+        return {"phone": text(form, "phone")}
     return {"phone": ""} if form.get("clear_phone") else {}
 
 
@@ -74,25 +65,8 @@ def _tags(form: FormData) -> list[str]:
 
 
 def _tags_edit(form: FormData) -> dict[str, list[str]]:
-    was = sorted(filter(None, _text(form, "was_tags").split(",")))
+    was = sorted(filter(None, text(form, "was_tags").split(",")))
     return {"tags": _tags(form)} if _tags(form) != was else {}
-
-
-@dataclass
-class FormState:
-    """What a form shows: values (as typed, after a refusal), field errors and the status."""
-
-    values: dict[str, Any]
-    errors: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-
-    @classmethod
-    def refused(cls, form: FormData, error: DomainError) -> FormState:
-        values: dict[str, Any] = {key: _text(form, key) for key in form}
-        values["tags"] = _tags(form)
-        if isinstance(error, InvalidInput):
-            return cls(values, dict(error.errors), 400)
-        return cls(values, {"form": error.message}, 409)
 
 
 def _shown(values: dict[str, Any], version: int) -> dict[str, Any]:
@@ -166,7 +140,7 @@ async def household_create(request: Request) -> Response:
         household = await write(request, lambda s: create_household(s, actor=actor, data=data))
     except DomainError as exc:
         return await _household_form(request, actor, None, FormState.refused(form, exc))
-    return _see(f"/households/{household.id}?saved=1")
+    return see_other(f"/households/{household.id}?saved=1")
 
 
 async def household_edit(request: Request) -> Response:
@@ -179,12 +153,12 @@ async def household_update(request: Request) -> Response:
     form = await request.form()
     moved = _edited(form, ("grid_id",)) if actor.is_staff else {}
     changes = _edited(form, HOUSEHOLD_FIELDS) | _phone_edit(form) | moved
-    data = {"household_id": str(household_id), "base_version": _text(form, "base_version"), "set": changes}
+    data = {"household_id": str(household_id), "base_version": text(form, "base_version"), "set": changes}
     try:
         _, result = await write(request, lambda s: update_household(s, actor=actor, data=data))
     except DomainError as exc:
         return await _household_form(request, actor, household_id, FormState.refused(form, exc))
-    return _see(f"/households/{household_id}?saved={'conflict' if result.conflicts else '1'}")
+    return see_other(f"/households/{household_id}?saved={'conflict' if result.conflicts else '1'}")
 
 
 # -- residents -------------------------------------------------------------------------------
@@ -233,9 +207,9 @@ async def resident_create(request: Request) -> Response:
     try:
         await write(request, lambda s: create_resident(s, actor=actor, vault=vault, data=data))
     except DomainError as exc:
-        state = FormState.refused(form, exc)
+        state = FormState.refused(form, exc, lists=("tags",))
         return await _resident_form(request, actor, household_id=household_id, state=state)
-    return _see(f"/households/{household_id}?saved=1")
+    return see_other(f"/households/{household_id}?saved=1")
 
 
 async def resident_edit(request: Request) -> Response:
@@ -247,19 +221,19 @@ async def resident_update(request: Request) -> Response:
     resident_id = request.path_params["id"]
     form = await request.form()
     changes = _edited(form, RESIDENT_FIELDS) | _phone_edit(form) | _tags_edit(form)
-    if _text(form, "id_number"):  # empty keeps the stored number: it is never shown in full
-        changes["id_number"] = _text(form, "id_number")
-    data = {"resident_id": str(resident_id), "base_version": _text(form, "base_version"), "set": changes}
+    if text(form, "id_number"):  # empty keeps the stored number: it is never shown in full
+        changes["id_number"] = text(form, "id_number")
+    data = {"resident_id": str(resident_id), "base_version": text(form, "base_version"), "set": changes}
     vault = services(request).vault
     try:
         resident, result = await write(
             request, lambda s: update_resident(s, actor=actor, vault=vault, data=data)
         )
     except DomainError as exc:
-        state = FormState.refused(form, exc)
+        state = FormState.refused(form, exc, lists=("tags",))
         return await _resident_form(request, actor, resident_id=resident_id, state=state)
     saved = "conflict" if result.conflicts else "1"
-    return _see(f"/households/{resident.household_id}?saved={saved}#resident-{resident.id}")
+    return see_other(f"/households/{resident.household_id}?saved={saved}#resident-{resident.id}")
 
 
 async def resident_reveal(request: Request) -> Response:
@@ -305,7 +279,7 @@ async def visit_create(request: Request) -> Response:
     household_id = request.path_params["id"]
     form = await request.form()
     data = {
-        "visit_id": _text(form, "visit_id"),
+        "visit_id": text(form, "visit_id"),
         "household_id": str(household_id),
         **_present(form, VISIT_FIELDS),
     }
@@ -313,7 +287,7 @@ async def visit_create(request: Request) -> Response:
         await write(request, lambda s: visits.record_visit(s, actor=actor, data=data))
     except DomainError as exc:
         return await _visit_form(request, actor, household_id, FormState.refused(form, exc))
-    return _see(f"/households/{household_id}?saved=visit#visits")
+    return see_other(f"/households/{household_id}?saved=visit#visits")
 
 
 routes = [

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server import audit
@@ -22,6 +22,7 @@ from server.errors import DomainError
 from server.i18n import gettext as _
 from server.models import ApiKey, Role
 from server.queries import open311
+from server.web.forms import see_other
 from server.web.pages import client_ip, current_actor, error_response, read, render, require_actor, write
 
 
@@ -141,7 +142,7 @@ async def key_revoke(request: Request) -> Response:
         await write(request, lambda s: open311.revoke_key(s, actor=actor, key_id=key_id))
     except DomainError as exc:
         return await key_list(request, error=exc.message)
-    return RedirectResponse("/admin/api-keys", status_code=303)
+    return see_other("/admin/api-keys")
 
 
 routes = [

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server import blobs
@@ -31,6 +31,7 @@ from server.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
 from server.models import CardStatus, Role, TravelCard, utcnow
 from server.queries import travel_cards as queries
+from server.web.forms import FormState, see_other, status_of, text
 from server.web.pages import local, read, render, require_actor, write
 from server.workflows import travel_cards as card_flow
 
@@ -48,18 +49,9 @@ def _office(request: Request) -> Actor:
     return require_actor(request, *OFFICE)
 
 
-def _see(url: str) -> Response:
-    return RedirectResponse(url, status_code=303)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
-
-
 def _back(form: FormData, fallback: str) -> str:
     """Where a step's form came from (a list), if it is one of ours; else the application page."""
-    target = _text(form, "next")
+    target = text(form, "next")
     return target if target.startswith("/travel-cards") and "//" not in target else fallback
 
 
@@ -147,7 +139,7 @@ async def plan_reviews(request: Request) -> Response:
     actor = _field(request)
     form = await request.form()
     chosen = [v for v in form.getlist("application_id") if isinstance(v, str)]
-    day = _text(form, "planned_for")
+    day = text(form, "planned_for")
     if not chosen:
         return await _reviews_page(
             request, actor, errors={"form": _("请先勾选要安排走访的出行卡。")}, status=400
@@ -164,8 +156,8 @@ async def plan_reviews(request: Request) -> Response:
     try:
         made = await write(request, plan)
     except DomainError as exc:
-        return await _reviews_page(request, actor, errors={"form": exc.message}, status=_status_of(exc))
-    return _see(f"/travel-cards/reviews?planned={made}")
+        return await _reviews_page(request, actor, errors={"form": exc.message}, status=status_of(exc))
+    return see_other(f"/travel-cards/reviews?planned={made}")
 
 
 def _done(request: Request) -> str:
@@ -175,10 +167,6 @@ def _done(request: Request) -> str:
 
 def _can(actor: Actor, step: str, card: TravelCard) -> bool:
     return card_flow.may(actor, step) and card_flow.allowed(step, card.status)
-
-
-def _status_of(exc: DomainError) -> int:
-    return 400 if isinstance(exc, InvalidInput) else 409
 
 
 # -- one application ---------------------------------------------------------------------------
@@ -205,7 +193,7 @@ async def _card_page(
         "can_plan": _can(actor, "plan_review", detail.card) and detail.planned is None,
         "default_day": (local_today() + timedelta(days=7)).isoformat(),
     }
-    return render(request, "travel_cards/detail.html", context, status=_status_of(error) if error else 200)
+    return render(request, "travel_cards/detail.html", context, status=status_of(error) if error else 200)
 
 
 async def card_page(request: Request) -> Response:
@@ -250,15 +238,15 @@ def _step_endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:
         actor = _field(request)
         card_id = request.path_params["id"]
         form = await request.form()
-        data = {"application_id": str(card_id), **{name: _text(form, name) for name in names}}
+        data = {"application_id": str(card_id), **{name: text(form, name) for name in names}}
         try:
             await write(request, lambda s: command(s, actor=actor, data=data))
         except DomainError as exc:
-            values = {k: _text(form, k) for k in ("decision", "reason", "note")}
+            values = {k: text(form, k) for k in ("decision", "reason", "note")}
             return await _card_page(request, actor, card_id, error=exc, values=values)
         done = data.get("decision") or data.get("to") or action
         back = _back(form, f"/travel-cards/{card_id}")
-        return _see(f"{back}{'&' if '?' in back else '?'}done={done}")
+        return see_other(f"{back}{'&' if '?' in back else '?'}done={done}")
 
     return take
 
@@ -294,21 +282,22 @@ def _store_photo(session: Session, actor: Actor, data: bytes | None) -> str | No
 def _checklist(form: FormData) -> dict[str, Any]:
     checks: dict[str, Any] = {key: bool(form.get(key)) for key in CHECKS}
     if checks["consent"]:
-        checks["consent_version"] = _text(form, "consent_version") or card_flow.CONSENT.version
+        checks["consent_version"] = text(form, "consent_version") or card_flow.CONSENT.version
     return checks
 
 
 def _proxy(form: FormData, stored_phone: str = "") -> dict[str, str] | None:
-    name, relation, phone = (_text(form, k) for k in PROXY)
+    name, relation, phone = (text(form, k) for k in PROXY)
     if not (name or relation or phone):
         return None
     return {"name": name, "relation": relation, "phone": phone or stored_phone}
 
 
-def _form_values(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = {key: _text(form, key) for key in form if key not in ("photo", "csrf_token")}
-    values["checks"] = {key: bool(form.get(key)) for key in CHECKS}
-    return values
+def _refused(form: FormData, error: DomainError) -> FormState:
+    state = FormState.refused(form, error)
+    state.values.pop("photo", None)
+    state.values["checks"] = {key: bool(form.get(key)) for key in CHECKS}
+    return state
 
 
 async def _form_page(
@@ -317,30 +306,28 @@ async def _form_page(
     *,
     resident_id: uuid.UUID | str | None = None,
     card_id: uuid.UUID | None = None,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
+    state: FormState | None = None,
 ) -> Response:
     def load(s: Session) -> tuple[queries.Applicant, TravelCard | None]:
         card = get_visible(s, actor, TravelCard, card_id) if card_id else None
         return queries.applicant(s, actor, card.resident_id if card else resident_id), card
 
     who, card = await read(request, load)
-    if values is None and card is not None:
-        values = _shown(card)
-    elif values is None:
-        values = {"application_id": str(uuid.uuid4()), "delivery": "collect", "checks": {}}
+    if state is None and card is not None:
+        state = FormState(_shown(card))
+    elif state is None:
+        state = FormState({"application_id": str(uuid.uuid4()), "delivery": "collect", "checks": {}})
     context = {
         "a": who,
         "card": card,
         "editable": card is None
         or (card_flow.may(actor, "update") and card_flow.allowed("update", card.status)),
-        "v": values,
-        "errors": errors or {},
+        "v": state.values,
+        "errors": state.errors,
         "consent": card_flow.CONSENT,
         "tab": "list",
     }
-    return render(request, "travel_cards/form.html", context, status=status)
+    return render(request, "travel_cards/form.html", context, status=state.status)
 
 
 def _shown(card: TravelCard) -> dict[str, Any]:
@@ -373,19 +360,19 @@ async def new_form(request: Request) -> Response:
 async def create(request: Request) -> Response:
     actor = _field(request)
     form, photo = await _with_photo(request)
-    resident_id = _text(form, "resident_id")
+    resident_id = text(form, "resident_id")
     try:
 
         def apply(s: Session) -> TravelCard:
             data: dict[str, Any] = {
-                "application_id": _text(form, "application_id"),
+                "application_id": text(form, "application_id"),
                 "resident_id": resident_id,
-                "delivery": _text(form, "delivery") or "collect",
+                "delivery": text(form, "delivery") or "collect",
                 "checklist": _checklist(form),
                 "proxy": _proxy(form),
             }
-            if _text(form, "residence"):
-                data["residence"] = _text(form, "residence")
+            if text(form, "residence"):
+                data["residence"] = text(form, "residence")
             sha = _store_photo(s, actor, photo)
             if sha:
                 data["photo"] = sha
@@ -393,16 +380,8 @@ async def create(request: Request) -> Response:
 
         card = await write(request, apply)
     except DomainError as exc:
-        errors = dict(exc.errors) if isinstance(exc, InvalidInput) else {"form": exc.message}
-        return await _form_page(
-            request,
-            actor,
-            resident_id=resident_id,
-            values=_form_values(form),
-            errors=errors,
-            status=_status_of(exc),
-        )
-    return _see(f"/travel-cards/{card.id}?done=created")
+        return await _form_page(request, actor, resident_id=resident_id, state=_refused(form, exc))
+    return see_other(f"/travel-cards/{card.id}?done=created")
 
 
 async def edit_form(request: Request) -> Response:
@@ -413,16 +392,16 @@ def _changes(form: FormData, card: TravelCard) -> dict[str, Any]:
     """Only what the user changed from what the form showed, so a colleague's edit is not overwritten."""
     changes: dict[str, Any] = {}
     for name in ("delivery", "residence"):
-        if _text(form, name) != _text(form, f"was_{name}"):
-            changes[name] = _text(form, name) or None
+        if text(form, name) != text(form, f"was_{name}"):
+            changes[name] = text(form, name) or None
     checks = ",".join(k for k in CHECKS if form.get(k))
-    if checks != _text(form, "was_checks"):
+    if checks != text(form, "was_checks"):
         changes["checklist"] = _checklist(form)
     stored_phone = (card.proxy or {}).get("phone", "")
     if form.get("no_proxy"):
         if card.proxy is not None:
             changes["proxy"] = None
-    elif any(_text(form, k) != _text(form, f"was_{k}") for k in ("proxy_name", "proxy_relation")) or _text(
+    elif any(text(form, k) != text(form, f"was_{k}") for k in ("proxy_name", "proxy_relation")) or text(
         form, "proxy_phone"
     ):
         changes["proxy"] = _proxy(form, stored_phone)
@@ -445,7 +424,7 @@ async def update(request: Request) -> Response:
                 return False
             data = {
                 "application_id": str(card_id),
-                "base_version": _text(form, "base_version"),
+                "base_version": text(form, "base_version"),
                 "set": changes,
             }
             _card, result = commands.update_application(s, actor=actor, data=data)
@@ -453,12 +432,8 @@ async def update(request: Request) -> Response:
 
         conflicted = await write(request, apply)
     except DomainError as exc:
-        errors = dict(exc.errors) if isinstance(exc, InvalidInput) else {"form": exc.message}
-        values = _form_values(form)
-        return await _form_page(
-            request, actor, card_id=card_id, values=values, errors=errors, status=_status_of(exc)
-        )
-    return _see(f"/travel-cards/{card_id}?done={'conflict' if conflicted else 'updated'}")
+        return await _form_page(request, actor, card_id=card_id, state=_refused(form, exc))
+    return see_other(f"/travel-cards/{card_id}?done={'conflict' if conflicted else 'updated'}")
 
 
 routes = [

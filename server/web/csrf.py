@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from itsdangerous import BadSignature, Signer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.i18n import gettext as _
@@ -29,64 +32,95 @@ JSON_PREFIXES = ("/sync/", "/push/", "/open311/")
 MAX_FORM_BODY = 24 * 1024 * 1024
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
+# (connection, status, code, message) -> the error page; the app passes its own, so this module
+# needs nothing from the page layer (which needs `token_for` from here).
+ErrorPage = Callable[[HTTPConnection, int, str, str], Response]
+
+
+@dataclass
+class _Anonymous:
+    """This request's token for anonymous pages, from the signed cookie or made fresh."""
+
+    signer: Signer
+    token: str | None = None
+    set_cookie: bool = False
+
 
 def token_for(scope: Scope) -> str:
     """The token pages must embed for this request."""
     record = scope.get("user_session")
     if record is not None:
         return str(record.csrf_token)
-    state = scope.setdefault("csrf", {})
-    if "anon" not in state:
-        state["anon"] = _anon_token(scope) or secrets.token_urlsafe(24)
-        state["set_cookie"] = _anon_token(scope) is None
-    return str(state["anon"])
+    anon: _Anonymous | None = scope.get("csrf")
+    if anon is None:  # rendered before this middleware ran (a 503 from RequestContext): no form checks
+        return ""
+    if anon.token is None:
+        found = _anon_token(scope, anon.signer)
+        anon.token, anon.set_cookie = found or secrets.token_urlsafe(24), found is None
+    return anon.token
 
 
-def _anon_token(scope: Scope) -> str | None:
+def _anon_token(scope: Scope, signer: Signer) -> str | None:
     raw = HTTPConnection(scope).cookies.get(ANON_COOKIE)
     if not raw:
         return None
     try:
-        return Signer(scope["app"].state.services.settings.secret_key, salt="csrf").unsign(raw).decode()
+        return signer.unsign(raw).decode()
     except BadSignature:
         return None
 
 
 class CSRFMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret_key: str,
+        error_page: ErrorPage,
+        exempt: Sequence[str] = (),
+        https: bool = False,
+    ) -> None:
         self.app = app
+        self.signer = Signer(secret_key, salt="csrf")
+        self.error_page = error_page
+        self.exempt = tuple(exempt)
+        self.secure = "; Secure" if https else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope["csrf"] = _Anonymous(self.signer)
         path: str = scope["path"]
-        if scope["method"] in _UNSAFE and not path.startswith(JSON_PREFIXES):
+        if scope["method"] in _UNSAFE and not path.startswith(self.exempt):
             body, too_large = await _read_body(receive)
             if too_large:
-                await _refuse(scope, receive, send, 413, _("提交的内容太大。"))
+                await self._refuse(scope, receive, send, 413, _("提交的内容太大。"))
                 return
             submitted = await _submitted_token(scope, body)
             expected = token_for(scope)
             if not submitted or not hmac.compare_digest(submitted, expected):
-                await _refuse(scope, receive, send, 403, _("页面已过期或来源不明，请刷新页面后重试。"))
+                await self._refuse(scope, receive, send, 403, _("页面已过期或来源不明，请刷新页面后重试。"))
                 return
             receive = _replay(body)
         await self.app(scope, receive, self._with_cookie(scope, send))
 
     def _with_cookie(self, scope: Scope, send: Send) -> Send:
         async def wrapped(message: Message) -> None:
-            state = scope.get("csrf") or {}
-            if message["type"] == "http.response.start" and state.get("set_cookie"):
-                signer = Signer(scope["app"].state.services.settings.secret_key, salt="csrf")
-                value = signer.sign(state["anon"]).decode()
-                secure = "; Secure" if scope["app"].state.services.settings.https else ""
+            anon: _Anonymous = scope["csrf"]
+            if message["type"] == "http.response.start" and anon.set_cookie and anon.token:
+                value = self.signer.sign(anon.token).decode()
                 MutableHeaders(scope=message).append(
-                    "Set-Cookie", f"{ANON_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                    "Set-Cookie", f"{ANON_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{self.secure}"
                 )
             await send(message)
 
         return wrapped
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+        code = "csrf_failed" if status == 403 else "too_large"
+        response = self.error_page(Request(scope, receive), status, code, message)
+        await response(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
@@ -133,12 +167,3 @@ async def _submitted_token(scope: Scope, body: bytes) -> str | None:
             value = form.get(FIELD)
             return value if isinstance(value, str) else None
     return None
-
-
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-    from server.web.pages import error_response
-
-    response = error_response(
-        Request(scope, receive), status, "csrf_failed" if status == 403 else "too_large", message
-    )
-    await response(scope, receive, send)

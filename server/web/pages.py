@@ -20,7 +20,7 @@ from server import i18n
 from server.access import Actor, Forbidden
 from server.i18n import labels
 from server.people import idnumber, phone
-from server.web.csrf import token_for
+from server.web import csrf
 from server.web.services import Services
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-JSON_PREFIXES = ("/sync/", "/push/", "/open311/", "/healthz")
+JSON_PREFIXES = (*csrf.JSON_PREFIXES, "/healthz")
 
 
 class LoginRequired(Exception):
@@ -89,7 +89,7 @@ def render(
     ctx = {
         "request": request,
         "actor": current_actor(request),
-        "csrf_token": token_for(request.scope),
+        "csrf_token": csrf.token_for(request.scope),
         "lang": i18n.current(),
         **(context or {}),
     }
