@@ -86,6 +86,18 @@ def retrying(fn: Callable[[], T], *, attempts: int) -> T:
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def _committed(session: Session) -> Iterator[Session]:
+    """The session's transaction, committed on success, rolled back on any exception."""
+    with session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         install_flush_hooks()
@@ -129,15 +141,10 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with Session(self._write_engine, expire_on_commit=False) as session:
+            with _committed(Session(self._write_engine, expire_on_commit=False)) as session:
                 if not self.is_sqlite:
                     session.execute(text("SELECT value FROM version_counter WHERE id = 1 FOR UPDATE"))
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
+                yield session
         finally:
             if lock is not None:
                 lock.release()
@@ -151,13 +158,8 @@ class Database:
             with self.write() as session:
                 yield session
             return
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with _committed(Session(self.engine, expire_on_commit=False)) as session:
+            yield session
 
     def run_write(self, fn: Callable[[Session], T], *, attempts: int = 4) -> T:
         """Run `fn` in a write transaction, again on transient failures, else TemporaryFailure."""

@@ -53,10 +53,10 @@ def world(make: Factory) -> World:
 
 def issue_key(db: Database, world: World, name: str = "市 12345 平台") -> str:
     from server.auth import actor_for
-    from server.queries import open311
+    from server.commands import api_keys
 
     with db.write() as s:
-        _row, key = open311.issue_key(s, actor=actor_for(s, world.users["admin"]), name=name)
+        _row, key = api_keys.issue_key(s, actor=actor_for(s, world.users["admin"]), name=name)
     return key
 
 
@@ -117,11 +117,11 @@ def test_only_staff_admins_and_live_keys_may_read(
         http.close()
 
     from server.auth import actor_for
-    from server.queries import open311
+    from server.commands import api_keys
 
     with db.write() as s:
         row = s.exec(select(ApiKey)).one()
-        open311.revoke_key(s, actor=actor_for(s, world.users["admin"]), key_id=row.id)
+        api_keys.revoke_key(s, actor=actor_for(s, world.users["admin"]), key_id=row.id)
     assert get(client, "/open311/v2/requests.json", key).status_code == 401
 
 

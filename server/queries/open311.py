@@ -1,4 +1,4 @@
-"""Residents' requests as Open311 GeoReport v2 (read-only), and the API keys that may read them.
+"""Residents' requests as Open311 GeoReport v2 (read-only), and finding the API keys that may read them.
 
 Mapping (https://wiki.open311.org/GeoReport_v2): one service per request field
 (setting `demand.fields`); one service request per demand. Nothing in it
@@ -10,9 +10,7 @@ household id, no photos (they show homes and faces).
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,10 +18,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server import audit, preferences
-from server.access import Actor
+from server import preferences
 from server.clock import LOCAL_TZ
-from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import labels
 from server.models import (
@@ -58,40 +54,11 @@ ABOUT: dict[str, tuple[str, str]] = {
 # -- API keys ----------------------------------------------------------------------------------
 
 
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def issue_key(session: Session, *, actor: Actor, name: str) -> tuple[ApiKey, str]:
-    """A new key for another system; the key itself is returned once and only its hash kept."""
-    name = name.strip()
-    if not name or len(name) > 60:
-        raise InvalidInput({"name": _("名称：必须填写，最多 60 个字。")})
-    key = "dsk_" + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, key_hash=_hash(key), prefix=key[:10], created_by=actor.id)
-    session.add(row)
-    session.flush()
-    audit.record(
-        session, actor=actor, action="api_key.issue", record_type="api_key", record_id=row.id, name=name
-    )
-    return row, key
-
-
-def revoke_key(session: Session, *, actor: Actor, key_id: uuid.UUID) -> ApiKey:
-    row = session.get(ApiKey, key_id)
-    if row is None:
-        raise InvalidInput({"key": _("没有这个密钥。")})
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit.record(session, actor=actor, action="api_key.revoke", record_type="api_key", record_id=row.id)
-    return row
-
-
 def find_key(session: Session, key: str) -> ApiKey | None:
     """The live key with this value, if any."""
     if not key or len(key) > 200:
         return None
-    row = session.exec(select(ApiKey).where(ApiKey.key_hash == _hash(key))).first()
+    row = session.exec(select(ApiKey).where(ApiKey.key_hash == ApiKey.hash_of(key))).first()
     return row if row is not None and row.revoked_at is None else None
 
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from server import audit
 from server.access import Actor
+from server.commands import api_keys
 from server.errors import DomainError
 from server.i18n import gettext as _
 from server.models import ApiKey, Role
@@ -128,7 +129,7 @@ async def key_create(request: Request) -> Response:
     form = await request.form()
     name = str(form.get("name", ""))
     try:
-        issued = await write(request, lambda s: open311.issue_key(s, actor=actor, name=name))
+        issued = await write(request, lambda s: api_keys.issue_key(s, actor=actor, name=name))
     except DomainError as exc:
         return await key_list(request, error=exc.message)
     # The key is shown on this response only: it is never stored, so it cannot be shown again.
@@ -139,7 +140,7 @@ async def key_revoke(request: Request) -> Response:
     actor = require_actor(request, Role.admin)
     key_id = request.path_params["id"]
     try:
-        await write(request, lambda s: open311.revoke_key(s, actor=actor, key_id=key_id))
+        await write(request, lambda s: api_keys.revoke_key(s, actor=actor, key_id=key_id))
     except DomainError as exc:
         return await key_list(request, error=exc.message)
     return see_other("/admin/api-keys")
