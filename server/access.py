@@ -17,7 +17,7 @@ from sqlalchemy import false, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from server.models import Role, SyncRecord
+from server.models import Role, SyncRecord, User
 
 R = TypeVar("R", bound=SyncRecord)
 
@@ -114,3 +114,27 @@ def get_visible(session: Session, actor: Actor, model: type[R], record_id: uuid.
     if not can_hold(actor, record):
         raise OutOfScope(model.sync_type)
     return record
+
+
+def live(session: Session, model: type[R], record_id: uuid.UUID | str | None) -> R:
+    """The live row with this id, or NotFound (pages answer 404), whoever asks."""
+    try:
+        key = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    except ValueError:
+        raise NotFound(model.sync_type) from None
+    row = session.get(model, key)
+    if row is None or row.deleted_at is not None:
+        raise NotFound(model.sync_type)
+    return row
+
+
+def find_user(session: Session, user_id: uuid.UUID | str) -> User:
+    """The account with this id, or NotFound."""
+    try:
+        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
+        raise NotFound("user") from None
+    user = session.get(User, key)
+    if user is None:
+        raise NotFound("user")
+    return user

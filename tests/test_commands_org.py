@@ -21,6 +21,7 @@ from server.models import (
     VersionCounter,
     Visit,
 )
+from server.queries import org as org_queries
 from tests.conftest import Factory
 
 
@@ -232,7 +233,7 @@ def test_an_unused_tag_is_deleted_softly_and_its_code_can_return(
     with db.read() as s:
         gone = s.get(Tag, tag.id)
         assert gone is not None and gone.deleted_at is not None and gone.version > tag.version
-        assert [r.tag.code for r in org.tags(s)] == []
+        assert [r.tag.code for r in org_queries.tags(s)] == []
     with db.write() as s:
         back = org.create_tag(s, actor=admin, code="typo", name="正字")
     assert back.id == tag.id and back.deleted_at is None and back.active and back.name == "正字"
@@ -251,9 +252,9 @@ def test_reading_helpers_count_and_group(db: Database, make: Factory) -> None:
     make.household(grid)
     make.user("grid_worker", grids=[grid])
     with db.read() as s:
-        counts = org.counts(s)
-        found, rows = org.community_grids(s, community.id)
-        listing = org.communities(s)
+        counts = org_queries.counts(s)
+        found, rows = org_queries.community_grids(s, community.id)
+        listing = org_queries.communities(s)
     assert counts == {"communities": 1, "grids": 1, "departments": 0, "tags": 0, "users": 1}
     assert found.id == community.id and rows[0].households == 1 and len(rows[0].workers) == 1
     assert [g.code for g in listing[0].grids] == ["g1"]

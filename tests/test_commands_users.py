@@ -12,6 +12,7 @@ from server.commands import users
 from server.commands.users import UserError
 from server.db import Database
 from server.models import AuditLog, Grid, User, UserGrid, UserSession
+from server.queries import users as user_queries
 from tests.conftest import PASSWORD, SECRET, Factory
 
 
@@ -303,12 +304,12 @@ def test_list_users_filters_by_role_community_and_text(db: Database, make: Facto
     make.user("community_staff", community=away, username="li")
     make.user("admin", username="root")
     with db.read() as s:
-        assert {r.user.username for r in users.list_users(s)} == {"zhang", "li", "root"}
-        assert [r.user.username for r in users.list_users(s, role="grid_worker")] == ["zhang"]
-        assert [r.user.username for r in users.list_users(s, community_id=away.id)] == ["li"]
-        assert [r.user.username for r in users.list_users(s, query="ROO")] == ["root"]
-        assert users.list_users(s, community_id="not-a-uuid") == []
-        row = users.list_users(s, role="grid_worker")[0]
+        assert {r.user.username for r in user_queries.list_users(s)} == {"zhang", "li", "root"}
+        assert [r.user.username for r in user_queries.list_users(s, role="grid_worker")] == ["zhang"]
+        assert [r.user.username for r in user_queries.list_users(s, community_id=away.id)] == ["li"]
+        assert [r.user.username for r in user_queries.list_users(s, query="ROO")] == ["root"]
+        assert user_queries.list_users(s, community_id="not-a-uuid") == []
+        row = user_queries.list_users(s, role="grid_worker")[0]
     assert row.role_name == "网格员" and row.community is not None and row.community.code == "home"
     assert [g.community_id for g in row.grids] == [home.id]
 

@@ -157,7 +157,8 @@ def _user(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user_create(session: Session, args: argparse.Namespace) -> str:
-    from server.commands.users import ROLE_NAMES, create_user
+    from server.commands.users import create_user
+    from server.i18n.labels import ROLE_NAMES
 
     password = args.password or secrets.token_urlsafe(9)
     create_user(
@@ -213,7 +214,7 @@ def _user_active(session: Session, username: str, *, active: bool) -> str:
 
 def _user_list(session: Session, args: argparse.Namespace) -> str:
     from server.commands.org import community_by_code
-    from server.commands.users import list_users
+    from server.queries.users import list_users
 
     community = community_by_code(session, args.community) if args.community else None
     rows = list_users(session, role=args.role, community_id=community.id if community else None)
@@ -276,7 +277,7 @@ def _grid_create(session: Session, args: argparse.Namespace) -> str:
 
 
 def _communities(session: Session) -> str:
-    from server.commands.org import communities
+    from server.queries.org import communities
 
     lines = []
     for row in communities(session):
@@ -293,7 +294,7 @@ def _department_create(session: Session, args: argparse.Namespace) -> str:
 
 
 def _departments(session: Session) -> str:
-    from server.commands.org import departments
+    from server.queries.org import departments
 
     return "\n".join(f"{d.code}\t{d.name}" for d in departments(session)) or _("还没有部门。")
 
@@ -309,7 +310,7 @@ def _tag_create(session: Session, args: argparse.Namespace) -> str:
 
 
 def _tags(session: Session) -> str:
-    from server.commands.org import tags
+    from server.queries.org import tags
 
     lines = []
     for row in tags(session):

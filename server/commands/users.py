@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from server.access import Actor, NotFound
+from server.access import Actor, find_user
 from server.auth import Sessions, WeakPassword, hash_password
 from server.commands.org import (
     FieldErrors,
@@ -30,6 +30,7 @@ from server.commands.org import (
 from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
+from server.i18n.labels import ROLE_NAMES
 from server.models import Community, Department, Grid, Role, SyncRecord, User, UserGrid, utcnow
 from server.people import phone as phones
 
@@ -37,12 +38,6 @@ R = TypeVar("R", bound=SyncRecord)
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
 NO_COMMUNITY = _l("社区：没有这个社区。")
 NO_DEPARTMENT = _l("部门：没有这个部门。")
-ROLE_NAMES = {
-    Role.grid_worker.value: _l("网格员"),
-    Role.community_staff.value: _l("社区工作人员"),
-    Role.department.value: _l("职能部门"),
-    Role.admin.value: _l("管理员"),
-}
 
 
 class UserError(InvalidInput, ValueError):
@@ -245,17 +240,6 @@ def create_user(
     return user
 
 
-def _user(session: Session, user_id: uuid.UUID | str) -> User:
-    try:
-        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
-    except ValueError:
-        raise NotFound("user") from None
-    user = session.get(User, key)
-    if user is None:
-        raise NotFound("user")
-    return user
-
-
 def user_by_username(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == (username or "").strip())).first()
     if user is None:
@@ -285,7 +269,7 @@ def update_user(
     """Change name, phone, role and where the user belongs; `grid_ids=None` keeps the grids held
     (those outside a new community are dropped)."""
     require_admin(actor)
-    user = _user(session, user_id)
+    user = find_user(session, user_id)
     errors = FieldErrors()
     display_name = errors.text("display_name", display_name, label=_("姓名"), max_length=40)
     role = _check_role(errors, role)
@@ -341,7 +325,7 @@ def _end_sessions(session: Session, user: User) -> None:
 def reset_password(session: Session, *, actor: Actor | None, user_id: uuid.UUID | str, password: str) -> User:
     """Set a new password and end every session the user has."""
     require_admin(actor)
-    user = _user(session, user_id)
+    user = find_user(session, user_id)
     errors = FieldErrors()
     password_hash = _check_password(errors, password)
     if errors.errors:
@@ -362,7 +346,7 @@ def assign_grids(
 ) -> list[Grid]:
     """Make a worker hold exactly these grids (by id from a form, by code from the shell)."""
     require_admin(actor)
-    user = _user(session, user_id)
+    user = find_user(session, user_id)
     errors = FieldErrors()
     community = session.get(Community, user.community_id) if user.community_id else None
     if user.role != Role.grid_worker:
@@ -382,7 +366,7 @@ def assign_grids(
 def set_active(session: Session, *, actor: Actor | None, user_id: uuid.UUID | str, active: bool) -> User:
     """Deactivate (ending every session) or reactivate an account."""
     require_admin(actor)
-    user = _user(session, user_id)
+    user = find_user(session, user_id)
     if not active and actor is not None and actor.id == user.id:
         raise UserError(_("不能停用自己的账号。"))
     if not active and user.role == Role.admin and user.active and not _other_active_admins(session, user):
@@ -399,68 +383,3 @@ def set_active(session: Session, *, actor: Actor | None, user_id: uuid.UUID | st
 
 
 # Reading -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UserRow:
-    user: User
-    community: Community | None
-    department: Department | None
-    grids: list[Grid]
-
-    @property
-    def role_name(self) -> str:
-        return str(ROLE_NAMES.get(self.user.role, self.user.role))
-
-
-def _rows(session: Session, users: Sequence[User]) -> list[UserRow]:
-    ids = [u.id for u in users]
-    communities = {c.id: c for c in session.exec(select(Community)).all()}
-    departments = {d.id: d for d in session.exec(select(Department)).all()}
-    grids: dict[uuid.UUID, list[Grid]] = {}
-    for user_id, grid in session.exec(
-        select(UserGrid.user_id, Grid)
-        .join(Grid, col(Grid.id) == UserGrid.grid_id)
-        .where(col(UserGrid.user_id).in_(ids))
-        .order_by(Grid.code)
-    ).all():
-        grids.setdefault(user_id, []).append(grid)
-    return [
-        UserRow(
-            user=u,
-            community=communities.get(u.community_id) if u.community_id else None,
-            department=departments.get(u.department_id) if u.department_id else None,
-            grids=grids.get(u.id, []),
-        )
-        for u in users
-    ]
-
-
-def list_users(
-    session: Session,
-    *,
-    role: str | None = None,
-    community_id: uuid.UUID | str | None = None,
-    query: str = "",
-    limit: int = 500,
-) -> list[UserRow]:
-    """Users by role, community and a piece of username or name; active ones first."""
-    statement = select(User)
-    if role:
-        statement = statement.where(User.role == role)
-    if community_id:
-        try:
-            statement = statement.where(User.community_id == uuid.UUID(str(community_id)))
-        except ValueError:
-            return []
-    if query.strip():
-        pattern = f"%{query.strip()}%"
-        statement = statement.where(
-            or_(col(User.username).ilike(pattern), col(User.display_name).ilike(pattern))
-        )
-    statement = statement.order_by(col(User.active).desc(), User.role, User.username).limit(limit)
-    return _rows(session, session.exec(statement).all())
-
-
-def user_row(session: Session, user_id: uuid.UUID | str) -> UserRow:
-    return _rows(session, [_user(session, user_id)])[0]

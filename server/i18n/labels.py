@@ -214,3 +214,12 @@ FIELDS: dict[str, str] = {
 
 def field_label(field: str) -> str:
     return gettext(FIELDS.get(field, field))
+
+
+# What each role is called on pages.
+ROLE_NAMES: dict[str, LazyProxy] = {
+    "grid_worker": _l("网格员"),
+    "community_staff": _l("社区工作人员"),
+    "department": _l("职能部门"),
+    "admin": _l("管理员"),
+}

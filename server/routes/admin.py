@@ -20,11 +20,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server import preferences
-from server.access import Actor, NotFound
+from server.access import Actor, NotFound, live
 from server.commands import org, users
 from server.errors import DomainError, InvalidInput
 from server.i18n import lazy_gettext as _l
+from server.i18n.labels import ROLE_NAMES
 from server.models import Department, Grid, Role, Tag
+from server.queries import org as org_queries
+from server.queries import users as user_queries
 from server.web.forms import FormState, see_other, text, texts
 from server.web.pages import read, render, require_actor, write
 
@@ -83,7 +86,7 @@ def _show(request: Request, template: str, context: dict[str, Any], state: FormS
 
 async def index(request: Request) -> Response:
     _admin(request)
-    counts = await read(request, org.counts)
+    counts = await read(request, org_queries.counts)
     return _show(request, "admin/index.html", {"counts": counts}, None)
 
 
@@ -100,15 +103,15 @@ async def user_list(request: Request) -> Response:
     }
 
     def load(session: Session) -> dict[str, Any]:
-        rows = users.list_users(
+        rows = user_queries.list_users(
             session,
             role=filters["role"] or None,
             community_id=filters["community_id"] or None,
             query=filters["q"],
         )
-        return {"rows": rows, "communities": org.communities(session)}
+        return {"rows": rows, "communities": org_queries.communities(session)}
 
-    context = {**await read(request, load), "filters": filters, "roles": users.ROLE_NAMES}
+    context = {**await read(request, load), "filters": filters, "roles": ROLE_NAMES}
     block = None if request.headers.get(HISTORY_RESTORE) == "true" else "results"
     return render(
         request, "admin/users.html", context, block=block, headers={"Vary": "HX-History-Restore-Request"}
@@ -116,11 +119,11 @@ async def user_list(request: Request) -> Response:
 
 
 def _choices(session: Session) -> dict[str, Any]:
-    return {"communities": org.communities(session), "departments": org.departments(session)}
+    return {"communities": org_queries.communities(session), "departments": org_queries.departments(session)}
 
 
 async def _new_user_page(request: Request, state: FormState | None = None) -> Response:
-    context = {**await read(request, _choices), "roles": users.ROLE_NAMES}
+    context = {**await read(request, _choices), "roles": ROLE_NAMES}
     state = state or FormState({"role": Role.grid_worker.value, "grid_ids": []})
     return _show(request, "admin/user_new.html", context, state)
 
@@ -152,9 +155,9 @@ async def user_create(request: Request) -> Response:
 
 async def _user_page(request: Request, state: FormState | None = None) -> Response:
     user_id = request.path_params["id"]
-    context = await read(request, lambda s: {"row": users.user_row(s, user_id), **_choices(s)})
+    context = await read(request, lambda s: {"row": user_queries.user_row(s, user_id), **_choices(s)})
     user = context["row"].user
-    context["roles"] = users.ROLE_NAMES
+    context["roles"] = ROLE_NAMES
     context["current"] = {
         "display_name": user.display_name,
         "phone": user.phone,
@@ -232,7 +235,7 @@ def _activation(active: bool) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _communities_page(request: Request, state: FormState | None = None) -> Response:
-    rows = await read(request, org.communities)
+    rows = await read(request, org_queries.communities)
     return _show(request, "admin/communities.html", {"rows": rows}, state)
 
 
@@ -257,7 +260,9 @@ async def community_create(request: Request) -> Response:
 
 
 async def _community_page(request: Request, state: FormState | None = None) -> Response:
-    community, grids = await read(request, lambda s: org.community_grids(s, request.path_params["id"]))
+    community, grids = await read(
+        request, lambda s: org_queries.community_grids(s, request.path_params["id"])
+    )
     context = {
         "community": community,
         "grids": grids,
@@ -311,7 +316,7 @@ async def grid_create(request: Request) -> Response:
 
 async def _grid_page(request: Request, state: FormState | None = None) -> Response:
     grid_id = request.path_params["id"]
-    grid, rows = await read(request, lambda s: (org.live(s, Grid, grid_id), org.communities(s)))
+    grid, rows = await read(request, lambda s: (live(s, Grid, grid_id), org_queries.communities(s)))
     current = {"name": grid.name, "lat": _coordinate(grid.lat), "lng": _coordinate(grid.lng)}
     community = next((r.community for r in rows if r.community.id == grid.community_id), None)
     context = {"grid": grid, "community": community, "communities": rows, "current": current}
@@ -358,7 +363,7 @@ async def grid_move(request: Request) -> Response:
 
 
 async def _departments_page(request: Request, state: FormState | None = None) -> Response:
-    rows = await read(request, org.departments)
+    rows = await read(request, org_queries.departments)
     return _show(request, "admin/departments.html", {"rows": rows}, state)
 
 
@@ -377,7 +382,7 @@ async def department_create(request: Request) -> Response:
 
 
 async def _department_page(request: Request, state: FormState | None = None) -> Response:
-    department = await read(request, lambda s: org.live(s, Department, request.path_params["id"]))
+    department = await read(request, lambda s: live(s, Department, request.path_params["id"]))
     context = {"department": department, "current": {"name": department.name}}
     return _show(request, "admin/department.html", context, state)
 
@@ -405,7 +410,7 @@ async def department_update(request: Request) -> Response:
 
 
 async def _tags_page(request: Request, state: FormState | None = None) -> Response:
-    rows = await read(request, org.tags)
+    rows = await read(request, org_queries.tags)
     return _show(request, "admin/tags.html", {"rows": rows}, state)
 
 
@@ -434,7 +439,7 @@ async def tag_create(request: Request) -> Response:
 
 async def _tag_page(request: Request, state: FormState | None = None) -> Response:
     tag_id = request.path_params["id"]
-    tag, used = await read(request, lambda s: (org.live(s, Tag, tag_id), org.tag_usage(s, tag_id)))
+    tag, used = await read(request, lambda s: (live(s, Tag, tag_id), org.tag_usage(s, tag_id)))
     current = {"name": tag.name, "category": tag.category, "sensitive": tag.sensitive, "sort": str(tag.sort)}
     return _show(request, "admin/tag.html", {"tag": tag, "used": used, "current": current}, state)
 
