@@ -9,5 +9,6 @@ scripts/setup.sh --test
 .venv/bin/ruff format --check server sync tests bench
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
+.venv/bin/bandit -q -c pyproject.toml -r server sync
 .venv/bin/vulture server sync scripts/vulture_whitelist.py --min-confidence 60 --exclude server/migrations
 exec .venv/bin/python -m pytest "$@"

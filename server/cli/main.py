@@ -24,7 +24,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     open_db(settings).dispose()
-    shown = "localhost" if args.host in ("0.0.0.0", "127.0.0.1", "::") else args.host
+    # Only which name to print; what is bound is the operator's --host.
+    shown = "localhost" if args.host in ("0.0.0.0", "127.0.0.1", "::") else args.host  # nosec B104
     print(f"家门口 Doorstep 已启动：http://{shown}:{args.port}/login  （按 Ctrl+C 停止）", flush=True)
     uvicorn.run(
         "server.app:create_app",

@@ -79,7 +79,8 @@ class Outcome:
 def backoff(attempts: int) -> float:
     """Seconds to wait after the `attempts`-th failed try."""
     delay: float = min(BACKOFF_BASE * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP)
-    return delay * random.uniform(1.0, 1.25)
+    # Jitter, not a secret.
+    return delay * random.uniform(1.0, 1.25)  # nosec B311
 
 
 def retry_after(value: str | None, now: datetime) -> datetime | None:
