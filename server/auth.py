@@ -80,7 +80,7 @@ class SignedIn:
 class Refused:
     """Returned, not raised: the failed attempt must still be counted and committed."""
 
-    code: str  # bad_credentials | rate_limited
+    code: str  # bad_credentials | account_disabled | rate_limited
 
 
 _CACHE: dict[str, tuple[float, Actor, UserSession]] = {}
@@ -141,7 +141,9 @@ class Sessions:
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not ok or not user.active:
             ratelimit.hit(session, user_key, limit=LOGIN_USER_LIMIT[0], seconds=LOGIN_USER_LIMIT[1])
-            return Refused("bad_credentials")
+            # Only the right password learns that the account is disabled: the phone
+            # then wipes that account's data (docs/offline.md "Sign-out").
+            return Refused("account_disabled" if user is not None and ok else "bad_credentials")
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         token = secrets.token_urlsafe(32)

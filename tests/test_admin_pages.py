@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -353,9 +354,24 @@ def test_deactivated_users_cannot_sign_in_and_are_signed_out(
     )
     assert response.status_code == 303
     assert worker_client.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
+    sync = {"protocol": 1, "client_id": str(uuid.uuid4())}
+    for path, extra in (("/sync/push", {"mutations": []}), ("/sync/pull", {"cursor": None})):
+        ended = worker_client.post(path, json={**sync, **extra})
+        assert (ended.status_code, ended.json()["error"]) == (401, "login_required")  # its session ended
     refused = worker_client.post("/sync/login", json={"username": "worker1", "password": PASSWORD})
-    assert refused.status_code == 401
-    assert refused.json()["error"] == "bad_credentials"
+    assert (refused.status_code, refused.json()["error"]) == (403, "account_disabled")  # the phone wipes it
+    assert "账号已停用" in refused.json()["message"]
+    guessed = worker_client.post("/sync/login", json={"username": "worker1", "password": "not it"})
+    assert (guessed.status_code, guessed.json()["error"]) == (
+        401,
+        "bad_credentials",
+    )  # told only with the password
+    form = re.search(r'name="csrf_token" value="([^"]+)"', worker_client.get("/login").text)
+    assert form is not None
+    page = worker_client.post(
+        "/login", data={"username": "worker1", "password": PASSWORD, "csrf_token": form[1]}
+    )
+    assert page.status_code == 403 and "账号已停用" in page.text
     listing = client.get("/admin/users")
     assert "已停用" in listing.text
     client.post(f"/admin/users/{world.worker.id}/activate", data={"csrf_token": token})

@@ -224,7 +224,8 @@ def test_deactivate_ends_sessions_and_blocks_sign_in_until_reactivated(
         users.set_active(s, actor=admin, user_id=worker.id, active=False)
     with db.read() as s:
         assert Sessions(SECRET).lookup(s, signed.cookie) is None
-    assert _sign_in(db, "w1") == Refused("bad_credentials")
+    assert _sign_in(db, "w1") == Refused("account_disabled")
+    assert _sign_in(db, "w1", "wrong password") == Refused("bad_credentials")  # tells nobody else
     with db.write() as s:
         users.set_active(s, actor=admin, user_id=worker.id, active=True)
     assert isinstance(_sign_in(db, "w1"), SignedIn)

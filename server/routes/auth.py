@@ -62,12 +62,10 @@ async def login_submit(request: Request) -> Response:
     target = safe_next(str(form.get("next", "")))
     result = await attempt_login(request, username, password)
     if isinstance(result, Refused):
-        message = (
-            _("尝试次数太多，请 15 分钟后再试。")
-            if result.code == "rate_limited"
-            else _("用户名或密码不对。")
-        )
-        status = 429 if result.code == "rate_limited" else 401
+        status, message = {
+            "rate_limited": (429, _("尝试次数太多，请 15 分钟后再试。")),
+            "account_disabled": (403, _("账号已停用，请联系社区。")),
+        }.get(result.code, (401, _("用户名或密码不对。")))
         return render(
             request, "login.html", {"error": message, "username": username, "next": target}, status=status
         )

@@ -123,8 +123,10 @@ async def login(request: Request) -> Response:
         return error_response(request, 400, "invalid_body", _("需要 username 和 password。"))
     result = await attempt_login(request, username, password)
     if isinstance(result, Refused):
-        status = 429 if result.code == "rate_limited" else 401
-        message = _("尝试次数太多，请稍后再试。") if status == 429 else _("用户名或密码不对。")
+        status, message = {
+            "rate_limited": (429, _("尝试次数太多，请稍后再试。")),
+            "account_disabled": (403, _("账号已停用，请联系社区。")),
+        }.get(result.code, (401, _("用户名或密码不对。")))
         return JSONResponse({"error": result.code, "message": message}, status_code=status)
     actor = result.actor
     response = JSONResponse(

@@ -45,8 +45,22 @@ function open(name, version, upgrade) {
   });
 }
 
+const USER_DB = /^doorstep-([0-9a-f-]{36})$/;
+
 function userDbName(userId) {
   return `doorstep-${userId}`;
+}
+
+// Resolves once the database is gone; open connections are asked to close
+// (`onversionchange` in `open`), so another tab never blocks it for long.
+export function deleteUserDb(userId) {
+  return promised(indexedDB.deleteDatabase(userDbName(userId)));
+}
+
+// The users who have a database on this phone (their unsynced work, or the one signed in).
+export async function userIdsOnPhone() {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  return names.map((name) => USER_DB.exec(name || "")).filter(Boolean).map((m) => m[1]);
 }
 
 export function openUserDb(userId) {

@@ -4,6 +4,7 @@
 
 import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
 import { loadLanguage, t } from "./i18n.js";
+import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { takePhoto } from "./photos.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
@@ -22,6 +23,7 @@ const app = {
   syncing: false,
   syncError: null,
   signedOut: false,
+  confirmingSignOut: false,
   failures: 0,
   timer: null,
   updateWaiting: null,
@@ -73,6 +75,7 @@ const app = {
   render: () => render(),
   signIn: (user) => signIn(user),
   signOut: () => signOut(),
+  accountDisabled: (username) => accountDisabled(username),
 };
 window.doorstep = app; // for the browser tests and for people debugging on a phone
 
@@ -183,18 +186,36 @@ async function signIn(user) {
 }
 
 async function signOut() {
-  // The user's database stays: their unsynced work waits for their next sign-in.
   await forgetPush();
   try {
     await fetch("/sync/logout", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
   } catch (_) { /* offline: the cookie expires on its own */ }
   await setCurrentUser(null);
-  if (app.db) app.db.close();
+  const { db, me } = app;
+  forgetLocally();
+  if (db) await leave(db, me.id);
+  location.hash = "#/login";
+  await render();
+}
+
+// `/sync/login` said this account is disabled: nothing of it stays on the phone.
+async function accountDisabled(username) {
+  if (app.me && app.me.username === username) {
+    await forgetPush();
+    await setCurrentUser(null);
+    if (app.db) app.db.close();
+    forgetLocally();
+  }
+  await wipeAccount(username);
+}
+
+function forgetLocally() {
   app.db = null;
   app.me = null;
   app.status = null;
-  location.hash = "#/login";
-  await render();
+  app.signedOut = false;
+  app.confirmingSignOut = false;
+  showStatus();
 }
 
 async function openAs(user) {

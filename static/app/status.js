@@ -9,7 +9,11 @@ export function renderStatus(app) {
   if (!el) return;
   const s = app.status;
   if (!app.me || !s) {
+    // Signed out: nothing of the last user's counts or warnings stays on screen.
     el.textContent = app.online ? t("在线") : t("离线");
+    for (const key of ["pending", "rejected"]) delete el.dataset[key];
+    el.classList.toggle("warn", !app.online);
+    renderBanner(app);
     return;
   }
   const parts = [app.online ? t("在线") : t("离线")];

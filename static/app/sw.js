@@ -38,7 +38,8 @@ async function photo(request) {
   const cache = await caches.open(PHOTOS);
   const hit = await cache.match(request);
   if (hit) return hit;
-  const response = await fetch(request);
+  // Not in the HTTP cache too: sign-out can empty Cache Storage, not that.
+  const response = await fetch(request, { cache: "no-store" });
   if (response.ok) await cache.put(request, response.clone());
   return response;
 }

@@ -36,6 +36,14 @@ export const login = {
         error.hidden = false;
         return;
       }
+      if (response.status === 403 && (await refusal(response)) === "account_disabled") {
+        await app.accountDisabled(String(data.get("username")).trim());
+        await app.render();
+        const shown = document.getElementById("login-error");
+        shown.textContent = t("账号已停用，手机上的资料已删除，请联系社区。");
+        shown.hidden = false;
+        return;
+      }
       if (!response.ok) {
         error.textContent = response.status === 429 ? t("尝试次数太多，请稍后再试。") : t("用户名或密码不对。");
         error.hidden = false;
@@ -47,6 +55,35 @@ export const login = {
     },
   },
 };
+
+async function refusal(response) {
+  try {
+    return (await response.json()).error;
+  } catch (_) {
+    return null;
+  }
+}
+
+function signOutCard(app, s) {
+  const n = s.waiting + s.rejected;
+  if (app.confirmingSignOut && n) {
+    return html`<section class="card" id="sign-out-confirm" role="alertdialog" aria-labelledby="sign-out-title">
+      <h2 id="sign-out-title">${t("确定退出登录吗？")}</h2>
+      <p class="error">${t("还有 %(n)s 条没有同步，只保留这些，其余住户资料会从手机上删除。您再次登录后，它们会继续同步。", { n })}</p>
+      <div class="actions">
+        <button type="button" class="danger" data-action="logout-confirmed">${t("仍然退出")}</button>
+        <button type="button" data-action="logout-cancel">${t("取消")}</button>
+      </div>
+    </section>`;
+  }
+  return html`<section class="card">
+      <h2>${t("退出登录")}</h2>
+      ${n
+        ? html`<p class="error">${t("还有 %(n)s 条没有同步。退出后只有它们留在这台手机上，您再次登录后会继续同步；其余住户资料会从手机上删除。", { n })}</p>`
+        : html`<p class="muted">${t("所有内容都已同步。退出后，住户资料会从这台手机上删除。")}</p>`}
+      <button type="button" class="danger" data-action="logout">${t("退出登录")}</button>
+    </section>`;
+}
 
 export const me = {
   name: "me",
@@ -78,21 +115,25 @@ export const me = {
         <button type="button" data-action="lang" data-lang="en">English</button>
       </div>
     </section>
-    <section class="card">
-      <h2>${t("退出登录")}</h2>
-      ${s.waiting || s.rejected
-        ? html`<p class="error">${t("还有 %(n)s 条没有同步。退出后它们会留在这台手机上，只有您再次登录后才会继续同步。", { n: s.waiting + s.rejected })}</p>`
-        : html`<p class="muted">${t("所有内容都已同步。")}</p>`}
-      <button type="button" class="danger" data-action="logout">${t("退出登录")}</button>
-    </section>`;
+    ${signOutCard(app, s)}`;
   },
   actions: {
     async logout(app) {
       const s = app.status || { waiting: 0, rejected: 0 };
-      if (s.waiting || s.rejected) {
-        if (!window.confirm(t("还有 %(n)s 条没有同步，确定退出吗？它们会保留在这台手机上。", { n: s.waiting + s.rejected }))) return;
+      if (!s.waiting && !s.rejected) {
+        await app.signOut();
+        return;
       }
+      app.confirmingSignOut = true; // asked on the page, where the worker reads what stays
+      await app.render();
+      document.getElementById("sign-out-confirm")?.scrollIntoView();
+    },
+    async "logout-confirmed"(app) {
       await app.signOut();
+    },
+    async "logout-cancel"(app) {
+      app.confirmingSignOut = false;
+      await app.render();
     },
     async "enable-push"(app) {
       try {
