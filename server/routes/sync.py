@@ -97,6 +97,11 @@ async def put_blob(request: Request) -> Response:
         )
     except blobs.NotAnImage:
         return error_response(request, 415, "unsupported_media_type", _("只接受 JPEG、PNG 或 WebP 照片。"))
+    except blobs.OverQuota as exc:
+        response = error_response(request, 429, "rate_limited", exc.message())
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    # 201 the first time this user sends these bytes, 200 after: never whether anyone else had them.
     return JSONResponse({"sha256": sha256, "stored": created}, status_code=201 if created else 200)
 
 
