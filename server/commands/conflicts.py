@@ -10,11 +10,22 @@ from sqlmodel import Session
 
 from server import audit
 from server.access import Actor, Forbidden, get_visible
+from server.commands.personal_data import record_phone_change
 from server.commands.residents import sync_tag_links
 from server.commands.validation import validate
 from server.errors import InvalidInput, InvalidTransition
 from server.i18n import gettext as _
-from server.models import SYNC_TYPES, Conflict, Demand, DemandStatus, Resident, SyncRecord, TravelCard, utcnow
+from server.models import (
+    SYNC_TYPES,
+    Conflict,
+    Demand,
+    DemandStatus,
+    Household,
+    Resident,
+    SyncRecord,
+    TravelCard,
+    utcnow,
+)
 from server.workflows import travel_cards as card_flow
 
 
@@ -43,7 +54,10 @@ def resolve_conflict(session: Session, *, actor: Actor, data: dict[str, Any], ip
             )
         if conflict.field == "id_hash":
             raise InvalidInput({"choice": _("身份证号不能这样恢复，请在居民页面重新录入。")})
+        before = getattr(record, conflict.field)
         setattr(record, conflict.field, conflict.client_value)
+        if isinstance(record, Household | Resident) and conflict.field == "phone":
+            record_phone_change(session, actor=actor, record=record, old=before or "")
         if isinstance(record, Resident) and conflict.field == "tags":
             sync_tag_links(session, record)
     conflict.status = "resolved"

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from server import blobs
 from server.auth import SESSION_COOKIE, Refused
+from server.commands import personal_data
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, set_session_cookie
 from server.web.body import BadBody, read_json, refused
@@ -76,6 +77,20 @@ async def pull(request: Request) -> Response:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
     except ClientNotYours:
         return _not_yours(request)
+    if page.phones or page.id_numbers:
+        ip = client_ip(request)
+        await write(
+            request,
+            lambda s: personal_data.record_pull(
+                s,
+                actor=actor,
+                client_id=envelope.client_id,
+                records=len(page.changes),
+                phones_sent=page.phones,
+                id_numbers_sent=page.id_numbers,
+                ip=ip,
+            ),
+        )
     return _timed(compressed(request, page.body()), start)
 
 
