@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
-from server import ratelimit
+from server import blobs, ratelimit
 from server.auth import Sessions
 from server.db import TemporaryFailure
 from server.models import MutationOutcome, utcnow
@@ -39,7 +39,12 @@ def purge_outcomes(session: Session, *, keep: timedelta = OUTCOME_RETENTION) -> 
 
 
 def housekeeping(session: Session) -> int:
-    return purge_outcomes(session) + Sessions.purge_expired(session) + ratelimit.purge(session)
+    return (
+        purge_outcomes(session)
+        + Sessions.purge_expired(session)
+        + ratelimit.purge(session)
+        + blobs.sweep(session)
+    )
 
 
 @dataclass

@@ -39,6 +39,8 @@ class PullPage:
     last_mutation_id: int
     more: bool
     changes: list[bytes]  # each change already encoded as JSON
+    phones: int = 0  # records carrying a phone number, for the pull audit
+    id_numbers: int = 0
 
     def body(self) -> bytes:
         # The head goes first: a phone reads the cursor off the front of the body and
@@ -151,6 +153,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
     size = 0
     last_version = start
     more = False
+    phones = id_numbers = 0
     for version, record_type, row in heapq.merge(*streams, key=lambda item: item[0]):
         if size >= PAGE_BYTES:
             more = True  # rule 12: cut the page; the cursor stops at the last change sent
@@ -161,6 +164,8 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
             change = records.delete(record_type, records.uuid_text(row["id"]), version)  # rule 10
         else:
             change = records.put(record_type, row)
+            has_phone, has_id = records.personal(record_type, change["data"])
+            phones, id_numbers = phones + has_phone, id_numbers + has_id
         text = records.encode(change)
         changes.append(text)
         size += len(text) + 1
@@ -174,4 +179,6 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         last_mutation_id=client.last_mutation_id if client else 0,  # rule 13
         more=more,
         changes=changes,
+        phones=phones,
+        id_numbers=id_numbers,
     )

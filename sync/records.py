@@ -93,6 +93,24 @@ def put(record_type: str, row: Any) -> dict[str, Any]:
     }
 
 
+# Where a pulled record carries a full phone number, and which carry an ID number (masked on
+# the wire, still personal data): what the pull audit counts.
+_PHONES: dict[str, tuple[str, ...]] = {
+    "household": ("phone",),
+    "resident": ("phone",),
+    "demand": ("contact_phone",),
+}
+
+
+def personal(record_type: str, data: dict[str, Any]) -> tuple[bool, bool]:
+    """(carries a phone number, carries an ID number) for the `data` of a `put`."""
+    phone = any(data.get(name) for name in _PHONES.get(record_type, ()))
+    if record_type == "travel_card":
+        proxy = data.get("proxy")
+        phone = isinstance(proxy, dict) and bool(proxy.get("phone"))
+    return phone, record_type == "resident" and bool(data.get("id_masked"))
+
+
 def delete(record_type: str, record_id: Any, version: int) -> dict[str, Any]:
     return {"type": record_type, "id": str(record_id), "op": "del", "version": version}
 

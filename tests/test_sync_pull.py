@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlmodel import select
 from starlette.testclient import TestClient
 
 from server.db import Database
-from server.models import Household
+from server.models import AuditLog, Household
 from sync import pull as pull_module
 from tests.conftest import Factory, login
+from tests.test_demands import build_world, put_demand
 from tests.test_sync_push import visit_args
 
 
@@ -288,3 +290,47 @@ def test_rule12_the_head_of_a_page_comes_before_its_changes(
         assert f'"{key}":' in front
     body = response.json()
     assert body["more"] is True and len(body["changes"]) == 3
+
+
+def pull_audits(db: Database) -> list[AuditLog]:
+    with db.read() as s:
+        return list(s.exec(select(AuditLog).where(AuditLog.action == "sync_pull_personal")))
+
+
+def test_each_pull_page_with_phone_or_id_numbers_is_audited(
+    make: Factory, sync_phone: Any, db: Database, monkeypatch: Any
+) -> None:
+    grid = make.grid()
+    households = [make.household(grid, phone=f"1391111000{n}") for n in range(3)]
+    make.household(grid)  # no phone
+    make.resident(households[0], phone="13822220000")
+    user = make.user(grids=[grid])
+    a = sync_phone(user)
+    a.pull()
+    rows = pull_audits(db)
+    assert [(r.actor_id, r.record_type, r.record_id) for r in rows] == [(user.id, "sync_client", a.client_id)]
+    assert {k: rows[0].detail[k] for k in ("phones", "id_numbers")} == {"phones": 4, "id_numbers": 1}
+    assert "13911110000" not in str(rows[0].detail)
+    a.pull()  # nothing new: nothing personal went out
+    make.household(grid, phone="13933330000")
+    monkeypatch.setattr(pull_module, "PAGE_CHANGES", 1)
+    make.household(grid, phone="13933330001")
+    a.pull()  # two pages, each audited
+    assert [r.detail["phones"] for r in pull_audits(db)] == [4, 1, 1]
+
+
+def test_a_department_pulls_only_the_requests_transferred_to_it(
+    make: Factory, sync_phone: Any, db: Database
+) -> None:
+    world = build_world(make)
+    make.resident(world.household, phone="13822220000")
+    mine = put_demand(db, world, "transferred", "department", contact_phone="13900001111")
+    put_demand(db, world, "in_progress", contact_phone="13900002222")  # the grid's own
+    put_demand(db, world, "transferred", "department", department_id=world.other_department.id)
+    department = sync_phone(world.users["department"])
+    department.pull()
+    assert not department.records("household") and not department.records("resident")
+    demands = department.records("demand")
+    assert {k: v["contact_phone"] for k, v in demands.items()} == {str(mine.id): "13900001111"}
+    body = str(department.store)
+    assert "13900002222" not in body and "13822220000" not in body

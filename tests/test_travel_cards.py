@@ -645,6 +645,40 @@ def test_two_phones_editing_the_same_draft_keep_both_values_as_a_conflict(
     assert events(db, card.id)[-1].note == "修改了领卡方式；代办人与别人的修改冲突，未覆盖"
 
 
+def test_an_old_conflict_cannot_change_an_application_past_editing(
+    street: Street, db: Database, sync_phone: Any
+) -> None:
+    card = put_card(db, street.resident, "draft")
+    worker, staff = sync_phone(street.users["grid_worker"]), sync_phone(street.users["community_staff"])
+    for phone, name in ((staff, "李梅"), (worker, "李强")):
+        phone.queue(
+            "travel_card.update",
+            {
+                "application_id": str(card.id),
+                "base_version": card.version,
+                "set": {"proxy": {"name": name, "relation": "子女"}},
+            },
+        )
+        phone.push()
+    with db.write() as session:
+        conflict = session.exec(select(Conflict)).one()
+        approved = session.get(TravelCard, card.id)
+        assert approved is not None
+        approved.status = CardStatus.approved
+    staff.queue("conflict.resolve", {"conflict_id": str(conflict.id), "choice": "client"})
+    staff.queue("conflict.resolve", {"conflict_id": str(conflict.id), "choice": "server"})
+    staff.push()
+    refused, kept = staff.results[2], staff.results[3]
+    assert refused["status"] == "rejected" and refused["code"] == "invalid_transition"
+    assert "后续流程" in refused["message"]
+    assert kept["status"] == "applied"
+    assert reload(db, card.id).proxy == {"name": "李梅", "relation": "子女", "phone": ""}
+    with db.read() as session:
+        assert session.get(Conflict, conflict.id).resolution == "server"  # type: ignore[union-attr]
+        audited = session.exec(select(AuditLog).where(AuditLog.action == "resolve_conflict")).all()
+    assert [(row.record_id, row.detail["choice"]) for row in audited] == [(str(card.id), "server")]
+
+
 def test_consent_keeps_its_first_time_and_records_the_text_version(
     street: Street, db: Database, make: Factory
 ) -> None:

@@ -10,11 +10,23 @@ from sqlmodel import Session
 
 from server import audit
 from server.access import Actor, Forbidden, get_visible
+from server.commands.personal_data import record_phone_change
 from server.commands.residents import sync_tag_links
 from server.commands.validation import validate
 from server.errors import InvalidInput, InvalidTransition
 from server.i18n import gettext as _
-from server.models import SYNC_TYPES, Conflict, Resident, utcnow
+from server.models import (
+    SYNC_TYPES,
+    Conflict,
+    Demand,
+    DemandStatus,
+    Household,
+    Resident,
+    SyncRecord,
+    TravelCard,
+    utcnow,
+)
+from server.workflows import travel_cards as card_flow
 
 
 class ConflictResolve(BaseModel):
@@ -36,9 +48,16 @@ def resolve_conflict(session: Session, *, actor: Actor, data: dict[str, Any], ip
     if args.choice == "client":
         model = SYNC_TYPES[conflict.record_type]
         record = get_visible(session, actor, model, conflict.record_id)
+        if not _fields_open(record):
+            raise InvalidTransition(
+                _("这条记录已进入后续流程，字段不能再改，只能保留现在的值（选择“服务器”）。")
+            )
         if conflict.field == "id_hash":
             raise InvalidInput({"choice": _("身份证号不能这样恢复，请在居民页面重新录入。")})
+        before = getattr(record, conflict.field)
         setattr(record, conflict.field, conflict.client_value)
+        if isinstance(record, Household | Resident) and conflict.field == "phone":
+            record_phone_change(session, actor=actor, record=record, old=before or "")
         if isinstance(record, Resident) and conflict.field == "tags":
             sync_tag_links(session, record)
     conflict.status = "resolved"
@@ -57,3 +76,14 @@ def resolve_conflict(session: Session, *, actor: Actor, data: dict[str, Any], ip
     )
     session.flush()
     return conflict
+
+
+def _fields_open(record: SyncRecord) -> bool:
+    """A record whose workflow has moved past editing keeps its current value: an old
+    conflict must not change an approved application behind the review."""
+    if isinstance(record, TravelCard):
+        return record.status in card_flow.EDITABLE
+    if isinstance(record, Demand):
+        # A request's own fields are what was reported; only triage (still submitted) may revisit them.
+        return record.status == DemandStatus.submitted
+    return True

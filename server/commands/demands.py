@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from server import audit
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
-from server.blobs import MAX_PHOTOS, attach, check_hashes
+from server.blobs import MAX_PHOTOS, attach, check_hashes, claim
 from server.clock import step_time
 from server.commands.households import check_phone
 from server.commands.validation import validate
@@ -221,7 +221,7 @@ def add_event(
     )
     session.add(event)
     if photos:
-        attach(session, record_type="demand_event", record_id=event.id, hashes=photos)
+        attach(session, actor=actor, record_type="demand_event", record_id=event.id, hashes=photos)
     return event
 
 
@@ -378,6 +378,7 @@ def create_demand(
         raise Forbidden(actor.role)
     args = _validate(DemandCreate, data)
     photos = check_hashes(args.photos)
+    claim(session, actor=actor, hashes=photos)
     contact_phone = check_phone(args.contact_phone, "contact_phone")
     existing = session.get(Demand, args.demand_id)
     if existing is not None:
@@ -410,7 +411,7 @@ def create_demand(
         photos=photos,
     )
     session.add(demand)
-    attach(session, record_type="demand", record_id=demand.id, hashes=photos)
+    attach(session, actor=actor, record_type="demand", record_id=demand.id, hashes=photos)
     add_event(
         session,
         demand,
@@ -576,6 +577,7 @@ def progress_demand(
     """`demand.progress`: what was done so far, with photos."""
     args = _validate(DemandNote, data)
     photos = check_hashes(args.photos)
+    claim(session, actor=actor, hashes=photos)
     if not args.note and not photos:
         raise InvalidInput({"note": _("请写明办理情况，或附上照片。")})
     demand = _open(session, actor, "progress", args.demand_id)
@@ -603,6 +605,7 @@ def resolve_demand(
     """`demand.resolve` (办结): done; the note is what the resident is told."""
     args = _validate(DemandNote, data)
     photos = check_hashes(args.photos)
+    claim(session, actor=actor, hashes=photos)
     demand = _open(session, actor, "resolve", args.demand_id)
     if args.note:
         demand.answer = args.note

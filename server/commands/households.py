@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
+from server.commands.personal_data import record_phone_change
 from server.commands.updates import UpdateResult, apply_changes, jsonable
 from server.commands.validation import validate
 from server.errors import IdReused, InvalidInput
@@ -140,6 +141,7 @@ def update_household(
         if required in changes and changes[required] is None:
             raise InvalidInput({required: _("必须填写。")})
     new_grid = changes.pop("grid_id", None)
+    phone_before = household.phone
     result = apply_changes(
         session,
         actor=actor,
@@ -148,6 +150,7 @@ def update_household(
         base_version=args.base_version,
         client_id=client_id,
     )
+    record_phone_change(session, actor=actor, record=household, old=phone_before)
     if set(result.applied) & {"estate", "building", "unit", "room"}:
         household.address = join_address(household.estate, household.building, household.unit, household.room)
     if new_grid is not None and new_grid != household.grid_id:

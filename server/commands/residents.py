@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from server import audit
 from server.access import Actor, Forbidden, get_visible
 from server.commands.households import check_phone
+from server.commands.personal_data import record_change, record_phone_change
 from server.commands.updates import UpdateResult, apply_changes
 from server.commands.validation import validate
 from server.errors import IdReused, InvalidInput
@@ -175,6 +176,7 @@ def update_resident(
         if new_hash != resident.id_hash:
             # The cipher differs on every encryption, so compare and track by the keyed hash.
             changes["id_hash"] = new_hash
+    phone_before, id_before = resident.phone, resident.id_masked
     result = apply_changes(
         session,
         actor=actor,
@@ -183,8 +185,11 @@ def update_resident(
         base_version=args.base_version,
         client_id=client_id,
     )
+    record_phone_change(session, actor=actor, record=resident, old=phone_before)
     if "id_hash" in result.applied:
         _set_id_number(resident, parsed, vault)
+        masked = (id_before, resident.id_masked)
+        record_change(session, actor=actor, record=resident, field="id_number", masked=masked)
     if "tags" in result.applied:
         sync_tag_links(session, resident)
     session.flush()

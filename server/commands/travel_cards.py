@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from server import audit, preferences
 from server.access import Actor, Forbidden, can_hold, get_visible
-from server.blobs import attach, check_hashes
+from server.blobs import attach, check_hashes, claim
 from server.clock import LOCAL_TZ, local_today, step_time
 from server.commands.households import check_phone
 from server.commands.updates import UpdateResult, apply_changes
@@ -289,6 +289,7 @@ def create_application(
         raise IdReused(_("这个申请编号已被另一份申请使用。"))
     resident = get_visible(session, actor, Resident, args.resident_id)
     photo = _photo(args.photo)
+    claim(session, actor=actor, hashes=[photo] if photo else [], field="photo")
     proxy = _proxy(args.proxy)
     checklist = _checklist(args.checklist or Checklist(), {}, at)
     applied_on = local_today()
@@ -321,7 +322,7 @@ def create_application(
     )
     session.add(card)
     if photo:
-        attach(session, record_type="travel_card", record_id=card.id, hashes=[photo])
+        attach(session, actor=actor, record_type="travel_card", record_id=card.id, hashes=[photo])
     add_event(session, card, actor=actor, kind="created", from_status=None, at=step_time(at))
     session.flush()
     return card
@@ -356,8 +357,9 @@ def update_application(
         elif name == "proxy":
             changes["proxy"] = _proxy(given.proxy)
     if changes.get("photo"):
+        claim(session, actor=actor, hashes=[changes["photo"]], field="photo")
         # Attached even if the field conflicts: whoever resolves it must be able to see both.
-        attach(session, record_type="travel_card", record_id=card.id, hashes=[changes["photo"]])
+        attach(session, actor=actor, record_type="travel_card", record_id=card.id, hashes=[changes["photo"]])
     result = apply_changes(
         session,
         actor=actor,

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from server import versions
 from server.access import Actor, Forbidden, NotFound, OutOfScope, can_hold_row
-from server.blobs import MAX_PHOTOS, check_hashes
+from server.blobs import MAX_PHOTOS, check_hashes, claim, references
 from server.commands.validation import validate
 from server.errors import DomainError, IdReused
 from server.i18n import gettext as _
@@ -70,7 +70,9 @@ def record_visits(
     for request in requests:
         try:
             args = validate(VisitRecord, request.data)
-            parsed.append((args, check_hashes(args.photos)))
+            photos = check_hashes(args.photos)
+            claim(session, actor=actor, hashes=photos)
+            parsed.append((args, photos))
         except DomainError as exc:
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, tuple)]
@@ -119,7 +121,10 @@ def record_visits(
         }
         rows.append(values)
         existing[args.visit_id] = values
-        refs.extend({"sha256": sha, "record_type": "visit", "record_id": args.visit_id} for sha in photos)
+        new_refs = references(
+            session, actor=actor, record_type="visit", record_id=args.visit_id, hashes=photos
+        )
+        refs.extend(ref.model_dump() for ref in new_refs)
         results.append(args.visit_id)
     if rows:
         for new, version in zip(rows, versions.allocate(session, len(rows)), strict=True):

@@ -10,6 +10,7 @@ from server.models.org import Community, Department, Grid, Role, User, UserGrid
 from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
 from server.models.state import (
     Blob,
+    BlobHolder,
     BlobRef,
     MutationOutcome,
     Preference,
@@ -44,6 +45,7 @@ __all__ = [
     "SYNC_TYPES",
     "AuditLog",
     "Blob",
+    "BlobHolder",
     "BlobRef",
     "CardStatus",
     "Community",

@@ -73,14 +73,30 @@ class Blob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class BlobHolder(SQLModel, table=True):
+    """Who has uploaded a blob's bytes: a hash alone is not a key (SYNC.md "Attachments").
+    Several users may upload the same bytes; each then holds them."""
+
+    __tablename__ = "blob_holder"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    user_id: uuid.UUID = Field(primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class BlobRef(SQLModel, table=True):
-    """Which record refers to which blob: who may read a blob follows from it."""
+    """Which record refers to which blob: who may read a blob follows from it.
+
+    A reference made before the bytes arrive is `pending` and opens the blob to no
+    one until its referrer (`created_by`) uploads them."""
 
     __tablename__ = "blob_ref"
 
     sha256: str = Field(primary_key=True, max_length=64)
     record_type: str = Field(primary_key=True)
     record_id: uuid.UUID = Field(primary_key=True)
+    created_by: uuid.UUID | None = None
+    pending: bool = False
 
 
 class UserSession(SQLModel, table=True):

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from server import blobs
 from server.auth import SESSION_COOKIE, Refused
+from server.commands import personal_data
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, set_session_cookie
 from server.web.body import BadBody, read_json, refused
@@ -76,6 +77,20 @@ async def pull(request: Request) -> Response:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
     except ClientNotYours:
         return _not_yours(request)
+    if page.phones or page.id_numbers:
+        ip = client_ip(request)
+        await write(
+            request,
+            lambda s: personal_data.record_pull(
+                s,
+                actor=actor,
+                client_id=envelope.client_id,
+                records=len(page.changes),
+                phones_sent=page.phones,
+                id_numbers_sent=page.id_numbers,
+                ip=ip,
+            ),
+        )
     return _timed(compressed(request, page.body()), start)
 
 
@@ -97,6 +112,11 @@ async def put_blob(request: Request) -> Response:
         )
     except blobs.NotAnImage:
         return error_response(request, 415, "unsupported_media_type", _("只接受 JPEG、PNG 或 WebP 照片。"))
+    except blobs.OverQuota as exc:
+        response = error_response(request, 429, "rate_limited", exc.message())
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    # 201 the first time this user sends these bytes, 200 after: never whether anyone else had them.
     return JSONResponse({"sha256": sha256, "stored": created}, status_code=201 if created else 200)
 
 

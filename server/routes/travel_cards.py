@@ -277,6 +277,8 @@ def _store_photo(session: Session, actor: Actor, data: bytes | None) -> str | No
         blobs.store(session, sha256=sha, data=data, actor=actor)
     except blobs.NotAnImage:
         raise InvalidInput({"photo": _("只接受 JPEG、PNG 或 WebP 照片。")}) from None
+    except blobs.OverQuota as exc:
+        raise InvalidInput({"photo": exc.message()}) from None
     return sha
 
 

@@ -106,6 +106,7 @@ async function uploadPhotos(db) {
     }
     if (response.status === 401) throw new SignedOut("401");
     if (response.status === 200 || response.status === 201) await markUploaded(db, photo.sha);
+    else if (response.status === 429) break; // today's quota: the rest wait for tomorrow, the records still sync
     else if (response.status >= 500) throw new Unavailable(`HTTP ${response.status}`);
     // 400/413/415: this photo can never be stored; keep it on the phone and say so in the outbox.
   }
