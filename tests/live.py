@@ -14,6 +14,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,3 +105,24 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def serving(database_url: str, folder: Path, secret_key: str, **env: str) -> Iterator[LiveServer]:
+    """A started LiveServer on `database_url`, its data and log under `folder`, stopped after."""
+    data_dir = folder / "server-data"
+    data_dir.mkdir()
+    environment = {
+        **os.environ,
+        "DOORSTEP_DATA_DIR": str(data_dir),
+        "DOORSTEP_DATABASE_URL": database_url,
+        "DOORSTEP_SECRET_KEY": secret_key,
+        "DOORSTEP_RUN_JOBS": "0",
+        **env,
+    }
+    server = LiveServer(port=free_port(), env=environment, log_path=folder / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -12,6 +12,7 @@ from server import i18n
 from server.auth import SESSION_COOKIE, SESSION_LIFETIME, Refused, SignedIn
 from server.i18n import gettext as _
 from server.web.context import LANG_COOKIE
+from server.web.forms import read_form
 from server.web.pages import client_ip, current_actor, render, services, write
 
 
@@ -56,7 +57,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def login_submit(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     username = str(form.get("username", ""))
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")))
@@ -86,7 +87,7 @@ async def logout(request: Request) -> Response:
 
 
 async def set_language(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     lang = i18n.normalise(str(form.get("lang", "")))
     response = RedirectResponse(safe_next(str(form.get("next", "/"))), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")

@@ -32,7 +32,7 @@ from server.i18n import labels
 from server.models import Community, Demand, Role
 from server.queries import demands as queries
 from server.web import charts
-from server.web.forms import errors_of, see_other, text
+from server.web.forms import errors_of, read_form, see_other, text
 from server.web.pages import client_ip, read, render, require_actor, write
 from server.workflows import demands as demand_flow
 
@@ -113,7 +113,7 @@ async def demand_step(request: Request) -> Response:
     demand_id, step = request.path_params["id"], request.path_params["step"]
     if step not in COMMANDS:
         raise NotFound("step")
-    form = await request.form()
+    form = await read_form(request)
     data: dict[str, Any] = {"demand_id": str(demand_id), **_filled(form, STEP_FIELDS[step])}
     command = COMMANDS[step]
 
@@ -190,7 +190,7 @@ async def demand_new(request: Request) -> Response:
 
 async def demand_create(request: Request) -> Response:
     actor = require_actor(request, *CAPTURE_ROLES)
-    form = await request.form()
+    form = await read_form(request)
     data: dict[str, Any] = {"demand_id": text(form, "demand_id"), **_filled(form, CAPTURE_FIELDS)}
     data.setdefault("description", "")
     data.setdefault("field", "")
@@ -336,7 +336,7 @@ async def public_page(request: Request) -> Response:
 
 async def public_submit(request: Request) -> Response:
     token = request.path_params["token"]
-    form = await request.form()
+    form = await read_form(request)
     key = f"public-demand:{client_ip(request)}"
     allowed = await write(
         request, lambda s: ratelimit.hit(s, key, limit=PUBLIC_LIMIT[0], seconds=PUBLIC_LIMIT[1])
@@ -407,7 +407,7 @@ def _rating_gone(request: Request) -> Response:
 
 async def rating_submit(request: Request) -> Response:
     token = request.path_params["token"]
-    form = await request.form()
+    form = await read_form(request)
     ip = client_ip(request)
     data = _filled(form, ("rating", "comment"))
     key = f"rating:{ip}"
