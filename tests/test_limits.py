@@ -139,3 +139,14 @@ def test_a_malformed_multipart_body_is_a_400(client: TestClient, content_type: s
     response = client.post("/login", content=body, headers={"content-type": content_type})
     assert response.status_code == 400
     assert "表单格式不对" in response.text
+
+
+def test_deeply_nested_json_is_a_400(client: TestClient) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    for path in ("/sync/login",):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code in (400, 413)
+    response = client.post(
+        "/sync/login", content="[" * 5000 + "]" * 5000, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
