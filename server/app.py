@@ -27,6 +27,7 @@ from server.web.forms import BadForm
 from server.web.headers import SecurityHeaders
 from server.web.limits import BodyLimit
 from server.web.pages import STATIC, LoginRequired, error_response, make_jinja, wants_json
+from server.web.redaction import redact_access_log
 from server.web.services import Services
 
 
@@ -79,6 +80,7 @@ def create_app(
     settings: Settings | None = None, *, db: Database | None = None, jobs: bool | None = None
 ) -> Starlette:
     settings = settings or load_settings()
+    redact_access_log()
     db = db or Database(settings.database_url)
     services = Services(
         settings=settings,

@@ -25,6 +25,7 @@ from server.models import ApiKey, Role
 from server.queries import open311
 from server.web.forms import read_form, see_other
 from server.web.pages import client_ip, current_actor, error_response, read, render, require_actor, write
+from server.web.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ async def requests_json(request: Request) -> Response:
             record_type="demand",
             ip=ip,
             reader=reader.name,
-            query=str(params),
+            query=redact(str(params)),
             count=len(rows),
         )
         return rows
