@@ -14,6 +14,7 @@ from server.auth import SESSION_COOKIE, Refused
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, refusal, set_session_cookie
 from server.web.body import BadBody, read_json, refused
+from server.web.csrf import not_cross_site
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
 from sync.clients import ClientNotYours
 from sync.envelope import BadEnvelope, parse_pull, parse_push
@@ -142,6 +143,8 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    if not not_cross_site(request):
+        return error_response(request, 415, "unsupported_media_type", _("请求必须是 application/json。"))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await write(request, lambda s: services(request).sessions.logout(s, cookie))

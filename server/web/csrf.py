@@ -69,6 +69,16 @@ def _anon_token(scope: Scope, signer: Signer) -> str | None:
         return None
 
 
+def not_cross_site(conn: HTTPConnection) -> bool:
+    """True for a request no cross-site form can send: a JSON body, or this session's token in
+    the header. For the JSON APIs outside the middleware that act without reading a body."""
+    content_type = conn.headers.get("content-type", "").split(";")[0].strip().lower()
+    header = conn.headers.get(HEADER, "")
+    return content_type == "application/json" or bool(
+        header and hmac.compare_digest(header, token_for(conn.scope))
+    )
+
+
 class CSRFMiddleware:
     def __init__(
         self,
