@@ -33,7 +33,7 @@ from server.models import Community, Demand, Role
 from server.queries import demands as queries
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text
-from server.web.pages import client_ip, read, render, require_actor, write
+from server.web.pages import absolute_url, client_ip, read, render, require_actor, write
 from server.workflows import demands as demand_flow
 
 LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
@@ -96,7 +96,7 @@ async def _detail(
         "v": {k: text(form, k) for k in form} if form is not None else {},
         "errors": errors or {},
         "done": request.query_params.get("done"),
-        "rating_url": _absolute(request, f"/r/{detail.demand.rating_token}")
+        "rating_url": absolute_url(request, f"/r/{detail.demand.rating_token}")
         if detail.demand.rating_token
         else "",
     }
@@ -283,15 +283,11 @@ def _dashboard_charts(b: queries.Dashboard) -> dict[str, Any]:
     }
 
 
-def _absolute(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + path
-
-
 async def qr_page(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff)
     communities = await read(request, lambda s: queries.dashboard_communities(s, actor))
     community = _community_choice(request, communities)
-    url = _absolute(request, f"/p/{community.public_token}")
+    url = absolute_url(request, f"/p/{community.public_token}")
     svg = segno.make(url, error="m").svg_inline(
         scale=8, dark="#000", light="#fff", svgclass="qr", omitsize=True
     )

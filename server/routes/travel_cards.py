@@ -32,7 +32,7 @@ from server.i18n import gettext as _
 from server.models import CardStatus, Role, TravelCard, utcnow
 from server.queries import travel_cards as queries
 from server.web.forms import FormState, read_form, see_other, status_of, text
-from server.web.pages import local, read, render, require_actor, write
+from server.web.pages import absolute_url, local, read, render, require_actor, write
 from server.workflows import travel_cards as card_flow
 
 FIELD = (Role.grid_worker, Role.community_staff)
@@ -56,7 +56,7 @@ def _back(form: FormData, fallback: str) -> str:
 
 
 def _status_url(request: Request, card_id: uuid.UUID) -> str:
-    return str(request.base_url).rstrip("/") + f"/travel-cards/{card_id}"
+    return absolute_url(request, f"/travel-cards/{card_id}")
 
 
 def qr_svg(url: str) -> Markup:
