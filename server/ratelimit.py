@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from server.models import RateLimit, utcnow
@@ -27,6 +29,18 @@ def hit(session: Session, key: str, *, limit: int, seconds: int, now: datetime |
     row.count += 1
     session.flush()
     return True
+
+
+def add(session: Session, key: str, *, seconds: int, now: datetime | None = None) -> None:
+    """Count one event for `key`, without a limit; safe when requests race (one upsert)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(RateLimit).values(key=key, window_start=_window(now or utcnow(), seconds), count=1)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key", "window_start"], set_={"count": RateLimit.count + 1}
+        )
+    )
 
 
 def since(session: Session, key: str, start: datetime) -> tuple[int, datetime | None]:

@@ -59,7 +59,7 @@ def wait(session: Session, username: str, ip: str, *, now: datetime | None = Non
 
 def failed(session: Session, username: str, ip: str, *, now: datetime | None = None) -> None:
     for rule in RULES:
-        ratelimit.hit(session, rule.key(username, ip), limit=MAX_WAIT * 1000, seconds=1, now=now)
+        ratelimit.add(session, rule.key(username, ip), seconds=1, now=now)
 
 
 def succeeded(session: Session, username: str, ip: str) -> None:
