@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -12,6 +14,7 @@ from sqlmodel import select
 
 from server.auth import Sessions, SignedIn, verify_password
 from server.cli.main import build_parser, main, uvicorn_options
+from server.cli.protocol import HEADERS_SECONDS
 from server.db import Database
 from server.models import AuditLog, Community, Department, Grid, Preference, Tag, User, UserGrid, UserSession
 from server.settings import load_settings
@@ -241,4 +244,29 @@ def test_serve_bounds_each_connection(tmp_path: Path) -> None:
     args = build_parser().parse_args(["serve"])
     options = uvicorn_options(args, load_settings({"DOORSTEP_DATA_DIR": str(tmp_path)}))
     assert options["proxy_headers"] is False and options["forwarded_allow_ips"] is None
-    assert options["timeout_keep_alive"] == 5 and options["h11_max_incomplete_event_size"] == 16 * 1024
+    assert options["timeout_keep_alive"] == 5 and options["http"] == "server.cli.protocol:BoundedHeaders"
+
+
+def test_serve_closes_a_connection_whose_headers_trickle_in(
+    database_url: str, tmp_path: Path, db: Database
+) -> None:
+    with (
+        serving(database_url, tmp_path, SECRET, cli=True) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=HEADERS_SECONDS + 10) as slow,
+    ):
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
+            assert response.status == 200  # others are served meanwhile
+        assert slow.recv(1024) == b""  # closed by the server, not by the timeout here
+
+
+def test_serve_refuses_megabytes_of_headers(database_url: str, tmp_path: Path, db: Database) -> None:
+    with (
+        serving(database_url, tmp_path, SECRET, cli=True) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as big,
+    ):
+        with contextlib.suppress(OSError):  # the server may close while this is still sending
+            big.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\n")
+        assert big.recv(100).startswith(b"HTTP/1.1 431")
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
+            assert response.status == 200

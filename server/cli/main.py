@@ -9,6 +9,7 @@ from typing import Any
 
 from server.cli import admin, push
 from server.cli.parser import COMMANDS, command
+from server.cli.protocol import BoundedHeaders
 from server.migrate import open_db
 from server.settings import Settings, load_settings
 
@@ -20,10 +21,9 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-# Limits of each connection (docs/operations.md "Timeouts and caps"). uvicorn has no timeout for
-# slow request headers; the reverse proxy in front sets one, these bound what is left.
+# Limits of each connection (docs/operations.md "Timeouts and caps"); headers that trickle in
+# or grow huge are cut off by server.cli.protocol (uvicorn alone waits for them for ever).
 KEEP_ALIVE_SECONDS = 5  # an idle connection between requests is closed after this
-MAX_HEADER_BYTES = 16 * 1024  # h11 refuses request headers larger than this (431)
 MAX_CONNECTIONS = 1000  # per worker; beyond, 503 (500 phones at 8:00 fit)
 
 
@@ -33,6 +33,7 @@ def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, A
     proxies = settings.forwarded_allow_ips if args.forwarded_allow_ips is None else args.forwarded_allow_ips
     return {
         "factory": True,
+        "http": f"{BoundedHeaders.__module__}:{BoundedHeaders.__name__}",  # by name, for --workers
         "host": args.host,
         "port": args.port,
         "workers": args.workers,
@@ -41,7 +42,6 @@ def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, A
         "log_level": args.log_level,
         "timeout_graceful_shutdown": 10,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         "limit_concurrency": MAX_CONNECTIONS,
     }
 
