@@ -150,3 +150,12 @@ def test_deeply_nested_json_is_a_400(client: TestClient) -> None:
         "/sync/login", content="[" * 5000 + "]" * 5000, headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+
+
+def test_the_longest_password_and_rating_comment_still_fit(client: TestClient) -> None:
+    page = client.get("/login")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/login", data={"csrf_token": token, "username": "ann", "password": "长" * 1024})
+    assert response.status_code == 401  # judged, not refused for size
+    rating = client.post("/r/no-such-token", data={"csrf_token": token, "rating": "5", "comment": "长" * 600})
+    assert rating.status_code != 413

@@ -18,10 +18,10 @@ KB = 1024
 SIGNED_IN = 24 * KB * KB  # a travel card form with its photo (blobs.MAX_BLOB is 10 MB)
 ANONYMOUS = 64 * KB  # the residents' public request form, the largest anonymous form
 ANONYMOUS_PATHS = {  # what the smaller anonymous forms need
-    "/login": 8 * KB,
+    "/login": 16 * KB,  # a 1024-character password, percent-encoded
     "/sync/login": 16 * KB,
     "/language": 4 * KB,
-    "/r/": 8 * KB,
+    "/r/": 16 * KB,  # a 500-character comment, percent-encoded, with room to be told it is too long
 }
 
 
