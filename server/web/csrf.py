@@ -74,9 +74,12 @@ def not_cross_site(conn: HTTPConnection) -> bool:
     the header. For the JSON APIs outside the middleware that act without reading a body."""
     content_type = conn.headers.get("content-type", "").split(";")[0].strip().lower()
     header = conn.headers.get(HEADER, "")
-    return content_type == "application/json" or bool(
-        header and hmac.compare_digest(header, token_for(conn.scope))
-    )
+    return content_type == "application/json" or bool(header and _same(header, token_for(conn.scope)))
+
+
+def _same(submitted: str, expected: str) -> bool:
+    """Constant-time, and for any text (compare_digest raises on non-ASCII str)."""
+    return hmac.compare_digest(submitted.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 class CSRFMiddleware:
@@ -109,7 +112,7 @@ class CSRFMiddleware:
                 await self._refuse(scope, receive, send, 400, exc.message)
                 return
             expected = token_for(scope)
-            if not submitted or not hmac.compare_digest(submitted, expected):
+            if not submitted or not _same(submitted, expected):
                 await self._refuse(scope, receive, send, 403, _("页面已过期或来源不明，请刷新页面后重试。"))
                 return
             receive = _replay(body)
