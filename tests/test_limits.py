@@ -159,3 +159,19 @@ def test_the_longest_password_and_rating_comment_still_fit(client: TestClient) -
     assert response.status_code == 401  # judged, not refused for size
     rating = client.post("/r/no-such-token", data={"csrf_token": token, "rating": "5", "comment": "长" * 600})
     assert rating.status_code != 413
+
+
+def test_a_nul_in_any_form_field_is_a_400(client: TestClient, make: Factory, db: Database) -> None:
+    community = make.community()
+    page = client.get(f"/p/{community.public_token}")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    with db.read() as s:
+        before = versions.current(s)
+    response = client.post(
+        f"/p/{community.public_token}",
+        data={"csrf_token": token, "field": "property", "description": "电梯坏了\x00"},
+    )
+    assert response.status_code == 400
+    assert "表单格式不对" in response.text
+    with db.read() as s:
+        assert versions.current(s) == before

@@ -34,11 +34,15 @@ async def read_form(request: Request, *, files: bool = False) -> FormData:
     """The posted form, parsed within caps: every route and the CSRF check read forms here.
     Only a form that takes `files` accepts them, and must `close()` the form after."""
     try:
-        return await request.form(
+        form = await request.form(
             max_files=MAX_FILES if files else 0, max_fields=MAX_FIELDS, max_part_size=MAX_PART
         )
     except (HTTPException, MultiPartException) as exc:  # Starlette's 400 for a MultiPartException
         raise BadForm from exc
+    if any("\x00" in f"{key}{value if isinstance(value, str) else ''}" for key, value in form.multi_items()):
+        await form.close()
+        raise BadForm  # no one types NUL, and PostgreSQL cannot store it in text
+    return form
 
 
 def text(form: FormData, name: str) -> str:
