@@ -23,8 +23,11 @@ from server.people.vault import Vault
 from server.settings import Settings, load_settings
 from server.web.context import RequestContext
 from server.web.csrf import JSON_PREFIXES, CSRFMiddleware
+from server.web.forms import BadForm
 from server.web.headers import SecurityHeaders
+from server.web.limits import BodyLimit
 from server.web.pages import STATIC, LoginRequired, error_response, make_jinja, wants_json
+from server.web.redaction import redact_access_log
 from server.web.services import Services
 
 
@@ -51,6 +54,11 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={target}", status_code=303)
 
 
+async def _bad_form(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadForm)
+    return error_response(request, 400, "bad_form", exc.message)
+
+
 async def _unavailable(request: Request, exc: Exception) -> Response:
     retry = exc.retry_after if isinstance(exc, TemporaryFailure) else 2
     response = error_response(request, 503, "unavailable", _("服务器暂时繁忙，请稍后重试。"))
@@ -72,6 +80,7 @@ def create_app(
     settings: Settings | None = None, *, db: Database | None = None, jobs: bool | None = None
 ) -> Starlette:
     settings = settings or load_settings()
+    redact_access_log()
     db = db or Database(settings.database_url)
     services = Services(
         settings=settings,
@@ -100,6 +109,7 @@ def create_app(
         Forbidden: _forbidden,
         LoginRequired: _login_required,
         TemporaryFailure: _unavailable,
+        BadForm: _bad_form,
         HTTPException: _http_error,
     }
     app = Starlette(
@@ -108,6 +118,7 @@ def create_app(
             Middleware(SecurityHeaders, https=settings.https),
             Middleware(GZipMiddleware, minimum_size=1024),
             Middleware(RequestContext, sessions=services.sessions, db=db, error_page=error_response),
+            Middleware(BodyLimit, error_page=error_response),
             Middleware(
                 CSRFMiddleware,
                 secret_key=settings.secret_key,

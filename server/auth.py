@@ -21,15 +21,15 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from server import ratelimit
+from server import throttle
 from server.access import Actor
 from server.models import Role, User, UserGrid, UserSession, utcnow
 
 SESSION_COOKIE = "doorstep_session"
 SESSION_LIFETIME = timedelta(days=30)
 SESSION_REFRESH = timedelta(hours=1)
-LOGIN_IP_LIMIT = (30, 600)  # attempts per IP per 10 minutes
-LOGIN_USER_LIMIT = (8, 900)  # failures per username per 15 minutes
+MAX_USERNAME = 150
+MAX_PASSWORD = 1024
 
 # OWASP's argon2id profile (19 MiB, 2 passes, 1 lane): about 30 ms per check on
 # these 2-core servers, so 500 phones signing in at 8:00 cost seconds, not minutes.
@@ -53,6 +53,20 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def well_formed(username: object, password: object) -> bool:
+    """Text a person could type in: strings of sane length, no NUL or lone surrogates
+    (which PostgreSQL and argon2 refuse), a username without control characters."""
+    if not isinstance(username, str) or not isinstance(password, str):
+        return False
+    if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD or "\x00" in password:
+        return False
+    try:
+        (username + password).encode()
+    except UnicodeEncodeError:
+        return False
+    return username.isprintable()
 
 
 def actor_for(session: Session, user: User) -> Actor:
@@ -80,7 +94,8 @@ class SignedIn:
 class Refused:
     """Returned, not raised: the failed attempt must still be counted and committed."""
 
-    code: str  # bad_credentials | account_disabled | rate_limited
+    code: str  # bad_credentials | account_disabled | rate_limited | invalid_input
+    retry_after: int = 0  # seconds, when rate_limited
 
 
 _CACHE: dict[str, tuple[float, Actor, UserSession]] = {}
@@ -130,20 +145,19 @@ class Sessions:
     def login(
         self, session: Session, *, username: str, password: str, ip: str = "", user_agent: str = ""
     ) -> SignedIn | Refused:
-        """Check credentials and open a session."""
+        """Check credentials (throttled after failures, `server.throttle`) and open a session."""
         username = username.strip()
-        if not ratelimit.hit(session, f"login-ip:{ip}", limit=LOGIN_IP_LIMIT[0], seconds=LOGIN_IP_LIMIT[1]):
-            return Refused("rate_limited")
-        user_key = f"login-user:{username.lower()}"
-        if not ratelimit.peek(session, user_key, limit=LOGIN_USER_LIMIT[0], seconds=LOGIN_USER_LIMIT[1]):
-            return Refused("rate_limited")
+        wait = throttle.wait(session, username, ip)
+        if wait:
+            return Refused("rate_limited", retry_after=wait)
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not ok or not user.active:
-            ratelimit.hit(session, user_key, limit=LOGIN_USER_LIMIT[0], seconds=LOGIN_USER_LIMIT[1])
+            throttle.failed(session, username, ip)
             # Only the right password learns that the account is disabled: the phone
             # then wipes that account's data (docs/offline.md "Sign-out").
             return Refused("account_disabled" if user is not None and ok else "bad_credentials")
+        throttle.succeeded(session, username, ip)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         token = secrets.token_urlsafe(32)

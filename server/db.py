@@ -13,15 +13,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 from server import versions
+from server.files import private_file
 from server.push import triggers
 
 T = TypeVar("T")
@@ -104,6 +106,9 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
+            path = make_url(url).database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                private_file(Path(path))  # SQLite gives its -wal and -shm files the same mode
             self.engine = create_engine(
                 url,
                 echo=echo,

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.files import private_dir, private_file
+
 DEFAULT_PUSH_HOSTS = (
     "https://fcm.googleapis.com",  # Chrome
     "https://updates.push.services.mozilla.com",  # Firefox
@@ -29,6 +31,8 @@ class Settings:
     push_subject: str = "mailto:it@doorstep.invalid"
     run_jobs: bool = True
     vapid_private_key: str | None = None
+    public_url: str = ""  # where people reach the server, for links that leave it (QR codes, SMS)
+    forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For is believed; none by default
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -42,7 +46,7 @@ def _secret_key(data_dir: Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return private_file(path).read_text().strip()
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
@@ -50,8 +54,7 @@ def _secret_key(data_dir: Path) -> str:
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
-    data_dir = Path(env.get("DOORSTEP_DATA_DIR", "./data")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(env.get("DOORSTEP_DATA_DIR", "./data")).resolve())
     database_url = env.get("DOORSTEP_DATABASE_URL") or f"sqlite:///{data_dir / 'doorstep.sqlite3'}"
     secret_key = env.get("DOORSTEP_SECRET_KEY") or _secret_key(data_dir)
     hosts = env.get("DOORSTEP_PUSH_HOSTS")
@@ -67,4 +70,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         push_subject=env.get("DOORSTEP_PUSH_SUBJECT", "mailto:it@doorstep.invalid"),
         run_jobs=env.get("DOORSTEP_RUN_JOBS", "1").lower() not in ("0", "false", "no"),
         vapid_private_key=env.get("DOORSTEP_VAPID_PRIVATE_KEY") or None,
+        public_url=env.get("DOORSTEP_PUBLIC_URL", "").strip().rstrip("/"),
+        forwarded_allow_ips=env.get("DOORSTEP_FORWARDED_ALLOW_IPS", "").strip(),
     )

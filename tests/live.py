@@ -14,6 +14,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,23 +42,18 @@ class LiveServer:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    cli: bool = False  # through `doorstep serve` (its uvicorn options), not bare uvicorn
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
+        if self.cli:
+            command = [sys.executable, "-m", "server.cli.main", "serve", "--log-level", "warning"]
+        else:
+            command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -103,3 +100,26 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def serving(
+    database_url: str, folder: Path, secret_key: str, *, cli: bool = False, **env: str
+) -> Iterator[LiveServer]:
+    """A started LiveServer on `database_url`, its data and log under `folder`, stopped after."""
+    data_dir = folder / "server-data"
+    data_dir.mkdir()
+    environment = {
+        **os.environ,
+        "DOORSTEP_DATA_DIR": str(data_dir),
+        "DOORSTEP_DATABASE_URL": database_url,
+        "DOORSTEP_SECRET_KEY": secret_key,
+        "DOORSTEP_RUN_JOBS": "0",
+        **env,
+    }
+    server = LiveServer(port=free_port(), env=environment, log_path=folder / "server.log", cli=cli)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

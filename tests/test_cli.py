@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -8,10 +13,13 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from server.auth import Sessions, SignedIn, verify_password
-from server.cli.main import main
+from server.cli.main import build_parser, main, uvicorn_options
+from server.cli.protocol import HEADERS_SECONDS
 from server.db import Database
 from server.models import AuditLog, Community, Department, Grid, Preference, Tag, User, UserGrid, UserSession
-from tests.conftest import Factory
+from server.settings import load_settings
+from tests.conftest import SECRET, Factory
+from tests.live import serving
 
 
 @pytest.fixture
@@ -203,3 +211,62 @@ def test_settings_are_shown_and_set_from_the_shell(run: Any, db: Database) -> No
     assert rows["push.quiet_hours"] == "21:30-06:00"
     assert rows["demand.deadline_hours"]["reply"] == {"normal": 12, "urgent": 4}
     assert "travel_card.age_threshold\t免费乘车年龄（周岁）：60" in run("admin", "settings")[1].splitlines()
+
+
+def _failures_from_new_addresses(url: str, username: str) -> list[int]:
+    """Six wrong passwords, each claiming a fresh address in X-Forwarded-For."""
+    statuses = []
+    for n in range(6):
+        request = urllib.request.Request(
+            f"{url}/sync/login",
+            data=json.dumps({"username": username, "password": "wrong-password"}).encode(),
+            headers={"Content-Type": "application/json", "X-Forwarded-For": f"203.0.113.{n}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+    return statuses
+
+
+@pytest.mark.parametrize(("proxies", "statuses"), [("", [401] * 5 + [429]), ("127.0.0.1", [401] * 6)])
+def test_serve_believes_x_forwarded_for_only_from_named_proxies(
+    make: Factory, database_url: str, tmp_path: Path, proxies: str, statuses: list[int]
+) -> None:
+    user = make.user("grid_worker")
+    env = {"DOORSTEP_FORWARDED_ALLOW_IPS": proxies}
+    with serving(database_url, tmp_path, SECRET, cli=True, **env) as server:
+        assert _failures_from_new_addresses(server.url, user.username) == statuses
+
+
+def test_serve_bounds_each_connection(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["serve"])
+    options = uvicorn_options(args, load_settings({"DOORSTEP_DATA_DIR": str(tmp_path)}))
+    assert options["proxy_headers"] is False and options["forwarded_allow_ips"] is None
+    assert options["timeout_keep_alive"] == 5 and options["http"] == "server.cli.protocol:BoundedHeaders"
+
+
+def test_serve_closes_a_connection_whose_headers_trickle_in(
+    database_url: str, tmp_path: Path, db: Database
+) -> None:
+    with (
+        serving(database_url, tmp_path, SECRET, cli=True) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=HEADERS_SECONDS + 10) as slow,
+    ):
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
+            assert response.status == 200  # others are served meanwhile
+        assert slow.recv(1024) == b""  # closed by the server, not by the timeout here
+
+
+def test_serve_refuses_megabytes_of_headers(database_url: str, tmp_path: Path, db: Database) -> None:
+    with (
+        serving(database_url, tmp_path, SECRET, cli=True) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as big,
+    ):
+        with contextlib.suppress(OSError):  # the server may close while this is still sending
+            big.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\n")
+        assert big.recv(100).startswith(b"HTTP/1.1 431")
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
+            assert response.status == 200

@@ -65,3 +65,19 @@ def test_a_valid_token_gets_through(client: TestClient, make: Factory) -> None:
         ).status_code
         == 303
     )
+
+
+def test_a_cross_site_form_cannot_sign_a_phone_out(client: TestClient, make: Factory) -> None:
+    token = login(client, make.user("grid_worker"))["csrf_token"]
+    for kwargs in ({"data": {"x": "1"}}, {"content": b""}, {"headers": {"x-csrf-token": "forged"}}):
+        assert client.post("/sync/logout", **kwargs).status_code == 415  # type: ignore[arg-type]
+        assert client.post("/sync/pull", json={}).status_code != 401  # still signed in
+    assert client.post("/sync/logout", headers={"x-csrf-token": token}).status_code == 200
+    assert client.post("/sync/pull", json={}).status_code == 401
+
+
+def test_a_token_of_any_text_is_refused_not_a_crash(client: TestClient) -> None:
+    for kwargs in ({"data": {"csrf_token": "长城"}}, {"headers": {"x-csrf-token": b"caf\xe9"}, "data": {}}):
+        response = client.post("/login", **kwargs)  # type: ignore[arg-type]
+        assert response.status_code == 403
+    assert client.post("/sync/logout", headers={"x-csrf-token": b"caf\xe9"}).status_code == 415

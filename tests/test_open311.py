@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -367,3 +368,24 @@ def test_datetimes_are_in_shanghai_with_their_offset() -> None:
 
     assert iso(datetime(2026, 3, 1, 16, 30, 5, 123456, tzinfo=UTC)) == "2026-03-02T00:30:05+08:00"
     assert iso(None) is None
+
+
+def test_a_key_in_the_url_stays_out_of_the_audit_and_access_logs(
+    client: TestClient, db: Database, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = client.get(f"/open311/v2/requests.json?status=open&api_key={key}")
+    assert response.status_code == 200
+    with db.read() as s:
+        [export] = s.exec(select(AuditLog).where(AuditLog.action == "open311.export"))
+    assert key not in json.dumps(export.detail) and "api_key=REDACTED" in export.detail["query"]
+    # uvicorn's access log line, as uvicorn's httptools and h11 protocols log it
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d',
+            "10.0.0.1:5000",
+            "GET",
+            f"/open311/v2/requests.json?api_key={key}",
+            "1.1",
+            200,
+        )
+    assert key not in caplog.text and "api_key=REDACTED" in caplog.text

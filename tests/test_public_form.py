@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import func, select
 from starlette.testclient import TestClient
 
+from server.app import create_app
 from server.commands import demands as dm
 from server.db import Database
 from server.models import AuditLog, Community, Demand, DemandEvent, DemandStatus
+from server.settings import Settings, load_settings
 from tests.conftest import Factory, login
 from tests.test_demands import World, build_world, put_demand, reload
 
@@ -262,3 +266,21 @@ def test_a_new_answer_makes_a_new_link(world: World, db: Database) -> None:
         dm.rate_by_token(s, token=first, data={"rating": "dissatisfied"})
     with pytest.raises(dm.TokenUsed), db.write() as s:
         dm.rate_by_token(s, token="", data={"rating": "satisfied"})
+
+
+def test_the_qr_code_follows_the_public_url_not_the_host_header(
+    settings: Settings, db: Database, make: Factory, community: Community
+) -> None:
+    staff = make.user("community_staff", community=community)
+    app = create_app(replace(settings, public_url="https://jmk.example.cn"), db=db, jobs=False)
+    with TestClient(app, base_url="http://evil.example") as http:
+        login(http, staff)
+        page = http.get("/demands/qr", headers={"host": "evil.example"})
+    assert page.status_code == 200
+    assert f"https://jmk.example.cn/p/{community.public_token}" in page.text
+    assert "evil.example" not in page.text
+
+
+def test_the_public_url_is_a_setting(tmp_path: Path) -> None:
+    env = {"DOORSTEP_DATA_DIR": str(tmp_path), "DOORSTEP_PUBLIC_URL": "https://jmk.example.cn/ "}
+    assert load_settings(env).public_url == "https://jmk.example.cn"

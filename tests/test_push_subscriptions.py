@@ -4,6 +4,7 @@ server must never post to (http, unknown hosts, tricks with the URL) and keys th
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -320,3 +321,14 @@ def test_other_fields_are_checked_too(client: TestClient, worker: User, db: Data
     assert expiring.status_code == 201
     [row] = stored(db)
     assert row.expiration_time is not None and row.expiration_time.year == 2030
+
+
+@pytest.mark.parametrize("expiry", ["1e300", "-1e300", "NaN", "Infinity", "-5", "99999999999999999999999"])
+def test_expiry_times_no_clock_reaches_are_a_400(
+    client: TestClient, worker: User, db: Database, expiry: str
+) -> None:
+    body = json.dumps(subscription()).replace('"expirationTime": null', f'"expirationTime": {expiry}')
+    response = client.post("/push/subscriptions", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["message"] == "expirationTime 不是合理的时间。"
+    assert stored(db) == []

@@ -6,7 +6,6 @@ the wire-only sync client over plain HTTP.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -21,26 +20,15 @@ from server.db import Database
 from server.models import MutationOutcome, SyncClient, Visit
 from sync.client import Client, ServerBusy
 from tests.conftest import PASSWORD, SECRET, Factory
-from tests.live import LiveServer, free_port
+from tests.live import LiveServer, serving
 
 PER_PUSH = 500
 
 
 @pytest.fixture
 def server(db: Database, database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    data_dir = tmp_path / "server-data"
-    data_dir.mkdir()
-    env = {
-        **os.environ,
-        "DOORSTEP_DATA_DIR": str(data_dir),
-        "DOORSTEP_DATABASE_URL": database_url,
-        "DOORSTEP_SECRET_KEY": SECRET,
-        "DOORSTEP_RUN_JOBS": "0",
-    }
-    live = LiveServer(port=free_port(), env=env, log_path=tmp_path / "server.log")
-    live.start()
-    yield live
-    live.stop()
+    with serving(database_url, tmp_path, SECRET) as live:
+        yield live
 
 
 def push_until_acknowledged(client: Client, deadline: float = 60.0) -> None:

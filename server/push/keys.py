@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 
+from server.files import private_file
+
 KEY_FILE = "vapid_private_key.pem"
 
 
@@ -65,6 +67,7 @@ def _create(path: Path) -> None:
 def _load(path: Path) -> VapidKeys:
     if not path.exists():
         _create(path)
+    private_file(path)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ValueError(f"{path} does not hold a P-256 private key")

@@ -32,6 +32,7 @@ from server.models import PushDelivery, PushSubscription, SyncClient, utcnow
 from sync.clients import check_owner
 
 MAX_ENDPOINT = 2048
+MAX_EXPIRATION_MS = 4_102_444_800_000  # 2100-01-01
 MAX_PER_USER = 10
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -113,6 +114,17 @@ def _check_keys(keys: Any) -> tuple[str, str]:
     return keys["p256dh"].rstrip("="), keys["auth"].rstrip("=")
 
 
+def _expiration(value: object) -> datetime | None:
+    """Milliseconds since 1970 (the browser's `expirationTime`) as a time a database can keep."""
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidSubscription("invalid_subscription", _("expirationTime 必须是数字或 null。"))
+    if not 0 < value < MAX_EXPIRATION_MS:  # also refuses NaN, ±Infinity and 1e300
+        raise InvalidSubscription("invalid_subscription", _("expirationTime 不是合理的时间。"))
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
 def parse(data: Any, hosts: tuple[str, ...]) -> SubscriptionInput:
     """The browser's `PushSubscription.toJSON()`, plus the app's `client_id`, checked."""
     if not isinstance(data, dict) or not isinstance(data.get("endpoint"), str):
@@ -123,9 +135,7 @@ def parse(data: Any, hosts: tuple[str, ...]) -> SubscriptionInput:
             "endpoint_not_allowed", _("这个推送地址不是已知推送服务的 https 地址，服务器不会向它发送。")
         )
     p256dh, auth = _check_keys(data.get("keys"))
-    expiration = data.get("expirationTime")
-    if expiration is not None and (isinstance(expiration, bool) or not isinstance(expiration, int | float)):
-        raise InvalidSubscription("invalid_subscription", _("expirationTime 必须是数字或 null。"))
+    expiration = _expiration(data.get("expirationTime"))
     client = data.get("client_id")
     try:
         client_id = uuid.UUID(client) if client is not None else None
@@ -135,7 +145,7 @@ def parse(data: Any, hosts: tuple[str, ...]) -> SubscriptionInput:
         endpoint=endpoint,
         p256dh=p256dh,
         auth=auth,
-        expiration_time=datetime.fromtimestamp(expiration / 1000, UTC) if expiration else None,
+        expiration_time=expiration,
         client_id=client_id,
     )
 

@@ -28,7 +28,7 @@ from server.i18n.labels import ROLE_NAMES
 from server.models import Department, Grid, Role, Tag
 from server.queries import org as org_queries
 from server.queries import users as user_queries
-from server.web.forms import FormState, see_other, text, texts
+from server.web.forms import FormState, read_form, see_other, text, texts
 from server.web.pages import read, render, require_actor, write
 
 HISTORY_RESTORE = "hx-history-restore-request"
@@ -60,7 +60,7 @@ async def _submit(
     which: str = "",
 ) -> Response:
     """Run one command on the posted form; on refusal re-render `page` with the errors."""
-    form = await request.form()
+    form = await read_form(request)
     try:
         result = await write(request, lambda s: run(s, form))
     except DomainError as exc:
@@ -511,7 +511,7 @@ def _known(request: Request) -> preferences.Definition:
 async def setting_update(request: Request) -> Response:
     actor = _admin(request)
     entry = _known(request)
-    form = await request.form()
+    form = await read_form(request)
     value = entry.kind.from_form(form, entry.key)
     try:
         await write(request, lambda s: preferences.set(s, entry.key, value, actor))

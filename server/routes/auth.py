@@ -9,9 +9,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server import i18n
-from server.auth import SESSION_COOKIE, SESSION_LIFETIME, Refused, SignedIn
+from server.auth import SESSION_COOKIE, SESSION_LIFETIME, Refused, SignedIn, well_formed
 from server.i18n import gettext as _
 from server.web.context import LANG_COOKIE
+from server.web.forms import read_form, text
 from server.web.pages import client_ip, current_actor, render, services, write
 
 
@@ -37,8 +38,11 @@ def set_session_cookie(request: Request, response: Response, cookie: str) -> Non
     )
 
 
-async def attempt_login(request: Request, username: str, password: str) -> SignedIn | Refused:
-    """The one sign-in step of the page and of `/sync/login`: counted, rate limited, committed."""
+async def attempt_login(request: Request, username: object, password: object) -> SignedIn | Refused:
+    """The one sign-in step of the page and of `/sync/login`: checked, throttled, committed."""
+    if not well_formed(username, password):
+        return Refused("invalid_input")
+    assert isinstance(username, str) and isinstance(password, str)
     sessions = services(request).sessions
     user_agent = request.headers.get("user-agent", "")
     return await write(
@@ -49,6 +53,23 @@ async def attempt_login(request: Request, username: str, password: str) -> Signe
     )
 
 
+def refusal(result: Refused) -> tuple[int, str, dict[str, str]]:
+    """A refused sign-in as status, message and headers, the same for the page and the phone."""
+    if result.code == "invalid_input":
+        return 400, _("用户名或密码的格式不对。"), {}
+    if result.code == "account_disabled":
+        return 403, _("账号已停用，请联系社区。"), {}
+    if result.code != "rate_limited":
+        return 401, _("用户名或密码不对。"), {}
+    wait = result.retry_after
+    message = (
+        _("失败次数太多，请 %(n)s 秒后再试。", n=wait)
+        if wait < 60
+        else _("失败次数太多，请 %(n)s 分钟后再试。", n=-(-wait // 60))
+    )
+    return 429, message, {"Retry-After": str(wait)}
+
+
 async def login_page(request: Request) -> Response:
     if current_actor(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
@@ -56,19 +77,16 @@ async def login_page(request: Request) -> Response:
 
 
 async def login_submit(request: Request) -> Response:
-    form = await request.form()
-    username = str(form.get("username", ""))
-    password = str(form.get("password", ""))
-    target = safe_next(str(form.get("next", "")))
-    result = await attempt_login(request, username, password)
+    form = await read_form(request)
+    username = form.get("username", "")
+    target = safe_next(text(form, "next"))
+    result = await attempt_login(request, username, form.get("password", ""))
     if isinstance(result, Refused):
-        status, message = {
-            "rate_limited": (429, _("尝试次数太多，请 15 分钟后再试。")),
-            "account_disabled": (403, _("账号已停用，请联系社区。")),
-        }.get(result.code, (401, _("用户名或密码不对。")))
-        return render(
-            request, "login.html", {"error": message, "username": username, "next": target}, status=status
-        )
+        status, message, headers = refusal(result)
+        context = {"error": message, "username": text(form, "username"), "next": target}
+        page = render(request, "login.html", context, status=status)
+        page.headers.update(headers)
+        return page
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, result.cookie)
     return response
@@ -84,7 +102,7 @@ async def logout(request: Request) -> Response:
 
 
 async def set_language(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     lang = i18n.normalise(str(form.get("lang", "")))
     response = RedirectResponse(safe_next(str(form.get("next", "/"))), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")

@@ -10,6 +10,7 @@ from server.commands.conflicts import resolve_conflict
 from server.errors import DomainError
 from server.models import Role
 from server.queries.conflicts import open_conflicts
+from server.web.forms import read_form
 from server.web.pages import client_ip, read, render, require_actor, write
 
 
@@ -21,7 +22,7 @@ async def conflict_list(request: Request) -> Response:
 
 async def resolve(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff, Role.grid_worker)
-    form = await request.form()
+    form = await read_form(request)
     data = {"conflict_id": request.path_params["id"], "choice": str(form.get("choice", ""))}
     ip = client_ip(request)
     try:

@@ -32,8 +32,8 @@ from server.i18n import labels
 from server.models import Community, Demand, Role
 from server.queries import demands as queries
 from server.web import charts
-from server.web.forms import errors_of, see_other, text
-from server.web.pages import client_ip, read, render, require_actor, write
+from server.web.forms import errors_of, read_form, see_other, text
+from server.web.pages import absolute_url, client_ip, read, render, require_actor, write
 from server.workflows import demands as demand_flow
 
 LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
@@ -96,7 +96,7 @@ async def _detail(
         "v": {k: text(form, k) for k in form} if form is not None else {},
         "errors": errors or {},
         "done": request.query_params.get("done"),
-        "rating_url": _absolute(request, f"/r/{detail.demand.rating_token}")
+        "rating_url": absolute_url(request, f"/r/{detail.demand.rating_token}")
         if detail.demand.rating_token
         else "",
     }
@@ -113,7 +113,7 @@ async def demand_step(request: Request) -> Response:
     demand_id, step = request.path_params["id"], request.path_params["step"]
     if step not in COMMANDS:
         raise NotFound("step")
-    form = await request.form()
+    form = await read_form(request)
     data: dict[str, Any] = {"demand_id": str(demand_id), **_filled(form, STEP_FIELDS[step])}
     command = COMMANDS[step]
 
@@ -190,7 +190,7 @@ async def demand_new(request: Request) -> Response:
 
 async def demand_create(request: Request) -> Response:
     actor = require_actor(request, *CAPTURE_ROLES)
-    form = await request.form()
+    form = await read_form(request)
     data: dict[str, Any] = {"demand_id": text(form, "demand_id"), **_filled(form, CAPTURE_FIELDS)}
     data.setdefault("description", "")
     data.setdefault("field", "")
@@ -283,15 +283,11 @@ def _dashboard_charts(b: queries.Dashboard) -> dict[str, Any]:
     }
 
 
-def _absolute(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + path
-
-
 async def qr_page(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff)
     communities = await read(request, lambda s: queries.dashboard_communities(s, actor))
     community = _community_choice(request, communities)
-    url = _absolute(request, f"/p/{community.public_token}")
+    url = absolute_url(request, f"/p/{community.public_token}")
     svg = segno.make(url, error="m").svg_inline(
         scale=8, dark="#000", light="#fff", svgclass="qr", omitsize=True
     )
@@ -336,7 +332,7 @@ async def public_page(request: Request) -> Response:
 
 async def public_submit(request: Request) -> Response:
     token = request.path_params["token"]
-    form = await request.form()
+    form = await read_form(request)
     key = f"public-demand:{client_ip(request)}"
     allowed = await write(
         request, lambda s: ratelimit.hit(s, key, limit=PUBLIC_LIMIT[0], seconds=PUBLIC_LIMIT[1])
@@ -407,7 +403,7 @@ def _rating_gone(request: Request) -> Response:
 
 async def rating_submit(request: Request) -> Response:
     token = request.path_params["token"]
-    form = await request.form()
+    form = await read_form(request)
     ip = client_ip(request)
     data = _filled(form, ("rating", "comment"))
     key = f"rating:{ip}"

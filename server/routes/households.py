@@ -25,7 +25,7 @@ from server.commands.residents import RELATIONS, create_resident, reveal_residen
 from server.errors import DomainError
 from server.models import HouseholdKind, HouseholdStatus, Resident, Role
 from server.queries import households as queries
-from server.web.forms import FormState, see_other, text
+from server.web.forms import FormState, read_form, see_other, text
 from server.web.pages import client_ip, read, render, require_actor, services, write
 
 OFFICE_ROLES = (Role.grid_worker, Role.community_staff)
@@ -134,7 +134,7 @@ async def household_new(request: Request) -> Response:
 
 async def household_create(request: Request) -> Response:
     actor = _office(request)
-    form = await request.form()
+    form = await read_form(request)
     data = _present(form, ("household_id", "grid_id", "phone", *HOUSEHOLD_FIELDS))
     try:
         household = await write(request, lambda s: create_household(s, actor=actor, data=data))
@@ -150,7 +150,7 @@ async def household_edit(request: Request) -> Response:
 async def household_update(request: Request) -> Response:
     actor = _office(request)
     household_id = request.path_params["id"]
-    form = await request.form()
+    form = await read_form(request)
     moved = _edited(form, ("grid_id",)) if actor.is_staff else {}
     changes = _edited(form, HOUSEHOLD_FIELDS) | _phone_edit(form) | moved
     data = {"household_id": str(household_id), "base_version": text(form, "base_version"), "set": changes}
@@ -200,7 +200,7 @@ async def resident_new(request: Request) -> Response:
 async def resident_create(request: Request) -> Response:
     actor = _office(request)
     household_id = request.path_params["id"]
-    form = await request.form()
+    form = await read_form(request)
     data: dict[str, Any] = _present(form, ("resident_id", "id_number", "phone", *RESIDENT_FIELDS))
     data |= {"household_id": str(household_id), "tags": _tags(form)}
     vault = services(request).vault
@@ -219,7 +219,7 @@ async def resident_edit(request: Request) -> Response:
 async def resident_update(request: Request) -> Response:
     actor = _office(request)
     resident_id = request.path_params["id"]
-    form = await request.form()
+    form = await read_form(request)
     changes = _edited(form, RESIDENT_FIELDS) | _phone_edit(form) | _tags_edit(form)
     if text(form, "id_number"):  # empty keeps the stored number: it is never shown in full
         changes["id_number"] = text(form, "id_number")
@@ -277,7 +277,7 @@ async def visit_new(request: Request) -> Response:
 async def visit_create(request: Request) -> Response:
     actor = _office(request)
     household_id = request.path_params["id"]
-    form = await request.form()
+    form = await read_form(request)
     data = {
         "visit_id": text(form, "visit_id"),
         "household_id": str(household_id),

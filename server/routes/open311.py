@@ -23,8 +23,9 @@ from server.errors import DomainError
 from server.i18n import gettext as _
 from server.models import ApiKey, Role
 from server.queries import open311
-from server.web.forms import see_other
+from server.web.forms import read_form, see_other
 from server.web.pages import client_ip, current_actor, error_response, read, render, require_actor, write
+from server.web.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ async def requests_json(request: Request) -> Response:
             record_type="demand",
             ip=ip,
             reader=reader.name,
-            query=str(params),
+            query=redact(str(params)),
             count=len(rows),
         )
         return rows
@@ -126,7 +127,7 @@ async def key_page(request: Request) -> Response:
 
 async def key_create(request: Request) -> Response:
     actor = require_actor(request, Role.admin)
-    form = await request.form()
+    form = await read_form(request)
     name = str(form.get("name", ""))
     try:
         issued = await write(request, lambda s: api_keys.issue_key(s, actor=actor, name=name))

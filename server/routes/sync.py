@@ -13,8 +13,9 @@ from server import blobs
 from server.auth import SESSION_COOKIE, Refused
 from server.commands import personal_data
 from server.i18n import gettext as _
-from server.routes.auth import attempt_login, set_session_cookie
+from server.routes.auth import attempt_login, refusal, set_session_cookie
 from server.web.body import BadBody, read_json, refused
+from server.web.csrf import not_cross_site
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
 from sync.clients import ClientNotYours
 from sync.envelope import BadEnvelope, parse_pull, parse_push
@@ -134,20 +135,14 @@ async def get_blob(request: Request) -> Response:
 async def login(request: Request) -> Response:
     try:
         body = await read_json(request, max_bytes=16 * 1024)
-        username, password = body["username"], body["password"]
-        if not isinstance(username, str) or not isinstance(password, str):
-            raise KeyError
-    except (BadBody, BadEnvelope) as exc:
+    except BadBody as exc:
         return refused(request, exc)
-    except (KeyError, TypeError):
+    if not isinstance(body, dict) or "username" not in body or "password" not in body:
         return error_response(request, 400, "invalid_body", _("需要 username 和 password。"))
-    result = await attempt_login(request, username, password)
+    result = await attempt_login(request, body["username"], body["password"])
     if isinstance(result, Refused):
-        status, message = {
-            "rate_limited": (429, _("尝试次数太多，请稍后再试。")),
-            "account_disabled": (403, _("账号已停用，请联系社区。")),
-        }.get(result.code, (401, _("用户名或密码不对。")))
-        return JSONResponse({"error": result.code, "message": message}, status_code=status)
+        status, message, headers = refusal(result)
+        return JSONResponse({"error": result.code, "message": message}, status_code=status, headers=headers)
     actor = result.actor
     response = JSONResponse(
         {
@@ -168,6 +163,8 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    if not not_cross_site(request):
+        return error_response(request, 415, "unsupported_media_type", _("请求必须是 application/json。"))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await write(request, lambda s: services(request).sessions.logout(s, cookie))

@@ -31,8 +31,8 @@ from server.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
 from server.models import CardStatus, Role, TravelCard, utcnow
 from server.queries import travel_cards as queries
-from server.web.forms import FormState, see_other, status_of, text
-from server.web.pages import local, read, render, require_actor, write
+from server.web.forms import FormState, read_form, see_other, status_of, text
+from server.web.pages import absolute_url, local, read, render, require_actor, write
 from server.workflows import travel_cards as card_flow
 
 FIELD = (Role.grid_worker, Role.community_staff)
@@ -56,7 +56,7 @@ def _back(form: FormData, fallback: str) -> str:
 
 
 def _status_url(request: Request, card_id: uuid.UUID) -> str:
-    return str(request.base_url).rstrip("/") + f"/travel-cards/{card_id}"
+    return absolute_url(request, f"/travel-cards/{card_id}")
 
 
 def qr_svg(url: str) -> Markup:
@@ -138,7 +138,7 @@ async def reviews(request: Request) -> Response:
 async def plan_reviews(request: Request) -> Response:
     """Planned visits for the chosen cards' yearly reviews, in one transaction (idempotent per card)."""
     actor = _field(request)
-    form = await request.form()
+    form = await read_form(request)
     chosen = [v for v in form.getlist("application_id") if isinstance(v, str)]
     day = text(form, "planned_for")
     if not chosen:
@@ -238,7 +238,7 @@ def _step_endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:
     async def take(request: Request) -> Response:
         actor = _field(request)
         card_id = request.path_params["id"]
-        form = await request.form()
+        form = await read_form(request)
         data = {"application_id": str(card_id), **{name: text(form, name) for name in names}}
         try:
             await write(request, lambda s: command(s, actor=actor, data=data))
@@ -257,12 +257,15 @@ def _step_endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:
 
 async def _with_photo(request: Request) -> tuple[FormData, bytes | None]:
     """The form's text fields, and the uploaded photo's bytes (if any); the upload is closed after."""
-    async with request.form() as form:
+    form = await read_form(request, files=True)
+    try:
         fields = FormData([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
         upload = form.get("photo")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return fields, None
         data = await upload.read(blobs.MAX_BLOB + 1)
+    finally:
+        await form.close()
     return fields, data or None
 
 

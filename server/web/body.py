@@ -54,5 +54,5 @@ async def read_json(request: Request, *, max_bytes: int = MAX_BODY) -> Any:
         chunks.append(chunk)
     try:
         return json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise BadBody(400, "invalid_json", _("请求内容不是有效的 JSON。")) from None

@@ -15,7 +15,6 @@ import hmac
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
 from itsdangerous import BadSignature, Signer
 from starlette.datastructures import MutableHeaders
@@ -24,12 +23,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.i18n import gettext as _
+from server.web.forms import CSRF_FIELD as FIELD
+from server.web.forms import BadForm, read_form
 
 ANON_COOKIE = "doorstep_csrf"
-FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 JSON_PREFIXES = ("/sync/", "/push/", "/open311/")
-MAX_FORM_BODY = 24 * 1024 * 1024
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 # (connection, status, code, message) -> the error page; the app passes its own, so this module
@@ -70,6 +69,19 @@ def _anon_token(scope: Scope, signer: Signer) -> str | None:
         return None
 
 
+def not_cross_site(conn: HTTPConnection) -> bool:
+    """True for a request no cross-site form can send: a JSON body, or this session's token in
+    the header. For the JSON APIs outside the middleware that act without reading a body."""
+    content_type = conn.headers.get("content-type", "").split(";")[0].strip().lower()
+    header = conn.headers.get(HEADER, "")
+    return content_type == "application/json" or bool(header and _same(header, token_for(conn.scope)))
+
+
+def _same(submitted: str, expected: str) -> bool:
+    """Constant-time, and for any text (compare_digest raises on non-ASCII str)."""
+    return hmac.compare_digest(submitted.encode("utf-8", "surrogatepass"), expected.encode())
+
+
 class CSRFMiddleware:
     def __init__(
         self,
@@ -93,13 +105,14 @@ class CSRFMiddleware:
         scope["csrf"] = _Anonymous(self.signer)
         path: str = scope["path"]
         if scope["method"] in _UNSAFE and not path.startswith(self.exempt):
-            body, too_large = await _read_body(receive)
-            if too_large:
-                await self._refuse(scope, receive, send, 413, _("提交的内容太大。"))
+            body = await _read_body(receive)  # within BodyLimit's cap, which runs first
+            try:
+                submitted = await _submitted_token(scope, body)
+            except BadForm as exc:
+                await self._refuse(scope, receive, send, 400, exc.message)
                 return
-            submitted = await _submitted_token(scope, body)
             expected = token_for(scope)
-            if not submitted or not hmac.compare_digest(submitted, expected):
+            if not submitted or not _same(submitted, expected):
                 await self._refuse(scope, receive, send, 403, _("页面已过期或来源不明，请刷新页面后重试。"))
                 return
             receive = _replay(body)
@@ -118,26 +131,21 @@ class CSRFMiddleware:
         return wrapped
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-        code = "csrf_failed" if status == 403 else "too_large"
+        code = "csrf_failed" if status == 403 else "bad_form"
         response = self.error_page(Request(scope, receive), status, code, message)
         await response(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+async def _read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
-    size = 0
     more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BODY:
-            return b"", True
-        chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
-    return b"".join(chunks), False
+    return b"".join(chunks)
 
 
 def _replay(body: bytes) -> Receive:
@@ -158,12 +166,11 @@ async def _submitted_token(scope: Scope, body: bytes) -> str | None:
     if header:
         return header
     content_type = HTTPConnection(scope).headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(FIELD)
-        return values[0] if values else None
-    if content_type.startswith("multipart/form-data"):
-        request = Request(scope, _replay(body))
-        async with request.form(max_part_size=MAX_FORM_BODY) as form:
-            value = form.get(FIELD)
-            return value if isinstance(value, str) else None
-    return None
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    form = await read_form(Request(scope, _replay(body)), files=True)
+    try:
+        value = form.get(FIELD)
+        return value if isinstance(value, str) else None
+    finally:
+        await form.close()

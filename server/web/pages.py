@@ -62,6 +62,13 @@ async def write(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
     return await run_in_threadpool(db.run_write, fn)
 
 
+def absolute_url(conn: HTTPConnection, path: str) -> str:
+    """`path` on DOORSTEP_PUBLIC_URL: printed QR codes and links sent out must not follow
+    whatever Host header a request came with. Unset (development), the request's own base."""
+    base = services(conn).settings.public_url or str(conn.base_url).rstrip("/")
+    return base + path
+
+
 def client_ip(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client else ""
 

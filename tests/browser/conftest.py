@@ -12,7 +12,6 @@ Screenshots go to `artifacts/screenshots/` (git-ignored): look at them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 
 from server.db import Database
 from tests.conftest import PASSWORD, SECRET
-from tests.live import ROOT, LiveServer, free_port
+from tests.live import ROOT, LiveServer, serving
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -57,21 +56,8 @@ DESKTOP: dict[str, Any] = {
 @pytest.fixture
 def live_server(db: Database, database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """The real server on this test's database (`db` first, so PostgreSQL is emptied before it starts)."""
-    data_dir = tmp_path / "server-data"
-    data_dir.mkdir()
-    env = {
-        **os.environ,
-        "DOORSTEP_DATA_DIR": str(data_dir),
-        "DOORSTEP_DATABASE_URL": database_url,
-        "DOORSTEP_SECRET_KEY": SECRET,
-        "DOORSTEP_RUN_JOBS": "0",
-    }
-    server = LiveServer(port=free_port(), env=env, log_path=tmp_path / "server.log")
-    server.start()
-    try:
+    with serving(database_url, tmp_path, SECRET) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
