@@ -9,9 +9,11 @@ from typing import Any
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from server.clock import aware
 from server.db import Database
 from server.models import Household, Visit, utcnow
 from tests.conftest import Factory, login
+from tests.test_sync_poison import worker_at_door
 from tests.test_sync_push import body, visit_args
 
 
@@ -27,15 +29,13 @@ CLIENT = str(uuid.uuid4())
 
 def visit_times(db: Database) -> list[datetime]:
     with db.read() as s:
-        return sorted(v.at if v.at.tzinfo else v.at.replace(tzinfo=UTC) for v in s.exec(select(Visit)))
+        return sorted(aware(v.at) for v in s.exec(select(Visit)))
 
 
 def test_a_visit_from_the_far_future_or_past_is_refused_and_a_future_one_is_clamped(
     client: TestClient, make: Factory, db: Database
 ) -> None:
-    grid = make.grid()
-    household = make.household(grid)
-    login(client, make.user(grids=[grid]))
+    household = worker_at_door(client, make)
     assert pushed_visit(client, household, "9999-12-31T23:59:59Z", 1)["code"] == "invalid_args"
     assert pushed_visit(client, household, "0001-01-01T00:00:00Z", 2)["code"] == "invalid_args"
     before = utcnow()
