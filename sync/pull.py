@@ -39,6 +39,9 @@ class PullPage:
     last_mutation_id: int
     more: bool
     changes: list[bytes]  # each change already encoded as JSON
+    # Rule 1: a client first seen in a pull is not yet registered to its user; the caller
+    # claims it (`sync.clients.claim`) in a write, as a push does.
+    registered: bool = True
 
     def body(self) -> bytes:
         # The head goes first: a phone reads the cursor off the front of the body and
@@ -174,4 +177,5 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         last_mutation_id=client.last_mutation_id if client else 0,  # rule 13
         more=more,
         changes=changes,
+        registered=client is not None,
     )

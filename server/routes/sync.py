@@ -15,7 +15,7 @@ from server.i18n import gettext as _
 from server.routes.auth import attempt_login, set_session_cookie
 from server.web.body import BadBody, read_json, refused
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
-from sync.clients import ClientNotYours
+from sync.clients import ClientNotYours, claim
 from sync.envelope import BadEnvelope, parse_pull, parse_push
 from sync.pull import pull as pull_changes
 from sync.push import push as push_mutations
@@ -74,6 +74,8 @@ async def pull(request: Request) -> Response:
         return refused(request, exc)
     try:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
+        if not page.registered:  # rule 1: a pull registers the client to its user as a push does
+            await write(request, lambda s: claim(s, client_id=envelope.client_id, actor=actor))
     except ClientNotYours:
         return _not_yours(request)
     return _timed(compressed(request, page.body()), start)
