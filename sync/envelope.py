@@ -95,7 +95,7 @@ def parse_push(body: Any) -> PushRequest:
         mid, name, args = item.get("id"), item.get("name"), item.get("args")
         if type(mid) is not int or not 1 <= mid <= BIGINT:
             raise _bad("invalid_envelope", _("操作的 id 必须是正整数。"))
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str):  # an empty or unknown one is rejected alone (rule 5)
             raise _bad("invalid_envelope", _("操作的 name 必须是字符串。"))
         if not isinstance(args, dict):
             raise _bad("invalid_envelope", _("操作的 args 必须是 JSON 对象。"))
