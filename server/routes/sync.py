@@ -13,6 +13,7 @@ from server import blobs
 from server.auth import SESSION_COOKIE, Refused
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, set_session_cookie
+from server.routes.sync_openapi import openapi
 from server.web.body import BadBody, read_json, refused
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
 from sync.clients import ClientNotYours, claim
@@ -157,6 +158,7 @@ async def logout(request: Request) -> Response:
 
 
 routes = [
+    Route("/sync/openapi.json", openapi, methods=["GET"]),
     Route("/sync/login", login, methods=["POST"]),
     Route("/sync/logout", logout, methods=["POST"]),
     Route("/sync/push", push, methods=["POST"]),
