@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
+from server.commands.travel_cards import Checklist, ReviewVisitPlan
+from server.commands.validation import validate
 from server.db import Database
+from server.errors import InvalidInput
 from server.models import Household, MutationOutcome, SyncClient, Visit
 from sync import catalogue
 from tests.conftest import Factory, login
@@ -197,3 +202,25 @@ def test_a_failure_that_passes_is_forgotten(
     again = client.post("/sync/push", json=body(client_id, m(2, "test.flaky", {})))
     assert again.status_code == 503
     assert last_mutation_id(db, client_id) == 1
+
+
+@pytest.mark.parametrize(
+    ("shape", "args", "field"),
+    [
+        (ReviewVisitPlan, {"application_id": str(uuid.uuid4()), "planned_for": "9999-12-31"}, "planned_for"),
+        (ReviewVisitPlan, {"application_id": str(uuid.uuid4()), "planned_for": "0001-01-01"}, "planned_for"),
+        (Checklist, {"consent": True, "consent_at": "0001-01-01T00:00+14:00"}, "consent_at"),
+    ],
+)
+def test_every_shape_checks_its_days_and_times_nested_ones_too(
+    shape: type[BaseModel], args: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        validate(shape, args)
+    assert list(refused.value.errors) == [field]
+
+
+def test_times_that_pass_are_utc() -> None:
+    checklist = validate(Checklist, {"consent": True, "consent_at": "2026-11-25T09:31:02+08:00"})
+    assert checklist.consent_at is not None and checklist.consent_at.utcoffset() == timedelta(0)
+    assert checklist.consent_at.hour == 1

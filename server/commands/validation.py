@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -72,13 +72,20 @@ def moment(value: datetime) -> datetime:
     return utc
 
 
+def day(value: date) -> date:
+    """A calendar day in the same range as times, so that a page adding to it stays in the calendar."""
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise Unstorable(_("时间超出范围（%(a)s 至 %(b)s 年）。", a=EARLIEST.year, b=LATEST.year - 1))
+    return value
+
+
 def _settle_times(model: BaseModel) -> None:
-    """Every datetime of the shape, nested ones too, checked and made UTC."""
+    """Every datetime and date of the shape, nested ones too, checked; datetimes made UTC."""
     for name in type(model).model_fields:
         value = getattr(model, name)
-        if isinstance(value, datetime):
+        if isinstance(value, date):
             try:
-                setattr(model, name, moment(value))
+                setattr(model, name, moment(value) if isinstance(value, datetime) else day(value))
             except Unstorable as exc:
                 raise _refused(name, str(exc)) from None
         elif isinstance(value, BaseModel):
