@@ -131,6 +131,8 @@ class Phone:
     deadline: float = float("inf")
     ready_at: float = 0.0  # when its first sync of the morning was done
     http: httpx.AsyncClient | None = None
+    # Client ids of the full pulls made to check convergence: each registers a client (rule 1).
+    fresh_client_ids: list[str] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -281,6 +283,7 @@ class Phone:
         other = Phone(self.index, self.username, self.password, self.base_url, self.stats, self.rng)
         other.http, other.user, other.deadline = self.http, self.user, self.deadline
         await other.pull("fresh pull")
+        self.fresh_client_ids.append(other.client_id)
         return other.store
 
     # -- photos ----------------------------------------------------------------------------

@@ -232,18 +232,17 @@ def verify(
     seen_card_events: Counter[tuple[str, str]] = Counter()
     deltas: Counter[str] = Counter()
     photos: set[str] = set()
-    pushed = 0
+    registered = 0  # clients that pushed or pulled: each has its row (SYNC.md rule 1)
     for phone in phones:
+        registered += len(phone.fresh_client_ids) + bool(phone.sent or phone.cursor is not None)
         user = phone.user["id"] if phone.user else ""
         if phone.outbox or phone.photos_waiting:
             report.unresolved += len(phone.outbox) + len(phone.photos_waiting)
-        if phone.sent:
-            pushed += 1
-            if counters.get(phone.client_id) != max(phone.sent):
-                report.counter_mismatches += 1
-                report.problems.append(
-                    f"{phone.username}: server counter {counters.get(phone.client_id)}, phone sent up to {max(phone.sent)}"
-                )
+        if phone.sent and counters.get(phone.client_id) != max(phone.sent):
+            report.counter_mismatches += 1
+            report.problems.append(
+                f"{phone.username}: server counter {counters.get(phone.client_id)}, phone sent up to {max(phone.sent)}"
+            )
         photos |= phone.photos_uploaded
         last_set: dict[tuple[str, str], tuple[int, Any]] = {}
         for mutation_id, sent in sorted(phone.sent.items()):
@@ -330,7 +329,7 @@ def verify(
         n for key, n in card_events.items() if key not in seen_card_events
     )
     deltas["blob"] = len(photos)
-    deltas["sync_client"] = pushed
+    deltas["sync_client"] = registered
 
     found = table_counts(db)
     for name in CHECKED:

@@ -19,6 +19,15 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def in_local(moment: datetime) -> datetime:
+    """A stored time in Asia/Shanghai; at the very end of the calendar, where the zone's
+    offset would leave it, the time as stored (UTC): no stored time may break a page."""
+    try:
+        return aware(moment).astimezone(LOCAL_TZ)
+    except OverflowError:
+        return aware(moment)
+
+
 def step_time(at: datetime | None, floor: datetime | None = None) -> datetime:
     """When a step happened: the phone's `at` (SYNC.md), but never in the future and never
     before the record's last change (a phone's clock can be wrong). A naive `at` is local."""

@@ -28,6 +28,12 @@ from server.push import triggers
 
 T = TypeVar("T")
 
+# A write behind a lock someone else holds waits at most about this long in all before it
+# is answered 503 (SYNC.md rule 6): SQLite's busy timeout per attempt times `run_write`'s
+# attempts, plus their backoff; the in-process queue has its own bound.
+SQLITE_BUSY_SECONDS = 1.0
+QUEUE_SECONDS = 10.0
+
 
 class TemporaryFailure(Exception):
     """The database is busy, restarting or refusing; try again later (SYNC.md rule 6)."""
@@ -112,7 +118,7 @@ class Database:
             self.engine = create_engine(
                 url,
                 echo=echo,
-                connect_args={"check_same_thread": False, "timeout": 30},
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
                 pool_size=20,
                 max_overflow=20,
             )
@@ -143,8 +149,8 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One write transaction, committed on success, rolled back on any exception."""
         lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
+        if lock is not None and not lock.acquire(timeout=QUEUE_SECONDS):
+            raise TemporaryFailure("too many writers queued")
         try:
             with _committed(Session(self._write_engine, expire_on_commit=False)) as session:
                 if not self.is_sqlite:
@@ -203,7 +209,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA foreign_keys=ON")
     # FULL: a mutation acknowledged to a phone survives a power cut too.
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cursor.close()
 
 

@@ -6,7 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from server.commands.validation import BIGINT, Unstorable, moment, storable
+from server.errors import InvalidInput
 from server.i18n import gettext as _
+from sync.catalogue import UnknownMutation
 from sync.pull import PullRequest
 from sync.push import PushedMutation, PushRequest
 
@@ -58,6 +61,24 @@ def _at(raw: Any) -> datetime | None:
         raise _bad("invalid_envelope", _("mutation 的 at 必须是 ISO 8601 时间字符串。")) from None
 
 
+def _mutation(mid: int, name: str, args: dict[str, Any], at: datetime | None) -> PushedMutation:
+    """A well-typed mutation; one whose name or time the database cannot hold carries its
+    refusal, so that it is rejected and advances the counter (rules 5 and 6), not refused
+    with the whole body on every resend."""
+    try:
+        storable(name)
+    except Unstorable:
+        escaped = name.encode("unicode_escape").decode("ascii")
+        return PushedMutation(id=mid, name=escaped, args=args, at=None, refusal=UnknownMutation(escaped))
+    try:
+        at = moment(at) if at is not None else None
+    except Unstorable as exc:
+        return PushedMutation(
+            id=mid, name=name, args=args, at=None, refusal=InvalidInput({"at": f"at：{exc}"})
+        )
+    return PushedMutation(id=mid, name=name, args=args, at=at)
+
+
 def parse_push(body: Any) -> PushRequest:
     """Rule 7: the envelope's types, checked before anything is touched."""
     body = _protocol(body)
@@ -72,13 +93,13 @@ def parse_push(body: Any) -> PushRequest:
         if not isinstance(item, dict):
             raise _bad("invalid_envelope", _("每条操作必须是 JSON 对象。"))
         mid, name, args = item.get("id"), item.get("name"), item.get("args")
-        if type(mid) is not int or mid < 1:
+        if type(mid) is not int or not 1 <= mid <= BIGINT:
             raise _bad("invalid_envelope", _("操作的 id 必须是正整数。"))
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str):  # an empty or unknown one is rejected alone (rule 5)
             raise _bad("invalid_envelope", _("操作的 name 必须是字符串。"))
         if not isinstance(args, dict):
             raise _bad("invalid_envelope", _("操作的 args 必须是 JSON 对象。"))
-        mutations.append(PushedMutation(id=mid, name=name, args=args, at=_at(item.get("at"))))
+        mutations.append(_mutation(mid, name, args, _at(item.get("at"))))
     return PushRequest(client_id=client_id, mutations=mutations)
 
 

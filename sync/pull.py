@@ -41,6 +41,9 @@ class PullPage:
     changes: list[bytes]  # each change already encoded as JSON
     phones: int = 0  # records carrying a phone number, for the pull audit
     id_numbers: int = 0
+    # Rule 1: a client first seen in a pull is not yet registered to its user; the caller
+    # claims it (`sync.clients.claim`) in a write, as a push does.
+    registered: bool = True
 
     def body(self) -> bytes:
         # The head goes first: a phone reads the cursor off the front of the body and
@@ -181,4 +184,5 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         changes=changes,
         phones=phones,
         id_numbers=id_numbers,
+        registered=client is not None,
     )

@@ -19,9 +19,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from server.access import Actor, Forbidden, NotFound, OutOfScope
-from server.errors import DomainError
+from server.db import is_transient
+from server.errors import DomainError, IdReused
 from server.i18n import gettext as _
-from server.models import MutationOutcome, utcnow
+from server.models import MutationOutcome, SyncClient, utcnow
 from server.people.vault import Vault
 from sync import catalogue
 from sync.clients import claim
@@ -35,6 +36,8 @@ class PushedMutation:
     name: str
     args: dict[str, Any]
     at: datetime | None
+    # Set by the envelope for a mutation that is refused before it runs (rule 5).
+    refusal: Exception | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,19 @@ class PushResult:
 
 
 REFUSALS = (catalogue.UnknownMutation, NotFound, Forbidden, DomainError)
+# A mutation that failed this many times for a reason that is not the client's (a bug, a
+# database error) is rejected on its last try instead of answered 503 again (rule 6 is for
+# temporary failures; the count lives on the client's row, so it survives the rollback).
+MAX_TRIES = 2
+
+
+class _Failed(Exception):
+    """A mutation raised something that is no refusal; its savepoint is rolled back, so the
+    transaction is still good and what came before it can be committed."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(repr(cause))
+        self.cause = cause
 
 
 def _rejected(mutation_id: int, exc: Exception) -> dict[str, Any]:
@@ -74,31 +90,35 @@ def _rejected(mutation_id: int, exc: Exception) -> dict[str, Any]:
     return {"id": mutation_id, "status": "rejected", "code": code, "message": message}
 
 
-def _apply_one(session: Session, ctx: catalogue.Context, mutation: PushedMutation) -> dict[str, Any]:
-    """Rule 5: one mutation, atomic in a savepoint; its outcome as a result dict."""
-    savepoint = session.begin_nested()
-    try:
-        outcome = catalogue.apply(session, ctx, mutation.name, mutation.args)
-        session.flush()
-    except REFUSALS as exc:
-        savepoint.rollback()
-        return _rejected(mutation.id, exc)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    return outcome.result(mutation.id)
+def _unstorable(mutation_id: int) -> dict[str, Any]:
+    # SYNC.md lists no code for this; invalid_args is one every core mutation may answer.
+    message = _("服务器无法保存这条操作的内容，请检查后重新录入。")
+    return {"id": mutation_id, "status": "rejected", "code": "invalid_args", "message": message}
 
 
 def _apply_run(
-    session: Session, ctx: catalogue.Context, entry: catalogue.Mutation, run: list[PushedMutation]
+    session: Session, ctx: catalogue.Context, entry: catalogue.Mutation | None, run: list[PushedMutation]
 ) -> list[dict[str, Any]]:
-    """Rule 5 for a run of one batchable mutation: each item is validated and
-    refused on its own before anything is written, then all are written at once."""
-    assert entry.batch is not None
+    """Rule 5: one mutation, or a run of one batchable mutation, atomic in a savepoint. A
+    batch validates and refuses each item on its own before anything is written, then writes
+    them all at once."""
     savepoint = session.begin_nested()
     try:
-        outcomes = entry.batch(session, ctx, [(m.args, m.at) for m in run])
+        if entry is not None and entry.batch is not None:
+            outcomes: list[catalogue.Outcome | Exception] = list(
+                entry.batch(session, ctx, [(m.args, m.at) for m in run])
+            )
+        else:
+            (mutation,) = run
+            outcomes = [catalogue.apply(session, ctx, mutation.name, mutation.args)]
+        session.flush()
+    except REFUSALS as exc:
+        savepoint.rollback()
+        (mutation,) = run  # batches refuse items without raising
+        return [_rejected(mutation.id, exc)]
+    except Exception as exc:
+        savepoint.rollback()  # if this fails too, the connection is gone: the whole push is retried
+        raise _Failed(exc) from exc
     except BaseException:
         savepoint.rollback()
         raise
@@ -113,10 +133,29 @@ def _run_of(mutations: list[PushedMutation], index: int) -> list[PushedMutation]
     """Consecutive mutations with the same name and ids without gaps, from `index` on."""
     run = [mutations[index]]
     for mutation in mutations[index + 1 :]:
-        if mutation.name != run[0].name or mutation.id != run[-1].id + 1:
+        if mutation.name != run[0].name or mutation.id != run[-1].id + 1 or mutation.refusal:
             break
         run.append(mutation)
     return run
+
+
+def _same(a: PushedMutation, b: PushedMutation) -> bool:
+    return (a.name, a.args, a.at) == (b.name, b.args, b.at)
+
+
+def _failed(client: SyncClient, mutation: PushedMutation, failed: _Failed, client_id: uuid.UUID) -> bool:
+    """Whether a failed mutation is rejected now (True) or the push halts for a retry."""
+    cause = failed.cause
+    where = f"mutation {mutation.name} #{mutation.id} of client {client_id}"
+    if isinstance(cause, DBAPIError) and not is_transient(cause):
+        log.warning("%s refused by the database: %s", where, cause)
+        return True  # the database refuses it the same way every time
+    tries = client.failures + 1 if client.failing_mutation_id == mutation.id else 1
+    log.error("%s failed (try %s of %s)", where, tries, MAX_TRIES, exc_info=cause)
+    if tries >= MAX_TRIES:
+        return True
+    client.failing_mutation_id, client.failures = mutation.id, tries
+    return False
 
 
 def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, ip: str = "") -> PushResult:
@@ -140,14 +179,27 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, 
         earlier = {row.mutation_id: row.result for row in rows}
 
     outcomes: list[dict[str, Any]] = []
+    this_push: dict[int, tuple[PushedMutation, dict[str, Any]]] = {}
+    one_by_one_until = 0  # a batch that failed is tried again one mutation at a time
     index = 0
     while index < len(mutations):
         mutation = mutations[index]
+        if mutation.id in this_push:
+            # Rules 2 and 3 within one push: an identical copy repeats the first outcome,
+            # another mutation under the same id is refused (and changes nothing).
+            first, outcome = this_push[mutation.id]
+            if _same(first, mutation):
+                result.results.append({**outcome, "replayed": True})
+            else:
+                reused = IdReused(_("这个操作编号已用于另一条操作。"))
+                result.results.append(_rejected(mutation.id, reused))
+            index += 1
+            continue
         if mutation.id <= last:
             # Rule 3: already processed — the first outcome again, marked replayed.
             # Only refusals and conflicts are stored; every other processed id was applied.
-            first = earlier.get(mutation.id)
-            replay = dict(first) if first else {"id": mutation.id, "status": "applied"}
+            stored = earlier.get(mutation.id)
+            replay = dict(stored) if stored else {"id": mutation.id, "status": "applied"}
             replay["replayed"] = True
             result.results.append(replay)
             index += 1
@@ -160,23 +212,24 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, 
             actor=actor, vault=vault, client_id=str(request.client_id), at=mutation.at, ip=ip
         )
         entry = catalogue.lookup(mutation.name)
-        run = _run_of(mutations, index) if entry is not None and entry.batch is not None else [mutation]
-        try:
-            if entry is not None and entry.batch is not None:
+        batched = entry is not None and entry.batch is not None and mutation.id > one_by_one_until
+        batched = batched and mutation.refusal is None
+        run = _run_of(mutations, index) if batched else [mutation]
+        if mutation.refusal is not None:
+            done = [_rejected(mutation.id, mutation.refusal)]
+        else:
+            try:
                 done = _apply_run(session, ctx, entry, run)
-            else:
-                done = [_apply_one(session, ctx, mutation)]
-        except DBAPIError:
-            raise  # the database failed: the whole transaction is retried or answered 503
-        except Exception:
-            # A bug, not the client's fault: never turn it into a permanent
-            # rejection (that would drop the worker's data). Keep what came
-            # before, answer 503, and let the client retry from here (rule 6).
-            log.exception(
-                "mutation %s #%s of client %s failed", mutation.name, mutation.id, request.client_id
-            )
-            result.halted = True
-            break
+            except _Failed as failed:
+                if len(run) > 1:
+                    one_by_one_until = run[-1].id
+                    continue
+                if not _failed(client, mutation, failed, request.client_id):
+                    # Not the client's fault and maybe temporary: keep what came before,
+                    # answer 503, and let the client retry from here (rule 6).
+                    result.halted = True
+                    break
+                done = [_unstorable(mutation.id)]
         for m, outcome in zip(run, done, strict=True):
             if outcome["status"] != "applied":
                 outcomes.append(
@@ -189,12 +242,15 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, 
                     }
                 )
             result.results.append(outcome)
+            this_push[m.id] = (m, outcome)
             last = m.id
         index += len(run)
 
     if outcomes:
         now = utcnow()
         session.execute(insert(MutationOutcome.__table__), [{**o, "created_at": now} for o in outcomes])  # type: ignore[attr-defined]
+    if client.failing_mutation_id is not None and client.failing_mutation_id <= last:
+        client.failing_mutation_id, client.failures = None, 0  # it passed, or was rejected
     # Rule 2: the counter advances in the same transaction as the effects.
     client.last_mutation_id = last
     result.last_mutation_id = last

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlmodel import func, select
 from starlette.testclient import TestClient
 
@@ -43,28 +44,34 @@ def test_rule1_push_needs_a_session(client: TestClient) -> None:
     assert response.json()["error"] == "login_required"
 
 
-def test_rule1_a_client_id_of_another_user_is_refused(app: Any, make: Factory, db: Database) -> None:
+@pytest.mark.parametrize("first_contact", ["push", "pull"])
+def test_rule1_a_client_id_of_another_user_is_refused(
+    app: Any, make: Factory, db: Database, first_contact: str
+) -> None:
+    """A client is its first user's whether it first pushed or only pulled."""
     grid = make.grid()
     household = make.household(grid)
     alice, bob = make.user(grids=[grid]), make.user(grids=[grid])
     client_id = str(uuid.uuid4())
+    first_pull = {"protocol": 1, "client_id": client_id, "cursor": None}
     with TestClient(app) as a, TestClient(app) as b:
         login(a, alice)
         login(b, bob)
-        assert (
-            a.post(
-                "/sync/push", json=body(client_id, m(1, "visit.record", visit_args(household)))
-            ).status_code
-            == 200
-        )
+        if first_contact == "push":
+            mine = a.post("/sync/push", json=body(client_id, m(1, "visit.record", visit_args(household))))
+            assert mine.status_code == 200
+        else:
+            assert a.post("/sync/pull", json=first_pull).status_code == 200
         refused = b.post("/sync/push", json=body(client_id, m(2, "visit.record", visit_args(household))))
         assert refused.status_code == 403
         assert refused.json()["error"] == "client_not_yours"
-        assert (
-            b.post("/sync/pull", json={"protocol": 1, "client_id": client_id, "cursor": None}).status_code
-            == 403
-        )
-    assert count(db, Visit) == 1
+        refused = b.post("/sync/pull", json=first_pull)
+        assert (refused.status_code, refused.json()["error"]) == (403, "client_not_yours")
+        assert a.post("/sync/pull", json=first_pull).status_code == 200
+    with db.read() as s:
+        row = s.get(SyncClient, uuid.UUID(client_id))
+        assert row is not None and row.user_id == alice.id
+    assert count(db, Visit) == (1 if first_contact == "push" else 0)
 
 
 def test_rule2_mutations_apply_in_id_order_and_advance_the_counter(
@@ -322,3 +329,28 @@ def test_rule8_workflow_steps_check_the_current_state(make: Factory, db: Databas
 
 def a_user_id(client: Any) -> uuid.UUID:
     return uuid.UUID(client.user["id"])
+
+
+def test_rule3_a_second_copy_of_an_id_in_one_push_repeats_its_outcome_or_is_refused(
+    client: TestClient, make: Factory, db: Database
+) -> None:
+    """Never `applied` for a copy that was not: an identical copy repeats the first outcome
+    (here a rejection), a different mutation under the same id is refused and not applied."""
+    grid = make.grid()
+    household = make.household(grid)
+    login(client, make.user(grids=[grid]))
+    bad = m(1, "visit.record", visit_args(household, purpose="party"))
+    other = m(2, "visit.record", visit_args(household))
+    response = client.post(
+        "/sync/push",
+        json=body(str(uuid.uuid4()), bad, bad, other, m(2, "visit.record", visit_args(household))),
+    ).json()
+    statuses = [(r["id"], r["status"], r.get("code"), r.get("replayed", False)) for r in response["results"]]
+    assert statuses == [
+        (1, "rejected", "invalid_args", False),
+        (1, "rejected", "invalid_args", True),
+        (2, "applied", None, False),
+        (2, "rejected", "id_reused", False),
+    ]
+    assert response["last_mutation_id"] == 2
+    assert count(db, Visit) == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from server import versions
 from server.access import Actor, Forbidden, NotFound, OutOfScope, can_hold_row
 from server.blobs import MAX_PHOTOS, check_hashes, claim, references
+from server.clock import step_time
 from server.commands.validation import validate
 from server.errors import DomainError, IdReused
 from server.i18n import gettext as _
@@ -101,9 +102,8 @@ def record_visits(
         if refusal is not None or household is None:
             results.append(refusal or NotFound("household"))
             continue
-        when = args.at or request.at or now
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
+        # A new visit has no earlier change to follow; it is only never in the future.
+        when = step_time(args.at or request.at)
         values = {
             "id": args.visit_id,
             "household_id": household["id"],

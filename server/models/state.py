@@ -30,6 +30,10 @@ class SyncClient(SQLModel, table=True):
     last_mutation_id: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
+    # The next mutation failed `failures` times for reasons not the client's (SYNC.md rule 6);
+    # the engine rejects it once that reaches its limit.
+    failing_mutation_id: int | None = Field(default=None, sa_type=BigInteger)
+    failures: int = Field(default=0)
 
 
 class MutationOutcome(SQLModel, table=True):

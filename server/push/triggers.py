@@ -28,7 +28,7 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
 from server import i18n
-from server.clock import LOCAL_TZ, aware
+from server.clock import aware, in_local
 from server.i18n import _l, labels
 from server.models import (
     Conflict,
@@ -256,7 +256,7 @@ def notify(
 
 
 def _local(moment: datetime | None) -> str:
-    return aware(moment).astimezone(LOCAL_TZ).strftime("%m-%d %H:%M") if moment else ""
+    return in_local(moment).strftime("%m-%d %H:%M") if moment else ""
 
 
 def mask_name(name: str) -> str:

@@ -14,10 +14,11 @@ from server.auth import SESSION_COOKIE, Refused
 from server.commands import personal_data
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, refusal, set_session_cookie
+from server.routes.sync_openapi import openapi
 from server.web.body import BadBody, read_json, refused
 from server.web.csrf import not_cross_site
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
-from sync.clients import ClientNotYours
+from sync.clients import ClientNotYours, claim
 from sync.envelope import BadEnvelope, parse_pull, parse_push
 from sync.pull import pull as pull_changes
 from sync.push import push as push_mutations
@@ -76,6 +77,8 @@ async def pull(request: Request) -> Response:
         return refused(request, exc)
     try:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
+        if not page.registered:  # rule 1: a pull registers the client to its user as a push does
+            await write(request, lambda s: claim(s, client_id=envelope.client_id, actor=actor))
     except ClientNotYours:
         return _not_yours(request)
     if page.phones or page.id_numbers:
@@ -174,6 +177,7 @@ async def logout(request: Request) -> Response:
 
 
 routes = [
+    Route("/sync/openapi.json", openapi, methods=["GET"]),
     Route("/sync/login", login, methods=["POST"]),
     Route("/sync/logout", logout, methods=["POST"]),
     Route("/sync/push", push, methods=["POST"]),

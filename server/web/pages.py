@@ -7,7 +7,6 @@ from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -18,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from server import i18n
 from server.access import Actor, Forbidden
+from server.clock import in_local
 from server.i18n import labels
 from server.people import idnumber, phone
 from server.web import csrf
@@ -27,7 +27,6 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 JSON_PREFIXES = (*csrf.JSON_PREFIXES, "/healthz")
 
 
@@ -121,7 +120,7 @@ def local(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(LOCAL_TZ).strftime(fmt)
+        return in_local(value).strftime(fmt)
     return value.strftime("%Y-%m-%d")
 
 
