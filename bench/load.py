@@ -44,7 +44,7 @@ from county import County, Sizes, seed  # noqa: E402
 from faults import FaultyLink, allow_connections, database_outage, every  # noqa: E402
 from fieldwork import Mix, Worker  # noqa: E402
 from loadreport import figures_of, print_report  # noqa: E402
-from phone import GaveUp, Phone, Refused, Stats  # noqa: E402
+from phone import GaveUp, Phone, Refused, Stats, phone_address  # noqa: E402
 from processes import JobsProcess, ServerProcess, machine_ticks  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from verify import verify  # noqa: E402
@@ -87,6 +87,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kill-every", type=float, help="SIGKILL the server every K s, then restart it (10)")
     p.add_argument("--db-outage-every", type=float, help="PostgreSQL: the database refuses all for 3 s (15)")
     p.add_argument("--slow", type=float, help="share of phones whose uploads crawl at 1 KB/s (0.1)")
+    p.add_argument(
+        "--one-address",
+        action="store_true",
+        help="every phone signs in and syncs from one source address (carrier NAT, a training room)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     p.add_argument("--samples", metavar="PATH", help="every request's timing as CSV (op, s after 8:00, ms)")
@@ -318,7 +323,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             Phone(i, name, PASSWORD, base_url, stats, random.Random(rng.getrandbits(64)))
             for i, name in enumerate(county.usernames)
         ]
-        slow = {p.address for p in rng.sample(phones, round(args.slow * len(phones)))} if link else set()
+        if args.one_address:
+            for phone in phones:
+                phone.shared_address = phone_address(0)
+        # Slow links are chosen by source address, so behind one address there are none.
+        chosen = [] if args.one_address or not link else rng.sample(phones, round(args.slow * len(phones)))
+        slow = {p.address for p in chosen}
         for phone in phones:
             phone.open()
             phone.deadline = time.monotonic() + 900

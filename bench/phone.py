@@ -133,10 +133,11 @@ class Phone:
     http: httpx.AsyncClient | None = None
     # Client ids of the full pulls made to check convergence: each registers a client (rule 1).
     fresh_client_ids: list[str] = field(default_factory=list)
+    shared_address: str = ""  # all phones behind one address (a carrier's NAT, a training room)
 
     @property
     def address(self) -> str:
-        return phone_address(self.index)
+        return self.shared_address or phone_address(self.index)
 
     def open(self) -> None:
         transport = httpx.AsyncHTTPTransport(

@@ -31,8 +31,9 @@ def test_a_strangers_wrong_passwords_do_not_lock_the_owner_out(app: Starlette, m
         assert _sign_in(phone, owner.username, PASSWORD).status_code == 200
         refused = _sign_in(stranger, owner.username, PASSWORD)  # even the right password, from there
     assert refused.status_code == 429
-    assert refused.json()["message"] == "失败次数太多，请 3 秒后再试。"
-    assert refused.headers["Retry-After"] == "3"
+    wait = int(refused.headers["Retry-After"])  # counts down while the test runs
+    assert 1 <= wait <= 3
+    assert refused.json()["message"] == f"失败次数太多，请 {wait} 秒后再试。"
 
 
 def test_the_sign_in_page_says_when_to_try_again(app: Starlette, make: Factory) -> None:
