@@ -29,9 +29,12 @@ from server.push import triggers
 T = TypeVar("T")
 
 # A write behind a lock someone else holds waits at most about this long in all before it
-# is answered 503 (SYNC.md rule 6): SQLite's busy timeout per attempt times `run_write`'s
-# attempts, plus their backoff; the in-process queue has its own bound.
+# is answered 503 (SYNC.md rule 6): the lock wait per attempt (SQLite's busy timeout,
+# PostgreSQL's lock_timeout on the writers' row lock) times `run_write`'s attempts, plus
+# their backoff; the in-process queue has its own bound. PostgreSQL's is longer: under a
+# morning rush its writers queue on that one row for more than a second.
 SQLITE_BUSY_SECONDS = 1.0
+PG_LOCK_SECONDS = 3.0
 QUEUE_SECONDS = 10.0
 
 
@@ -154,6 +157,8 @@ class Database:
         try:
             with _committed(Session(self._write_engine, expire_on_commit=False)) as session:
                 if not self.is_sqlite:
+                    # SET LOCAL: for this transaction only, so migrations never inherit it.
+                    session.execute(text(f"SET LOCAL lock_timeout = '{int(PG_LOCK_SECONDS * 1000)}ms'"))
                     session.execute(text("SELECT value FROM version_counter WHERE id = 1 FOR UPDATE"))
                 yield session
         finally:

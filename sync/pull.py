@@ -18,9 +18,10 @@ from sqlmodel import Session
 
 from server import versions
 from server.access import Actor, scope_filter
+from server.commands import personal_data
 from server.models import SYNC_TYPES, SyncClient, Tombstone
 from sync import records
-from sync.clients import check_owner
+from sync.clients import check_owner, claim
 
 PAGE_CHANGES = 2000  # rule 12
 PAGE_BYTES = 2 * 1024 * 1024
@@ -186,3 +187,21 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         id_numbers=id_numbers,
         registered=client is not None,
     )
+
+
+def settle(session: Session, *, actor: Actor, request: PullRequest, page: PullPage, ip: str = "") -> None:
+    """What a page read leaves to write, in one short transaction after the snapshot: the
+    client registered to its user (rule 1, as a push does) and the audit of the personal
+    data the page carries."""
+    if not page.registered:
+        claim(session, client_id=request.client_id, actor=actor)
+    if page.phones or page.id_numbers:
+        personal_data.record_pull(
+            session,
+            actor=actor,
+            client_id=request.client_id,
+            records=len(page.changes),
+            phones_sent=page.phones,
+            id_numbers_sent=page.id_numbers,
+            ip=ip,
+        )

@@ -11,16 +11,16 @@ from starlette.routing import Route
 
 from server import blobs
 from server.auth import SESSION_COOKIE, Refused
-from server.commands import personal_data
 from server.i18n import gettext as _
 from server.routes.auth import attempt_login, refusal, set_session_cookie
 from server.routes.sync_openapi import openapi
 from server.web.body import BadBody, read_json, refused
 from server.web.csrf import not_cross_site
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
-from sync.clients import ClientNotYours, claim
+from sync.clients import ClientNotYours
 from sync.envelope import BadEnvelope, parse_pull, parse_push
 from sync.pull import pull as pull_changes
+from sync.pull import settle
 from sync.push import push as push_mutations
 
 
@@ -75,26 +75,13 @@ async def pull(request: Request) -> Response:
         envelope = parse_pull(await read_json(request, max_bytes=64 * 1024))
     except (BadBody, BadEnvelope) as exc:
         return refused(request, exc)
+    ip = client_ip(request)
     try:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
-        if not page.registered:  # rule 1: a pull registers the client to its user as a push does
-            await write(request, lambda s: claim(s, client_id=envelope.client_id, actor=actor))
+        if not page.registered or page.phones or page.id_numbers:
+            await write(request, lambda s: settle(s, actor=actor, request=envelope, page=page, ip=ip))
     except ClientNotYours:
         return _not_yours(request)
-    if page.phones or page.id_numbers:
-        ip = client_ip(request)
-        await write(
-            request,
-            lambda s: personal_data.record_pull(
-                s,
-                actor=actor,
-                client_id=envelope.client_id,
-                records=len(page.changes),
-                phones_sent=page.phones,
-                id_numbers_sent=page.id_numbers,
-                ip=ip,
-            ),
-        )
     return _timed(compressed(request, page.body()), start)
 
 
