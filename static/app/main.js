@@ -11,7 +11,9 @@ import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
 import { html } from "./ui.js";
-import { LOGIN, ROUTES, TABS } from "./screens/index.js";
+import { arrive, arrived, previous, returnTo } from "./navigation.js";
+import { navigated, say } from "./notice.js";
+import { FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
 
 const STORAGE_WARNING = 0.8;
 
@@ -30,12 +32,18 @@ const app = {
   storageWarning: "",
   forms: {},
   actions: {},
-  notice: "",
   statusReads: 0,
 
   go(hash) {
     if (location.hash === hash) this.render();
     else location.hash = hash;
+  },
+
+  // After a save: back where the form was opened from, showing the record written
+  // (`land`, a selector), so the back arrow never reopens the form.
+  returnTo(hash, land = null) {
+    const from = location.hash;
+    if (!returnTo(hash, land)) render({ from });
   },
 
   async write(name, args) {
@@ -58,7 +66,7 @@ const app = {
   },
 
   say(message) {
-    this.notice = message;
+    say(message);
   },
 
   async refreshStatus() {
@@ -100,11 +108,15 @@ function refresh() {
   return render({ background: true });
 }
 
-async function render({ background = false } = {}) {
+// `from` is set for a navigation (the address left): it decides the scroll position.
+async function render({ background = false, from = undefined } = {}) {
   if (background && isEditing()) return;
+  const navigation = from !== undefined;
+  const y = navigation ? arrive(from) : null;
   const view = document.getElementById("view");
   const ticket = ++renderCount;
   const { screen, params } = app.me ? match(location.hash) : { screen: LOGIN, params: [] };
+  frame = { screen, params };
   let content;
   try {
     content = await screen.render(app, params);
@@ -114,14 +126,36 @@ async function render({ background = false } = {}) {
   }
   if (ticket !== renderCount) return; // a newer render started meanwhile
   if (background && isEditing()) return; // typing started while this refresh was being built
-  const notice = app.notice ? html`<p class="notice" role="status">${app.notice}</p>` : "";
-  app.notice = "";
-  view.innerHTML = String(notice) + String(content);
+  if (navigation) navigated();
+  view.innerHTML = String(content);
   view.dataset.screen = screen.name || "";
   app.forms = screen.forms || {};
   app.actions = screen.actions || {};
   renderTabs();
+  renderAppBar(screen);
+  if (navigation) arrived(y);
   view.dispatchEvent(new CustomEvent("rendered", { bubbles: true }));
+}
+
+let frame = null; // the screen on show and its parameters, for the back arrow
+
+function renderAppBar(screen) {
+  const { title, up } = FRAME[screen.name] || {};
+  document.getElementById("apptitle").textContent = title ? t(title) : t("家门口");
+  const back = document.getElementById("back");
+  back.hidden = !up;
+  back.setAttribute("aria-label", t("返回"));
+}
+
+function goBack() {
+  const { up } = FRAME[frame?.screen.name] || {};
+  if (previous() !== null) {
+    history.back();
+  } else if (up) {
+    // Opened directly: up in this entry's place, so back from there goes further up.
+    history.replaceState(null, "", up(frame.params));
+    render({ from: null });
+  }
 }
 
 function renderTabs() {
@@ -194,8 +228,8 @@ async function signOut() {
   const { db, me } = app;
   forgetLocally();
   if (db) await leave(db, me.id);
-  location.hash = "#/login";
-  await render();
+  if (location.hash === "#/login") await render();
+  else location.hash = "#/login";
 }
 
 // `/sync/login` said this account is disabled: nothing of it stays on the phone.
@@ -270,6 +304,11 @@ document.addEventListener("click", async (event) => {
     scheduler.scheduleSync(0);
     return;
   }
+  if (name === "back") {
+    event.preventDefault();
+    goBack();
+    return;
+  }
   if (name === "apply-update" && app.updateWaiting) {
     event.preventDefault();
     app.updateAccepted = true;
@@ -311,7 +350,7 @@ document.addEventListener("change", async (event) => {
   input.value = "";
 });
 
-window.addEventListener("hashchange", () => render());
+window.addEventListener("hashchange", (event) => render({ from: new URL(event.oldURL).hash }));
 
 // --- start ---------------------------------------------------------------------------
 
@@ -319,13 +358,15 @@ async function start() {
   await loadLanguage();
   registerWorker().catch((error) => console.warn("service worker", error));
   const user = await currentUser();
+  // replaceState fires no hashchange: the first screen is painted once, so nothing
+  // a fast typist has entered is wiped by a second paint.
   if (user) {
     await openAs(user);
-    if (!location.hash || location.hash === "#/login") location.hash = "#/";
+    if (!location.hash || location.hash === "#/login") history.replaceState(null, "", "#/");
   } else {
-    location.hash = "#/login";
+    history.replaceState(null, "", "#/login");
   }
-  await render();
+  await render({ from: null });
   showStatus();
   document.body.dataset.ready = "1";
   checkStorage();
