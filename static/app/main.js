@@ -12,6 +12,7 @@ import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
 import { html } from "./ui.js";
 import { arrive, arrived, previous, returnTo } from "./navigation.js";
+import * as drafts from "./drafts.js";
 import { navigated, say } from "./notice.js";
 import { FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
 
@@ -42,12 +43,14 @@ const app = {
   // After a save: back where the form was opened from, showing the record written
   // (`land`, a selector), so the back arrow never reopens the form.
   returnTo(hash, land = null) {
+    dropSubmittedDraft();
     const from = location.hash;
     if (!returnTo(hash, land)) render({ from });
   },
 
   async write(name, args) {
     const entry = await enqueue(this.db, this.me, name, args);
+    await dropSubmittedDraft();
     await this.afterWrite();
     return entry;
   },
@@ -133,6 +136,7 @@ async function render({ background = false, from = undefined } = {}) {
   app.actions = screen.actions || {};
   renderTabs();
   renderAppBar(screen);
+  await restoreDrafts(view);
   if (navigation) arrived(y);
   view.dispatchEvent(new CustomEvent("rendered", { bubbles: true }));
 }
@@ -171,6 +175,57 @@ function renderTabs() {
   }).join("");
 }
 
+// --- drafts: nothing typed is lost -----------------------------------------------
+
+let submitted = null; // the draft key of the form being saved
+
+async function dropSubmittedDraft() {
+  const key = submitted;
+  submitted = null;
+  if (key && app.db) await drafts.drop(app.db, key);
+}
+
+async function restoreDrafts(view) {
+  if (!app.db) return;
+  for (const form of view.querySelectorAll("form")) {
+    if (!drafts.kept(form) || !(await drafts.restore(app.db, form, addPhotoFromDraft))) continue;
+    form.insertAdjacentHTML("afterbegin", String(html`<p class="draft-note" role="status">${t("已恢复上次没保存的内容。")}
+      <button type="button" class="small" data-action="discard-draft">${t("放弃草稿")}</button></p>`));
+  }
+}
+
+function addPhotoFromDraft(form, name, sha) {
+  const input = [...form.querySelectorAll("input[type=file][data-photo]")].find((el) => (el.dataset.name || "photos") === name);
+  const list = input && document.getElementById(input.dataset.photo);
+  if (list) list.insertAdjacentHTML("beforeend", String(photoItem(name, sha)));
+}
+
+function photoItem(name, sha) {
+  return html`<li><input type="hidden" name="${name}" value="${sha}"><span class="badge amber">${t("照片已保存")}</span> <code>${sha.slice(0, 8)}</code></li>`;
+}
+
+function dirtyForm() {
+  return [...document.querySelectorAll("#view form[data-dirty]")].find(drafts.kept) || null;
+}
+
+// Leaving a changed form by a link or the back arrow asks first (the draft stays either way).
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target.closest("a[href^='#'], [data-action=back]") : null;
+  if (!target || !dirtyForm() || target.closest("form")) return;
+  if (!confirm(t("这张表还没有保存。已填的内容会留在手机上，回来可以接着填。确定离开吗？"))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+window.addEventListener("beforeunload", (event) => {
+  const form = dirtyForm();
+  if (!form || !app.db) return;
+  drafts.save(app.db, form).catch(() => {});
+  event.preventDefault();
+  event.returnValue = "";
+});
+
 function isEditing() {
   const active = document.activeElement;
   const focused = Boolean(active && active.closest && active.closest("form") && active.matches("input, textarea, select"));
@@ -179,7 +234,9 @@ function isEditing() {
 
 document.addEventListener("input", (event) => {
   const form = event.target instanceof Element ? event.target.closest("form") : null;
-  if (form) form.dataset.dirty = "1";
+  if (!form) return;
+  form.dataset.dirty = "1";
+  if (app.db && drafts.kept(form)) drafts.saveSoon(app.db, form);
 });
 
 // The tab bar's 待同步 count goes with the status line.
@@ -304,6 +361,13 @@ document.addEventListener("click", async (event) => {
     scheduler.scheduleSync(0);
     return;
   }
+  if (name === "discard-draft") {
+    event.preventDefault();
+    const form = target.closest("form");
+    if (form && app.db) await drafts.drop(app.db, drafts.draftKey(form));
+    await render();
+    return;
+  }
   if (name === "back") {
     event.preventDefault();
     goBack();
@@ -329,9 +393,11 @@ document.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
+  submitted = drafts.kept(form) ? drafts.draftKey(form) : null;
   try {
     await handler(app, form, new FormData(form));
   } finally {
+    submitted = null;
     if (button) button.disabled = false;
   }
 });
@@ -345,9 +411,21 @@ document.addEventListener("change", async (event) => {
     const limit = Number(input.dataset.max || 12);
     if (list.querySelectorAll("input[type=hidden]").length >= limit) break;
     if (input.dataset.single) list.innerHTML = "";
-    list.insertAdjacentHTML("beforeend", String(html`<li><input type="hidden" name="${input.dataset.name || "photos"}" value="${sha}"><span class="badge amber">${t("照片已保存")}</span> <code>${sha.slice(0, 8)}</code></li>`));
+    list.insertAdjacentHTML("beforeend", String(photoItem(input.dataset.name || "photos", sha)));
   }
   input.value = "";
+  const form = input.closest("form");
+  if (form && drafts.kept(form)) {
+    form.dataset.dirty = "1";
+    await drafts.save(app.db, form);
+  }
+});
+
+// Opening the camera can kill the tab on a cheap phone: what is typed is saved first.
+document.addEventListener("click", (event) => {
+  const input = event.target instanceof HTMLInputElement && event.target.type === "file" ? event.target : null;
+  const form = input && input.closest("form");
+  if (form && app.db && drafts.kept(form) && form.dataset.dirty) drafts.save(app.db, form).catch(() => {});
 });
 
 window.addEventListener("hashchange", (event) => render({ from: new URL(event.oldURL).hash }));
