@@ -14,7 +14,7 @@ import { html } from "./ui.js";
 import { arrive, arrived, previous, returnTo } from "./navigation.js";
 import * as drafts from "./drafts.js";
 import { navigated, say } from "./notice.js";
-import { FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
+import { FIRST_SYNC, FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
 
 const STORAGE_WARNING = 0.8;
 
@@ -34,6 +34,7 @@ const app = {
   forms: {},
   actions: {},
   statusReads: 0,
+  download: null, // { received, total } while a download from scratch runs
 
   go(hash) {
     if (location.hash === hash) this.render();
@@ -90,7 +91,14 @@ const app = {
 };
 window.doorstep = app; // for the browser tests and for people debugging on a phone
 
-const scheduler = createScheduler(app, { refresh, showStatus });
+const scheduler = createScheduler(app, { refresh, showStatus, progress });
+
+// A download from scratch (the first sync) has a screen of its own with a real
+// count, never the emptied login form under "正在同步".
+function progress(p) {
+  app.download = p && !app.status?.lastSync ? p : null;
+  if (app.download && document.getElementById("view").dataset.screen === FIRST_SYNC.name) render();
+}
 
 // --- screens -----------------------------------------------------------------
 
@@ -118,7 +126,7 @@ async function render({ background = false, from = undefined } = {}) {
   const y = navigation ? arrive(from) : null;
   const view = document.getElementById("view");
   const ticket = ++renderCount;
-  const { screen, params } = app.me ? match(location.hash) : { screen: LOGIN, params: [] };
+  const { screen, params } = !app.me ? { screen: LOGIN, params: [] } : app.download ? { screen: FIRST_SYNC, params: [] } : match(location.hash);
   frame = { screen, params };
   let content;
   try {
@@ -272,6 +280,9 @@ async function signIn(user) {
   await setCurrentUser(user);
   await openAs(user);
   app.signedOut = false;
+  history.replaceState(null, "", "#/");
+  progress({ received: 0, total: null });
+  await render({ from: null });
   await scheduler.runSync();
   sendPushSubscription();
 }

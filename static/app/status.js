@@ -20,7 +20,7 @@ export function renderStatus(app) {
   if (app.signedOut) parts.push(t("需要重新登录"));
   else if (app.syncing) parts.push(t("正在同步…"));
   if (s.waiting) parts.push(t("%(n)s 条待同步", { n: s.waiting }));
-  else if (!s.rejected) parts.push(t("已全部同步"));
+  else if (!s.rejected && s.lastSync) parts.push(t("已全部同步")); // never beside "从未"
   if (s.rejected) parts.push(t("%(n)s 条被退回", { n: s.rejected }));
   parts.push(t("上次同步：%(when)s", { when: ago(s.lastSync) }));
   el.textContent = parts.join(" · ");

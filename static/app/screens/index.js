@@ -27,12 +27,14 @@ export const ROUTES = [
 ];
 
 export const LOGIN = account.login;
+export const FIRST_SYNC = account.firstSync;
 
 // The title in the app bar, and where the back arrow leads when the screen was
 // not opened from another one (a reload, a link from a notification). Screens
 // without `up` are the tabs' own: no back arrow.
 export const FRAME = {
   login: { title: N_("登录") },
+  "first-sync": { title: N_("第一次同步") },
   households: { title: N_("住户") },
   household: { title: N_("住户详情"), up: () => "#/" },
   "household-edit": { title: N_("修改户信息"), up: ([id]) => `#/h/${id}` },
