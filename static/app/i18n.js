@@ -27,6 +27,18 @@ export async function loadLanguage() {
   [names, table] = await Promise.all([json(`/app/labels/${lang}.json`), lang === "zh" ? {} : json(`/app/messages/${lang}.json`)]);
 }
 
+// After a sync: admins may have renamed a field or changed who may apply for a card.
+// Offline, the service worker answers with the copy it kept; nothing is lost.
+export async function refreshLabels() {
+  const fresh = await json(`/app/labels/${lang}.json`);
+  if (Object.keys(fresh).length) names = fresh;
+}
+
+// A rule of the server's settings the phone applies at the door: rule("travel_card").
+export function rule(name) {
+  return (names.rules || {})[name] || null;
+}
+
 // The name of a coded value: label("demand_status", "dispatched") → "已派单".
 export function label(group, value) {
   return (names[group] || {})[value] ?? value ?? "";
