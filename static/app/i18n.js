@@ -11,9 +11,9 @@ function cookieLang() {
   return match ? decodeURIComponent(match[1]) : "zh";
 }
 
-async function json(url) {
+async function json(url, options) {
   try {
-    const response = await fetch(url);
+    const response = await fetch(url, options);
     return response.ok ? await response.json() : {};
   } catch (_) {
     return {};
@@ -30,7 +30,7 @@ export async function loadLanguage() {
 // After a sync: admins may have renamed a field or changed who may apply for a card.
 // Offline, the service worker answers with the copy it kept; nothing is lost.
 export async function refreshLabels() {
-  const fresh = await json(`/app/labels/${lang}.json`);
+  const fresh = await json(`/app/labels/${lang}.json`, { signal: AbortSignal.timeout(5000) }); // a slow line must not hold the screen
   if (Object.keys(fresh).length) names = fresh;
 }
 
