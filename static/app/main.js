@@ -3,7 +3,7 @@
 "use strict";
 
 import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
-import { loadLanguage, t } from "./i18n.js";
+import { loadLanguage, refreshLabels, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { takePhoto } from "./photos.js";
@@ -115,7 +115,8 @@ let renderCount = 0;
 
 // A refresh after a sync must never wipe what someone is typing: it is skipped
 // while a form on screen has input (the next navigation shows the new data).
-function refresh() {
+async function refresh() {
+  await refreshLabels();
   return render({ background: true });
 }
 

@@ -11,6 +11,7 @@ import { N_ } from "../ui.js";
 
 export const ROUTES = [
   [/^\/$/, households.list],
+  [/^\/h\/new$/, households.createForm],
   [/^\/h\/([^/]+)$/, households.detail],
   [/^\/h\/([^/]+)\/edit$/, households.edit],
   [/^\/h\/([^/]+)\/visit$/, visits.form],
