@@ -11,7 +11,7 @@ import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
 import { html } from "./ui.js";
-import { arrive, arrived, previous, returnTo } from "./navigation.js";
+import { arrive, arrived, previous, repainted, returnTo } from "./navigation.js";
 import * as drafts from "./drafts.js";
 import { navigated, say } from "./notice.js";
 import { FIRST_SYNC, FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
@@ -147,6 +147,7 @@ async function render({ background = false, from = undefined } = {}) {
   renderAppBar(screen);
   await restoreDrafts(view);
   if (navigation) arrived(y);
+  else repainted();
   view.dispatchEvent(new CustomEvent("rendered", { bubbles: true }));
 }
 

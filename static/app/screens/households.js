@@ -317,7 +317,7 @@ export const createForm = {
         room: value("room"), kind: value("kind") || "registered", phone: value("phone"), notes: value("notes"),
       });
       app.say(t("住户已保存，联网后同步。"));
-      app.go(`#/h/${id}`);
+      app.returnTo(`#/h/${id}`, `section[data-household="${id}"]`);
     },
   },
 };

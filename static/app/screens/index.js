@@ -38,6 +38,7 @@ export const FRAME = {
   "first-sync": { title: N_("第一次同步") },
   households: { title: N_("住户") },
   household: { title: N_("住户详情"), up: () => "#/" },
+  "household-new": { title: N_("新增住户"), up: () => "#/" },
   "household-edit": { title: N_("修改户信息"), up: ([id]) => `#/h/${id}` },
   "visit-form": { title: N_("记录走访"), up: ([id]) => `#/h/${id}` },
   "resident-form": { title: N_("居民信息"), up: () => "#/" },
