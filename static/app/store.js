@@ -57,6 +57,8 @@ export function childrenOf(db, type, parent) {
 
 // --- what the households screens read, through the indexes (db.js) --------------------
 
+const FEW = 200; // households read to check the other words of a search, rather than more keys
+
 const HOUSEHOLDS = IDBKeyRange.bound(["household"], ["household", []]);
 
 function byAddress(a, b) {
@@ -98,22 +100,38 @@ export function searchHouseholds(db, query, count) {
   const ofPerson = (r) => (r.data.name || "").startsWith(q) || ofPhone(r);
   if (!q) return householdPage(db, count);
   const prefix = (key) => IDBKeyRange.bound(key, [...key.slice(0, -1), key.at(-1) + "\uffff"]);
+  const wordRange = (term) => IDBKeyRange.bound(term, term + "\uffff");
   return transact(db, ["records", "overlay"], "readonly", async (tx) => {
     const records = tx.objectStore("records");
     const overlay = tx.objectStore("overlay");
-    const [ordered, local, localResidents, named, phoned, ...byTerm] = await Promise.all([
-      promised(records.index("address").getAllKeys(HOUSEHOLDS)),
+    const words = records.index("words");
+    const read = new Map();
+    const get = (ids) => Promise.all(ids.map(async (id) => {
+      if (!read.has(id)) read.set(id, await promised(records.get(["household", id])));
+      return read.get(id);
+    }));
+    const [local, localResidents, named, phoned, sizes] = await Promise.all([
       promised(overlay.index("type").getAll(IDBKeyRange.only("household"))),
       promised(overlay.index("type").getAll(IDBKeyRange.only("resident"))),
       promised(records.index("name").getAll(prefix(["resident", q]))),
       tail ? Promise.all(["household", "resident"].map((type) => promised(records.index("tail").getAll(IDBKeyRange.only([type, tail]))))).then((lists) => lists.flat()) : [],
-      ...terms.map((term) => promised(records.index("words").getAllKeys(IDBKeyRange.bound(term, term + "\uffff")))),
+      Promise.all(terms.map((term) => promised(words.count(wordRange(term))))),
     ]);
     const replaced = new Set(local.map((r) => r.id).concat(localResidents.map((r) => r.id)));
     const hit = new Set();
-    if (terms.length) {
-      const sets = byTerm.map((keys) => new Set(keys.map((k) => k[1])));
-      for (const id of sets[0]) if (sets.every((set) => set.has(id))) hit.add(id);
+    if (terms.length && Math.min(...sizes) > 0) {
+      // The rarest word's households, then the others' (keys only: no record is read).
+      const order = terms.map((term, i) => [sizes[i], term]).sort((x, y) => x[0] - y[0]).map(([, term]) => term);
+      let ids = [...new Set((await promised(words.getAllKeys(wordRange(order[0])))).map((k) => k[1]))];
+      if (order.length > 1 && ids.length <= FEW) {
+        ids = (await get(ids)).filter((h) => h && ofAddress(h)).map((h) => h.id);
+      } else {
+        for (const term of order.slice(1)) {
+          const more = new Set((await promised(words.getAllKeys(wordRange(term)))).map((k) => k[1]));
+          ids = ids.filter((id) => more.has(id));
+        }
+      }
+      for (const id of ids) hit.add(id);
     }
     for (const r of named.concat(phoned)) {
       if (replaced.has(r.id) || !ofPerson(r)) continue;
@@ -121,10 +139,15 @@ export function searchHouseholds(db, query, count) {
     }
     for (const r of localResidents) if (!r.deleted && ofPerson(r)) hit.add(r.data.household_id);
     const mine = local.filter((h) => !h.deleted && (hit.has(h.id) || ofAddress(h) || ofPhone(h)));
-    const serverIds = ordered.map((k) => k[1]).filter((id) => hit.has(id) && !replaced.has(id));
-    const total = serverIds.length + mine.length;
-    const server = await Promise.all(serverIds.slice(0, count + mine.length).map((id) => promised(records.get(["household", id]))));
-    return { households: server.concat(mine).sort(byAddress).slice(0, count), total };
+    let server = [...hit].filter((id) => !replaced.has(id));
+    const total = server.length + mine.length;
+    if (server.length > count + mine.length) {
+      // Many: their order from the address index (keys only), and only the first read.
+      const ordered = await promised(records.index("address").getAllKeys(HOUSEHOLDS));
+      server = ordered.map((k) => k[1]).filter((id) => hit.has(id) && !replaced.has(id)).slice(0, count + mine.length);
+    }
+    const found = (await get(server)).filter(Boolean);
+    return { households: found.concat(mine).sort(byAddress).slice(0, count), total };
   });
 }
 

@@ -25,8 +25,8 @@ export const list = {
     const params = new URLSearchParams(location.hash.split("?")[1] || "");
     const query = params.get("q") || "";
     const shown = Number(params.get("n") || PAGE);
-    const page = await householdPage(app.db, query ? 0 : shown);
-    const { households: found, total } = query ? await searchHouseholds(app.db, query, shown) : page;
+    const [page, search] = await Promise.all([householdPage(app.db, query ? 0 : shown), query && searchHouseholds(app.db, query, shown)]);
+    const { households: found, total } = search || page;
     const byHousehold = await residentsOf(app.db, found.slice(0, shown).map((h) => h.id));
     const rows = found.slice(0, shown).map((h) => {
       const people = byHousehold.get(h.id) || [];
