@@ -92,6 +92,8 @@ def main() -> None:
                         scores[name].append(100 * float(categories[name]["score"]))
                     audits = result["audits"]
                     assert isinstance(audits, dict)
+                    bfcache = audits.get("bf-cache", {}).get("details", {}).get("items", [])
+                    failing |= {f"bf-cache: {item.get('reason')}" for item in bfcache}
                     failing |= {
                         f"{key}: {a['title']}"
                         for key, a in audits.items()

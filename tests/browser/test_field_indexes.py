@@ -99,6 +99,8 @@ def test_households_are_found_through_indexes_also_after_upgrading_a_version_1_p
 
     assert addresses(page) == [low.address, tall.address, garden.address]  # 2栋 before 10栋
     assert page.inner_text("#household-count").startswith("共 3 户")
+    assert search(page, "幸福") == [low.address, tall.address]
+    screenshot(page, "field-search-after-upgrade-360")
     assert search(page, "10栋") == [tall.address]
     assert search(page, "花苑 2单元") == [garden.address]  # a part of each part of the address
     assert search(page, "陈") == [low.address]  # the start of a resident's name
@@ -106,7 +108,6 @@ def test_households_are_found_through_indexes_also_after_upgrading_a_version_1_p
     assert search(page, "1234") == [tall.address]  # the household's phone
     assert search(page, "不存在") == []
     assert page.inner_text("#household-count").startswith("共 0 户")
-    screenshot(page, "field-search-after-upgrade-360")
 
     # Work done offline is found too: a resident added on the phone (in the overlay).
     page.goto(page.url.split("#")[0] + f"#/h/{tall.id}/resident")
