@@ -8,10 +8,14 @@
 //   outbox   – mutations not yet confirmed, and rejected ones kept for the user
 //   blobs    – photos taken on this phone, with whether they are uploaded
 //   meta     – client_id, cursor, counters, last sync time, outbox format
-//   drafts   – what was typed into forms not yet saved (drafts.js)
+//   drafts   – what was typed into forms not yet saved (drafts.js, version 2)
+//
+// Indexes of records and overlay (version 3): the screens read a page of
+// households in address order, search by address, name or phone tail, and
+// residents by household ("parent"), without reading every record.
 "use strict";
 
-const SCHEMA = 2;
+const SCHEMA = 3;
 // The shape of outbox entries. Bump it with a migration in `migrateOutbox`;
 // entries are migrated, never dropped (PRODUCT.md "App updates").
 export const OUTBOX_FORMAT = 1;
@@ -65,7 +69,7 @@ export async function userIdsOnPhone() {
 }
 
 export function openUserDb(userId) {
-  return open(userDbName(userId), SCHEMA, (db, oldVersion) => {
+  return open(userDbName(userId), SCHEMA, (db, oldVersion, tx) => {
     if (oldVersion < 1) {
       for (const name of ["records", "overlay"]) {
         const store = db.createObjectStore(name, { keyPath: ["type", "id"] });
@@ -77,7 +81,58 @@ export function openUserDb(userId) {
       db.createObjectStore("meta");
     }
     if (oldVersion < 2) db.createObjectStore("drafts", { keyPath: "key" });
+    if (oldVersion < 3) {
+      for (const name of ["records", "overlay"]) {
+        const store = tx.objectStore(name);
+        store.createIndex("address", ["type", "data.grid_id", "sort"]);
+        store.createIndex("name", ["type", "data.name"]);
+        store.createIndex("tail", ["type", "tail"]);
+        store.createIndex("words", "words", { multiEntry: true });
+        if (oldVersion >= 1) reindex(store);
+      }
+    }
   });
+}
+
+// "2栋" before "10栋": digit runs padded, so IndexedDB's order is the address's.
+export function addressKey(address) {
+  return String(address || "").replace(/\d+/g, (run) => run.padStart(8, "0"));
+}
+
+// The parts of an address ("芙蓉花园", "20栋", "3单元") and every ending of each, so a
+// search finds a part of a part ("花园", "1002") by a prefix range on the index.
+export function addressWords(address) {
+  const words = new Set();
+  for (const part of String(address || "").toLowerCase().split(/\s+|(?<=\D)(?=\d)/)) {
+    for (let i = 0; i < part.length; i += 1) words.add(part.slice(i));
+  }
+  return [...words];
+}
+
+// A record as stored, with the fields the indexes read.
+export function indexed(record) {
+  const out = { ...record };
+  delete out.sort;
+  delete out.tail;
+  delete out.words;
+  const data = record.data || {};
+  if (record.type === "household") {
+    out.sort = addressKey(data.address);
+    out.words = addressWords(data.address);
+  }
+  const digits = String(data.phone || "").replace(/\D/g, "");
+  if (digits.length >= 4) out.tail = digits.slice(-4);
+  return out;
+}
+
+// Rows stored before version 3 get the indexed fields, in the upgrade's transaction.
+function reindex(store) {
+  store.openCursor().onsuccess = (event) => {
+    const cursor = event.target.result;
+    if (!cursor) return;
+    cursor.update(indexed(cursor.value));
+    cursor.continue();
+  };
 }
 
 // Run `fn(tx)` in one transaction; resolves with fn's result once committed.

@@ -1,7 +1,7 @@
 // The phone's view of the data: the server's records with pending work on top.
 "use strict";
 
-import { OUTBOX_FORMAT, getMeta, promised, transact } from "./db.js";
+import { OUTBOX_FORMAT, addressWords, getMeta, indexed, promised, transact } from "./db.js";
 import { applyLocal, stored } from "./mutators.js";
 
 function view(tx, me) {
@@ -15,7 +15,7 @@ function view(tx, me) {
       return (await promised(records.get([type, id]))) || null;
     },
     put(record) {
-      return promised(overlay.put(record));
+      return promised(overlay.put(indexed(record)));
     },
   };
 }
@@ -52,6 +52,112 @@ export function childrenOf(db, type, parent) {
       promised(tx.objectStore("overlay").index("parent").getAll(range)),
     ]);
     return merge(server, local);
+  });
+}
+
+// --- what the households screens read, through the indexes (db.js) --------------------
+
+const FEW = 200; // households read to check the other words of a search, rather than more keys
+
+const HOUSEHOLDS = IDBKeyRange.bound(["household"], ["household", []]);
+
+function byAddress(a, b) {
+  return indexedDB.cmp(["household", a.data.grid_id ?? "", a.sort ?? ""], ["household", b.data.grid_id ?? "", b.sort ?? ""]);
+}
+
+// The first `count` households in address order, and how many there are in all.
+// The overlay is small (pending work): `count` + its size server rows in index order
+// hold every server row of the first `count` that the overlay does not replace.
+export function householdPage(db, count) {
+  return transact(db, ["records", "overlay"], "readonly", async (tx) => {
+    const records = tx.objectStore("records");
+    const local = await promised(tx.objectStore("overlay").index("type").getAll(IDBKeyRange.only("household")));
+    const [server, total, known] = await Promise.all([
+      count + local.length ? promised(records.index("address").getAll(HOUSEHOLDS, count + local.length)) : [], // 0 would mean all
+      promised(records.index("type").count(IDBKeyRange.only("household"))),
+      Promise.all(local.map((r) => promised(records.getKey(["household", r.id])))),
+    ]);
+    let all = total;
+    local.forEach((r, i) => { all += (known[i] ? 0 : 1) - (r.deleted ? 1 : 0); });
+    const households = merge(server, local).sort(byAddress).slice(0, count);
+    return { households, total: Math.max(0, all) };
+  });
+}
+
+// The households the query finds, the first `count` in address order, and how many in
+// all: every word of the query is a part of the address (a part of "20栋", "芙蓉花园"),
+// or it is the start of a resident's name, or the last digits of a phone.
+export function searchHouseholds(db, query, count) {
+  const q = query.trim().toLowerCase();
+  const digits = q.replace(/\D/g, "");
+  const terms = q.split(/\s+|(?<=\D)(?=\d)/).filter(Boolean);
+  const tail = digits.length >= 4 ? digits.slice(-4) : null;
+  const ofAddress = (h) => {
+    const words = addressWords(h.data.address);
+    return terms.every((term) => words.some((w) => w.startsWith(term)));
+  };
+  const ofPhone = (r) => digits.length >= 4 && (r.data.phone || "").endsWith(digits);
+  const ofPerson = (r) => (r.data.name || "").startsWith(q) || ofPhone(r);
+  if (!q) return householdPage(db, count);
+  const prefix = (key) => IDBKeyRange.bound(key, [...key.slice(0, -1), key.at(-1) + "\uffff"]);
+  const wordRange = (term) => IDBKeyRange.bound(term, term + "\uffff");
+  return transact(db, ["records", "overlay"], "readonly", async (tx) => {
+    const records = tx.objectStore("records");
+    const overlay = tx.objectStore("overlay");
+    const words = records.index("words");
+    const read = new Map();
+    const get = (ids) => Promise.all(ids.map(async (id) => {
+      if (!read.has(id)) read.set(id, await promised(records.get(["household", id])));
+      return read.get(id);
+    }));
+    const [local, localResidents, named, phoned, sizes] = await Promise.all([
+      promised(overlay.index("type").getAll(IDBKeyRange.only("household"))),
+      promised(overlay.index("type").getAll(IDBKeyRange.only("resident"))),
+      promised(records.index("name").getAll(prefix(["resident", q]))),
+      tail ? Promise.all(["household", "resident"].map((type) => promised(records.index("tail").getAll(IDBKeyRange.only([type, tail]))))).then((lists) => lists.flat()) : [],
+      Promise.all(terms.map((term) => promised(words.count(wordRange(term))))),
+    ]);
+    const replaced = new Set(local.map((r) => r.id).concat(localResidents.map((r) => r.id)));
+    const hit = new Set();
+    if (terms.length && Math.min(...sizes) > 0) {
+      // The rarest word's households, then the others' (keys only: no record is read).
+      const order = terms.map((term, i) => [sizes[i], term]).sort((x, y) => x[0] - y[0]).map(([, term]) => term);
+      let ids = [...new Set((await promised(words.getAllKeys(wordRange(order[0])))).map((k) => k[1]))];
+      if (order.length > 1 && ids.length <= FEW) {
+        ids = (await get(ids)).filter((h) => h && ofAddress(h)).map((h) => h.id);
+      } else {
+        for (const term of order.slice(1)) {
+          const more = new Set((await promised(words.getAllKeys(wordRange(term)))).map((k) => k[1]));
+          ids = ids.filter((id) => more.has(id));
+        }
+      }
+      for (const id of ids) hit.add(id);
+    }
+    for (const r of named.concat(phoned)) {
+      if (replaced.has(r.id) || !ofPerson(r)) continue;
+      hit.add(r.type === "household" ? r.id : r.data.household_id);
+    }
+    for (const r of localResidents) if (!r.deleted && ofPerson(r)) hit.add(r.data.household_id);
+    const mine = local.filter((h) => !h.deleted && (hit.has(h.id) || ofAddress(h) || ofPhone(h)));
+    let server = [...hit].filter((id) => !replaced.has(id));
+    const total = server.length + mine.length;
+    if (server.length > count + mine.length) {
+      // Many: their order from the address index (keys only), and only the first read.
+      const ordered = await promised(records.index("address").getAllKeys(HOUSEHOLDS));
+      server = ordered.map((k) => k[1]).filter((id) => hit.has(id) && !replaced.has(id)).slice(0, count + mine.length);
+    }
+    const found = (await get(server)).filter(Boolean);
+    return { households: found.concat(mine).sort(byAddress).slice(0, count), total };
+  });
+}
+
+// The residents of each of these households (a Map of household id → residents).
+export function residentsOf(db, householdIds) {
+  return transact(db, ["records", "overlay"], "readonly", async (tx) => {
+    const stores = [tx.objectStore("records"), tx.objectStore("overlay")];
+    const lists = await Promise.all(householdIds.map((id) => Promise.all(
+      stores.map((s) => promised(s.index("parent").getAll(IDBKeyRange.only(["resident", id])))))));
+    return new Map(householdIds.map((id, i) => [id, merge(...lists[i])]));
   });
 }
 
@@ -110,7 +216,7 @@ export async function applyPage(db, me, page) {
     const records = tx.objectStore("records");
     if (page.reset) records.clear(); // rule 11: the local copy, never the outbox
     for (const change of page.changes) {
-      if (change.op === "put") records.put(stored(change.type, change.id, change.version, change.data));
+      if (change.op === "put") records.put(indexed(stored(change.type, change.id, change.version, change.data)));
       else records.delete([change.type, change.id]);
     }
     const meta = tx.objectStore("meta");

@@ -41,7 +41,7 @@ export const list = {
     const sort = (a, b) => Number(overdue(b)) - Number(overdue(a)) || String(a.data.deadline || "9").localeCompare(String(b.data.deadline || "9"));
     const section = (title, items, id) => html`<section><h2>${title}（${items.length}）</h2>
       ${items.length ? html`<ul class="list" id="${id}">${items.sort(sort).map(row)}</ul>` : html`<p class="muted">${t("没有。")}</p>`}</section>`;
-    return html`${section(t("待接单"), toAccept, "to-accept")}${section(t("我在办理"), mine, "mine")}${section(t("本网格其他诉求"), others, "others")}`;
+    return html`<h1 class="visually-hidden">${t("诉求")}</h1>${section(t("待接单"), toAccept, "to-accept")}${section(t("我在办理"), mine, "mine")}${section(t("本网格其他诉求"), others, "others")}`;
   },
 };
 

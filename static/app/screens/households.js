@@ -3,7 +3,7 @@
 
 import { checkIdNumber, ageOn, parseIdNumber } from "../idnumber.js";
 import { t } from "../i18n.js";
-import { allOf, childrenOf, getRecord } from "../store.js";
+import { allOf, childrenOf, getRecord, householdPage, residentsOf, searchHouseholds } from "../store.js";
 import { Html, html, label, maskPhone, options, uuid, when } from "../ui.js";
 import { cardTier, phoneMessage, photoBadges, showErrors, syncBadge, telLink } from "../forms.js";
 
@@ -19,30 +19,15 @@ function idMessage(value) {
   }[result.error] || "";
 }
 
-function matches(query, household, residents) {
-  if (!query) return true;
-  const q = query.trim().toLowerCase();
-  if (household.data.address.toLowerCase().includes(q)) return true;
-  const digits = q.replace(/\D/g, "");
-  if (digits.length >= 4 && (household.data.phone || "").endsWith(digits)) return true;
-  return residents.some((r) => r.data.name.includes(q) || (digits.length >= 4 && (r.data.phone || "").endsWith(digits)));
-}
-
 export const list = {
   name: "households",
   async render(app) {
     const params = new URLSearchParams(location.hash.split("?")[1] || "");
     const query = params.get("q") || "";
     const shown = Number(params.get("n") || PAGE);
-    const [households, residents] = await Promise.all([allOf(app.db, "household"), allOf(app.db, "resident")]);
-    const byHousehold = new Map();
-    for (const r of residents) {
-      if (!byHousehold.has(r.data.household_id)) byHousehold.set(r.data.household_id, []);
-      byHousehold.get(r.data.household_id).push(r);
-    }
-    const found = households
-      .filter((h) => matches(query, h, byHousehold.get(h.id) || []))
-      .sort((a, b) => a.data.address.localeCompare(b.data.address, "zh-CN", { numeric: true }));
+    const [page, search] = await Promise.all([householdPage(app.db, query ? 0 : shown), query && searchHouseholds(app.db, query, shown)]);
+    const { households: found, total } = search || page;
+    const byHousehold = await residentsOf(app.db, found.slice(0, shown).map((h) => h.id));
     const rows = found.slice(0, shown).map((h) => {
       const people = byHousehold.get(h.id) || [];
       const head = people.find((r) => r.data.relation === "head") || people[0];
@@ -53,14 +38,15 @@ export const list = {
       </a></li>`;
     });
     return html`<section>
+      <h1 class="visually-hidden">${t("住户")}</h1>
       <form data-form="search" class="searchbar" role="search">
         <input type="search" name="q" value="${query}" placeholder="${t("搜索地址、姓名或电话后四位")}" aria-label="${t("搜索住户")}">
         <button type="submit">${t("搜索")}</button>
       </form>
       <p class="actions"><a class="button" href="#/h/new" data-new-household>${t("新增住户")}</a></p>
-      <p class="muted small" id="household-count">${t("共 %(n)s 户", { n: found.length })}${households.length ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
+      <p class="muted small" id="household-count">${t("共 %(n)s 户", { n: total })}${page.total ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
       <ul class="list" id="households">${rows}</ul>
-      ${found.length > shown ? html`<p><a class="button" href="#/?q=${encodeURIComponent(query)}&n=${shown + PAGE}">${t("显示更多")}</a></p>` : ""}
+      ${total > shown ? html`<p><a class="button" href="#/?q=${encodeURIComponent(query)}&n=${shown + PAGE}">${t("显示更多")}</a></p>` : ""}
     </section>`;
   },
   forms: {
