@@ -6,7 +6,7 @@ import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from 
 import { loadLanguage, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
-import { takePhoto } from "./photos.js";
+import { takePhoto, wirePhotos } from "./photos.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
@@ -52,9 +52,9 @@ const app = {
   },
 
   async photo(file) {
-    const sha = await takePhoto(this.db, file);
+    const taken = await takePhoto(this.db, file);
     askPersistence();
-    return sha;
+    return taken;
   },
 
   say(message) {
@@ -297,19 +297,7 @@ document.addEventListener("submit", async (event) => {
   }
 });
 
-document.addEventListener("change", async (event) => {
-  const input = event.target;
-  if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.photo) return;
-  const list = document.getElementById(input.dataset.photo);
-  for (const file of input.files) {
-    const sha = await app.photo(file);
-    const limit = Number(input.dataset.max || 12);
-    if (list.querySelectorAll("input[type=hidden]").length >= limit) break;
-    if (input.dataset.single) list.innerHTML = "";
-    list.insertAdjacentHTML("beforeend", String(html`<li><input type="hidden" name="${input.dataset.name || "photos"}" value="${sha}"><span class="badge amber">${t("照片已保存")}</span> <code>${sha.slice(0, 8)}</code></li>`));
-  }
-  input.value = "";
-});
+wirePhotos(app);
 
 window.addEventListener("hashchange", () => render());
 
