@@ -8,9 +8,10 @@
 //   outbox   – mutations not yet confirmed, and rejected ones kept for the user
 //   blobs    – photos taken on this phone, with whether they are uploaded
 //   meta     – client_id, cursor, counters, last sync time, outbox format
+//   drafts   – what was typed into forms not yet saved (drafts.js)
 "use strict";
 
-const SCHEMA = 1;
+const SCHEMA = 2;
 // The shape of outbox entries. Bump it with a migration in `migrateOutbox`;
 // entries are migrated, never dropped (PRODUCT.md "App updates").
 export const OUTBOX_FORMAT = 1;
@@ -75,6 +76,7 @@ export function openUserDb(userId) {
       db.createObjectStore("blobs", { keyPath: "sha" });
       db.createObjectStore("meta");
     }
+    if (oldVersion < 2) db.createObjectStore("drafts", { keyPath: "key" });
   });
 }
 

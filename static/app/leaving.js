@@ -26,8 +26,9 @@ export async function dropCachedPhotos() {
 // Pending and rejected entries are the worker's own work, still to be sent or
 // decided on; photos not uploaded, or named by such an entry, go with them.
 function keepOnlyUnsynced(db) {
-  return transact(db, ["records", "overlay", "outbox", "blobs", "meta"], "readwrite", async (tx) => {
+  return transact(db, ["records", "overlay", "outbox", "blobs", "meta", "drafts"], "readwrite", async (tx) => {
     tx.objectStore("records").clear();
+    tx.objectStore("drafts").clear(); // half-typed forms name residents: they go with the data
     tx.objectStore("overlay").clear();
     const entries = await promised(tx.objectStore("outbox").getAll());
     const needed = new Set(entries.flatMap((e) => JSON.stringify(e.args || {}).match(PHOTO_NAME) || []));

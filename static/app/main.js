@@ -6,12 +6,15 @@ import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from 
 import { loadLanguage, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
-import { takePhoto, wirePhotos } from "./photos.js";
+import { restoreShot, takePhoto, wirePhotos } from "./photos.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
 import { html } from "./ui.js";
-import { LOGIN, ROUTES, TABS } from "./screens/index.js";
+import { arrive, arrived, previous, returnTo } from "./navigation.js";
+import * as drafts from "./drafts.js";
+import { navigated, say } from "./notice.js";
+import { FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
 
 const STORAGE_WARNING = 0.8;
 
@@ -30,7 +33,6 @@ const app = {
   storageWarning: "",
   forms: {},
   actions: {},
-  notice: "",
   statusReads: 0,
 
   go(hash) {
@@ -38,8 +40,17 @@ const app = {
     else location.hash = hash;
   },
 
+  // After a save: back where the form was opened from, showing the record written
+  // (`land`, a selector), so the back arrow never reopens the form.
+  returnTo(hash, land = null) {
+    dropSubmittedDraft();
+    const from = location.hash;
+    if (!returnTo(hash, land)) render({ from });
+  },
+
   async write(name, args) {
     const entry = await enqueue(this.db, this.me, name, args);
+    await dropSubmittedDraft();
     await this.afterWrite();
     return entry;
   },
@@ -58,7 +69,7 @@ const app = {
   },
 
   say(message) {
-    this.notice = message;
+    say(message);
   },
 
   async refreshStatus() {
@@ -100,11 +111,15 @@ function refresh() {
   return render({ background: true });
 }
 
-async function render({ background = false } = {}) {
+// `from` is set for a navigation (the address left): it decides the scroll position.
+async function render({ background = false, from = undefined } = {}) {
   if (background && isEditing()) return;
+  const navigation = from !== undefined;
+  const y = navigation ? arrive(from) : null;
   const view = document.getElementById("view");
   const ticket = ++renderCount;
   const { screen, params } = app.me ? match(location.hash) : { screen: LOGIN, params: [] };
+  frame = { screen, params };
   let content;
   try {
     content = await screen.render(app, params);
@@ -114,14 +129,37 @@ async function render({ background = false } = {}) {
   }
   if (ticket !== renderCount) return; // a newer render started meanwhile
   if (background && isEditing()) return; // typing started while this refresh was being built
-  const notice = app.notice ? html`<p class="notice" role="status">${app.notice}</p>` : "";
-  app.notice = "";
-  view.innerHTML = String(notice) + String(content);
+  if (navigation) navigated();
+  view.innerHTML = String(content);
   view.dataset.screen = screen.name || "";
   app.forms = screen.forms || {};
   app.actions = screen.actions || {};
   renderTabs();
+  renderAppBar(screen);
+  await restoreDrafts(view);
+  if (navigation) arrived(y);
   view.dispatchEvent(new CustomEvent("rendered", { bubbles: true }));
+}
+
+let frame = null; // the screen on show and its parameters, for the back arrow
+
+function renderAppBar(screen) {
+  const { title, up } = FRAME[screen.name] || {};
+  document.getElementById("apptitle").textContent = title ? t(title) : t("家门口");
+  const back = document.getElementById("back");
+  back.hidden = !up;
+  back.setAttribute("aria-label", t("返回"));
+}
+
+function goBack() {
+  const { up } = FRAME[frame?.screen.name] || {};
+  if (previous() !== null) {
+    history.back();
+  } else if (up) {
+    // Opened directly: up in this entry's place, so back from there goes further up.
+    history.replaceState(null, "", up(frame.params));
+    render({ from: null });
+  }
 }
 
 function renderTabs() {
@@ -137,6 +175,47 @@ function renderTabs() {
   }).join("");
 }
 
+// --- drafts: nothing typed is lost -----------------------------------------------
+
+let submitted = null; // the draft key of the form being saved
+
+async function dropSubmittedDraft() {
+  const key = submitted;
+  submitted = null;
+  if (key && app.db) await drafts.drop(app.db, key);
+}
+
+async function restoreDrafts(view) {
+  if (!app.db) return;
+  for (const form of view.querySelectorAll("form")) {
+    if (!drafts.kept(form) || !(await drafts.restore(app.db, form, restoreShot))) continue;
+    form.insertAdjacentHTML("afterbegin", String(html`<p class="draft-note" role="status">${t("已恢复上次没保存的内容。")}
+      <button type="button" class="small" data-action="discard-draft">${t("放弃草稿")}</button></p>`));
+  }
+}
+
+function dirtyForm() {
+  return [...document.querySelectorAll("#view form[data-dirty]")].find(drafts.kept) || null;
+}
+
+// Leaving a changed form by a link or the back arrow asks first (the draft stays either way).
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target.closest("a[href^='#'], [data-action=back]") : null;
+  if (!target || !dirtyForm() || target.closest("form")) return;
+  if (!confirm(t("这张表还没有保存。已填的内容会留在手机上，回来可以接着填。确定离开吗？"))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+window.addEventListener("beforeunload", (event) => {
+  const form = dirtyForm();
+  if (!form || !app.db) return;
+  drafts.save(app.db, form).catch(() => {});
+  event.preventDefault();
+  event.returnValue = "";
+});
+
 function isEditing() {
   const active = document.activeElement;
   const focused = Boolean(active && active.closest && active.closest("form") && active.matches("input, textarea, select"));
@@ -145,7 +224,9 @@ function isEditing() {
 
 document.addEventListener("input", (event) => {
   const form = event.target instanceof Element ? event.target.closest("form") : null;
-  if (form) form.dataset.dirty = "1";
+  if (!form) return;
+  form.dataset.dirty = "1";
+  if (app.db && drafts.kept(form)) drafts.saveSoon(app.db, form);
 });
 
 // The tab bar's 待同步 count goes with the status line.
@@ -194,8 +275,8 @@ async function signOut() {
   const { db, me } = app;
   forgetLocally();
   if (db) await leave(db, me.id);
-  location.hash = "#/login";
-  await render();
+  if (location.hash === "#/login") await render();
+  else location.hash = "#/login";
 }
 
 // `/sync/login` said this account is disabled: nothing of it stays on the phone.
@@ -270,6 +351,18 @@ document.addEventListener("click", async (event) => {
     scheduler.scheduleSync(0);
     return;
   }
+  if (name === "discard-draft") {
+    event.preventDefault();
+    const form = target.closest("form");
+    if (form && app.db) await drafts.drop(app.db, drafts.draftKey(form));
+    await render();
+    return;
+  }
+  if (name === "back") {
+    event.preventDefault();
+    goBack();
+    return;
+  }
   if (name === "apply-update" && app.updateWaiting) {
     event.preventDefault();
     app.updateAccepted = true;
@@ -290,16 +383,30 @@ document.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
+  submitted = drafts.kept(form) ? drafts.draftKey(form) : null;
   try {
     await handler(app, form, new FormData(form));
   } finally {
+    submitted = null;
     if (button) button.disabled = false;
   }
 });
 
-wirePhotos(app);
+// A photo taken or deleted is kept in the form's draft at once, as typing is.
+wirePhotos(app, async (form) => {
+  if (!form || !app.db || !drafts.kept(form)) return;
+  form.dataset.dirty = "1";
+  await drafts.save(app.db, form);
+});
 
-window.addEventListener("hashchange", () => render());
+// Opening the camera can kill the tab on a cheap phone: what is typed is saved first.
+document.addEventListener("click", (event) => {
+  const input = event.target instanceof HTMLInputElement && event.target.type === "file" ? event.target : null;
+  const form = input && input.closest("form");
+  if (form && app.db && drafts.kept(form) && form.dataset.dirty) drafts.save(app.db, form).catch(() => {});
+});
+
+window.addEventListener("hashchange", (event) => render({ from: new URL(event.oldURL).hash }));
 
 // --- start ---------------------------------------------------------------------------
 
@@ -307,13 +414,15 @@ async function start() {
   await loadLanguage();
   registerWorker().catch((error) => console.warn("service worker", error));
   const user = await currentUser();
+  // replaceState fires no hashchange: the first screen is painted once, so nothing
+  // a fast typist has entered is wiped by a second paint.
   if (user) {
     await openAs(user);
-    if (!location.hash || location.hash === "#/login") location.hash = "#/";
+    if (!location.hash || location.hash === "#/login") history.replaceState(null, "", "#/");
   } else {
-    location.hash = "#/login";
+    history.replaceState(null, "", "#/login");
   }
-  await render();
+  await render({ from: null });
   showStatus();
   document.body.dataset.ready = "1";
   checkStorage();

@@ -144,15 +144,29 @@ function inputOf(list) {
   return document.querySelector(`input[type=file][data-photo="${CSS.escape(list.id)}"]`);
 }
 
-// After a photo came or went: the caption, the ticked "photo taken" box, and an
-// `input` event, so the form counts as changed (and its draft sees the photos).
-function changed(input, list) {
+let onChange = () => {};
+
+// After a photo came or went: the caption, the ticked "photo taken" box, an
+// `input` event (the form counts as changed), and the page's hook (its draft).
+async function changed(input, list) {
   const count = list.querySelectorAll("input[type=hidden]").length;
   const caption = input.closest("label")?.querySelector("[data-photo-caption]");
   if (caption) caption.textContent = takeCaption(count, Boolean(input.dataset.single));
   const box = input.dataset.ticks && input.form ? input.form.querySelector(`input[name="${CSS.escape(input.dataset.ticks)}"]`) : null;
   if (box) box.checked = count > 0;
   input.dispatchEvent(new Event("input", { bubbles: true }));
+  return onChange(input.form);
+}
+
+// A photo a draft holds that the freshly painted form lacks (drafts.restore's `addHidden`).
+export function restoreShot(form, name, sha) {
+  const input = [...form.querySelectorAll("input[type=file][data-photo]")].find((el) => (el.dataset.name || "photos") === name);
+  const list = input && document.getElementById(input.dataset.photo);
+  if (!list) return;
+  if (input.dataset.single) list.replaceChildren();
+  list.insertAdjacentHTML("beforeend", String(shot(sha, name)));
+  const caption = input.closest("label")?.querySelector("[data-photo-caption]");
+  if (caption) caption.textContent = takeCaption(1, Boolean(input.dataset.single));
 }
 
 async function taken(app, input) {
@@ -169,7 +183,7 @@ async function taken(app, input) {
     if (list.querySelector(`input[value="${sha}"]`)) continue; // the same picture twice
     list.insertAdjacentHTML("beforeend", String(shot(sha, input.dataset.name || "photos", { fresh })));
   }
-  changed(input, list);
+  await changed(input, list);
 }
 
 // Take a photo off its form. Its bytes leave the phone too when nothing else
@@ -190,13 +204,15 @@ function remove(app, button) {
   const input = inputOf(list);
   forget(app, item);
   if (input) {
-    changed(input, list);
     input.focus();
+    changed(input, list).catch((error) => console.warn("photo", error));
   }
 }
 
-// Everything photos need from the page: call once at start.
-export function wirePhotos(app) {
+// Everything photos need from the page: call once at start. `changedForm(form)`
+// runs after a form's photos changed.
+export function wirePhotos(app, changedForm = () => {}) {
+  onChange = changedForm;
   new MutationObserver((records) => {
     for (const record of records) {
       for (const node of record.removedNodes) if (node instanceof Element) release(node);

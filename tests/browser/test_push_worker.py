@@ -266,4 +266,4 @@ def test_the_account_screen_asks_only_on_a_tap_and_says_why(
     # screen shows that notifications are allowed.
     page.wait_for_selector("#notifications[data-permission=granted]")
     assert asked == ["asked"]
-    assert "开启通知没有成功" in page.inner_text("#view")
+    assert "开启通知没有成功" in page.inner_text("#notice")

@@ -104,7 +104,7 @@ export const startForm = {
       const id = form.dataset.application;
       await app.write("travel_card.create", { application_id: id, resident_id: form.dataset.resident, ...fields });
       app.say(t("申请已保存。材料齐全后请点“提交审核”。"));
-      app.go(`#/card/${id}`);
+      app.returnTo(`#/card/${id}`);
     },
   },
 };

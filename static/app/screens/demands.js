@@ -72,7 +72,7 @@ export const captureForm = {
         contact_phone: phone, photos: data.getAll("photos").map(String),
       });
       app.say(t("诉求已保存，联网后同步。"));
-      app.go(`#/h/${form.dataset.household}`);
+      app.returnTo(`#/h/${form.dataset.household}`, `[data-demand="${form.dataset.demand}"]`);
     },
   },
 };

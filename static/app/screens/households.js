@@ -108,12 +108,12 @@ export const detail = {
     });
     const visitRows = [];
     for (const v of visits) {
-      visitRows.push(html`<li><span class="title">${when(v.data.at)} · ${label("visit_purpose", v.data.purpose)} · ${label("visit_outcome", v.data.outcome)}</span> ${syncBadge(v)}
+      visitRows.push(html`<li data-visit="${v.id}"><span class="title">${when(v.data.at)} · ${label("visit_purpose", v.data.purpose)} · ${label("visit_outcome", v.data.outcome)}</span> ${syncBadge(v)}
         ${v.data.notes ? html`<span class="meta">${v.data.notes}</span>` : ""} ${await photoBadges(app, v.data.photos)}</li>`);
     }
     const demandRows = [];
     for (const d of demands) {
-      demandRows.push(html`<li><a href="#/d/${d.id}"><span class="title">${label("demand_field", d.data.field)} · ${label("demand_status", d.data.status)}</span> ${syncBadge(d)}
+      demandRows.push(html`<li data-demand="${d.id}"><a href="#/d/${d.id}"><span class="title">${label("demand_field", d.data.field)} · ${label("demand_status", d.data.status)}</span> ${syncBadge(d)}
         <span class="meta">${d.data.description}</span> ${await photoBadges(app, d.data.photos, { inLink: true })}</a></li>`);
     }
     return html`<section class="card" data-household="${id}">
@@ -168,7 +168,7 @@ export const edit = {
         await app.write("household.update", { household_id: id, base_version: Number(form.dataset.version), set });
         app.say(t("已保存，联网后同步。"));
       }
-      app.go(`#/h/${id}`);
+      app.returnTo(`#/h/${id}`, `[data-household="${id}"]`);
     },
   },
 };
@@ -213,11 +213,14 @@ export const residentForm = {
         if (Object.keys(set).length) {
           await app.write("resident.update", { resident_id: form.dataset.id, base_version: Number(form.dataset.version), set });
         }
-      } else {
-        await app.write("resident.create", { resident_id: uuid(), household_id: form.dataset.household, id_number: idNumber, ...fields });
+        app.say(t("已保存，联网后同步。"));
+        app.returnTo(`#/h/${form.dataset.household}`, `[data-resident="${form.dataset.id}"]`);
+        return;
       }
+      const residentId = uuid();
+      await app.write("resident.create", { resident_id: residentId, household_id: form.dataset.household, id_number: idNumber, ...fields });
       app.say(t("已保存，联网后同步。"));
-      app.go(`#/h/${form.dataset.household}`);
+      app.returnTo(`#/h/${form.dataset.household}`, `[data-resident="${residentId}"]`);
     },
   },
 };

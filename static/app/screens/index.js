@@ -28,6 +28,25 @@ export const ROUTES = [
 
 export const LOGIN = account.login;
 
+// The title in the app bar, and where the back arrow leads when the screen was
+// not opened from another one (a reload, a link from a notification). Screens
+// without `up` are the tabs' own: no back arrow.
+export const FRAME = {
+  login: { title: N_("登录") },
+  households: { title: N_("住户") },
+  household: { title: N_("住户详情"), up: () => "#/" },
+  "household-edit": { title: N_("修改户信息"), up: ([id]) => `#/h/${id}` },
+  "visit-form": { title: N_("记录走访"), up: ([id]) => `#/h/${id}` },
+  "resident-form": { title: N_("居民信息"), up: () => "#/" },
+  "demand-form": { title: N_("登记诉求"), up: ([id]) => `#/h/${id}` },
+  demands: { title: N_("诉求") },
+  demand: { title: N_("诉求详情"), up: () => "#/demands" },
+  "card-start": { title: N_("办理老年出行卡"), up: () => "#/" },
+  card: { title: N_("出行卡申请"), up: () => "#/" },
+  outbox: { title: N_("待同步") },
+  me: { title: N_("我的") },
+};
+
 export const TABS = [
   ["#/", N_("住户")],
   ["#/demands", N_("诉求")],

@@ -31,7 +31,7 @@ export const form = {
         photos: data.getAll("photos").map(String),
       });
       app.say(t("走访已保存，联网后同步。"));
-      app.go(`#/h/${form.dataset.household}`);
+      app.returnTo(`#/h/${form.dataset.household}`, `[data-visit="${form.dataset.visit}"]`);
     },
   },
 };
