@@ -4,7 +4,9 @@ saving; a face frame for the card photo; the "photo taken" box ticks itself."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -58,21 +60,20 @@ def take(page: Page, field: str, size: int) -> None:
     wait_shown(page, f"#{field} li.shot img", count)
 
 
-def wait_shown(page: Page, selector: str, n: int) -> None:
-    """Until `n` images of `selector` are on the page and decoded (natural size > 0)."""
-    page.wait_for_function(
+def wait_shown(page: Page, selector: str, n: int) -> list[tuple[str, int]]:
+    """Until `n` images of `selector` are on the page and decoded (natural size > 0); their
+    (src, natural width), read in the same moment (a sync's repaint may replace them after)."""
+    handle = page.wait_for_function(
         """([selector, n]) => { const all = [...document.querySelectorAll(selector)];
-        return all.length === n && all.every((img) => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0); }""",
+        return all.length === n && all.every((img) => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0)
+          && all.map((img) => [img.src, img.naturalWidth]); }""",
         arg=[selector, n],
     )
+    return [(str(src), int(width)) for src, width in handle.json_value()]
 
 
 def sources(page: Page, selector: str) -> list[str]:
     return list(page.eval_on_selector_all(selector, "(all) => all.map((img) => img.src)"))
-
-
-def natural_width(page: Page, selector: str) -> int:
-    return int(page.eval_on_selector(selector, "(img) => img.naturalWidth"))
 
 
 def outbox(page: Page) -> list[dict[str, Any]]:
@@ -123,8 +124,7 @@ def test_a_visit_form_shows_its_photos_opens_them_full_size_and_deletes_one_befo
 
     page.click("#visit-photos li.shot:nth-child(1) [data-photo-view]")
     page.wait_for_selector("dialog.viewer[open]")
-    wait_shown(page, "dialog.viewer img", 1)
-    assert natural_width(page, "dialog.viewer img") == 640  # the blob itself, full size
+    assert wait_shown(page, "dialog.viewer img", 1)[0][1] == 640  # the blob itself, full size
     assert page.get_by_role("dialog").is_visible()
     screenshot(page, "photos-02-full-size")
     page.keyboard.press("Escape")
@@ -146,15 +146,13 @@ def test_a_visit_form_shows_its_photos_opens_them_full_size_and_deletes_one_befo
     page.wait_for_selector("#visits")
     [entry] = [e for e in outbox(page) if e["name"] == "visit.record"]
     assert entry["args"]["photos"] == [kept]
-    wait_shown(page, "#visits .thumbs img", 1)
-    [shown] = sources(page, "#visits .thumbs img")
+    [(shown, _)] = wait_shown(page, "#visits .thumbs img", 1)
     assert shown.startswith("blob:")
     assert revoked(page, thumbs[1])  # the form's thumbnails went with the form
     screenshot(page, "photos-03-household-visits")
 
     page.click("#visits [data-photo-view]")
-    wait_shown(page, "dialog.viewer img", 1)
-    assert natural_width(page, "dialog.viewer img") == 480
+    assert wait_shown(page, "dialog.viewer img", 1)[0][1] == 480
     page.keyboard.press("Escape")
 
     go_online(phone, live_server)
@@ -184,8 +182,7 @@ def test_a_request_and_a_travel_card_show_their_photos_and_the_card_photo_ticks_
     wait_shown(page, f"[data-demand='{demand_id}'] .thumbs img", 1)
     screenshot(page, "photos-04-request-detail")
     page.click(f"[data-demand='{demand_id}'] [data-photo-view]")
-    wait_shown(page, "dialog.viewer img", 1)
-    assert natural_width(page, "dialog.viewer img") == 560
+    assert wait_shown(page, "dialog.viewer img", 1)[0][1] == 560
     page.keyboard.press("Escape")
 
     at(page, f"/r/{door.elder.id}/card")
@@ -212,8 +209,7 @@ def test_a_request_and_a_travel_card_show_their_photos_and_the_card_photo_ticks_
     page.check("input[name=consent]")
     page.click("form[data-form=card] button[type=submit]")
     page.wait_for_selector("[data-card]")
-    wait_shown(page, "[data-card] dd .thumbs img", 1)
-    assert natural_width(page, "[data-card] dd .thumbs img") == 540
+    assert wait_shown(page, "[data-card] dd .thumbs img", 1)[0][1] == 540
     wait_shown(page, "#card-photo li.shot img", 1)  # the supplement form holds it, to retake
     assert page.is_checked("form[data-form=supplement] input[name=photo_taken]")
     screenshot(page, "photos-06-card-detail")
@@ -260,10 +256,8 @@ def test_a_photo_the_phone_does_not_hold_comes_from_the_server_or_shows_a_placeh
         problems = watch_console(page, ignore=OFFLINE_NOISE)
         sign_in(page, live_server, door.worker.username)
         at(page, f"/h/{door.home.id}")
-        wait_shown(page, f"#visits img[data-sha='{sha}']", 1)
-        [src] = sources(page, f"#visits img[data-sha='{sha}']")
-        assert src.endswith(f"/sync/blobs/{sha}")
-        assert natural_width(page, f"#visits img[data-sha='{sha}']") == 500
+        [(src, width)] = wait_shown(page, f"#visits img[data-sha='{sha}']", 1)
+        assert src.endswith(f"/sync/blobs/{sha}") and width == 500
         page.wait_for_selector("#visits .thumb.missing .unavailable")
         assert page.text_content("#visits .thumb.missing") == "照片未在本机"
         assert page.is_disabled("#visits .thumb.missing")
@@ -271,3 +265,43 @@ def test_a_photo_the_phone_does_not_hold_comes_from_the_server_or_shows_a_placeh
         assert [p for p in problems if "404" not in p] == []
     finally:
         other.close()
+
+
+def draft_photos(page: Page) -> list[list[str]]:
+    """The photo values each kept draft holds."""
+    return list(
+        page.evaluate(
+            """() => new Promise((ok) => { const r = window.doorstep.db.transaction('drafts').objectStore('drafts').getAll();
+            r.onsuccess = () => ok(r.result.map((d) => d.fields.filter((f) => f.name === 'photos').map((f) => f.value))); })"""
+        )
+    )
+
+
+def until(holds: Callable[[], bool], tries: int = 50) -> None:
+    """Poll what the page keeps in IndexedDB (written a moment after the change)."""
+    for _ in range(tries):
+        if holds():
+            return
+        time.sleep(0.1)
+    raise AssertionError("never came true")
+
+
+def test_a_photo_kept_in_a_draft_comes_back_as_a_thumbnail_and_deleting_it_leaves_the_draft(
+    live_server: LiveServer, phone: BrowserContext, door: Door
+) -> None:
+    page = phone.new_page()
+    problems = watch_console(page)
+    sign_in(page, live_server, door.worker.username)
+    at(page, f"/h/{door.home.id}/visit")
+    take(page, "visit-photos", 400)
+    sha = page.input_value("#visit-photos input[type=hidden]")
+    until(lambda: [sha] in draft_photos(page))  # kept as soon as it is taken
+
+    page.reload()
+    page.wait_for_selector("form[data-form=visit] .draft-note")
+    [(_, width)] = wait_shown(page, f"#visit-photos li.shot img[data-sha='{sha}']", 1)
+    assert width == 400
+    page.click("#visit-photos [data-photo-delete]")
+    page.wait_for_selector("#visit-photos li.shot", state="detached")
+    until(lambda: all(sha not in photos for photos in draft_photos(page)))
+    assert problems == []
