@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server import versions
@@ -45,13 +45,18 @@ class PullPage:
     # Rule 1: a client first seen in a pull is not yet registered to its user; the caller
     # claims it (`sync.clients.claim`) in a write, as a push does.
     registered: bool = True
+    # Optional field (docs/sync.md "Download progress"): on a reset page, how many
+    # records the whole download carries, for the phone's first-sync progress.
+    total: int | None = None
 
     def body(self) -> bytes:
         # The head goes first: a phone reads the cursor off the front of the body and
         # asks for the next page while the rest of this one is still downloading.
         head = (
             f'{{"protocol":1,"cursor":"{self.cursor}","reset":{"true" if self.reset else "false"},'
-            f'"last_mutation_id":{self.last_mutation_id},"more":{"true" if self.more else "false"},"changes":['
+            f'"last_mutation_id":{self.last_mutation_id},"more":{"true" if self.more else "false"},'
+            + ("" if self.total is None else f'"total":{self.total},')
+            + '"changes":['
         )
         return head.encode() + b",".join(self.changes) + b"]}"
 
@@ -90,6 +95,16 @@ def _sources(reset: bool) -> list[tuple[str, Any, Any]]:
     if not reset:
         sources.append(("", Tombstone.__table__, Tombstone))  # type: ignore[attr-defined]
     return sources
+
+
+def _total(session: Session, actor: Actor, high: int) -> int:
+    """The live records in scope up to `high`: what a download from scratch carries."""
+    return sum(
+        session.execute(
+            select(func.count()).select_from(table).where(*_scope(table, model, actor, 0, high, True))
+        ).scalar_one()
+        for _, table, model in _sources(True)
+    )
 
 
 def _page_end(session: Session, actor: Actor, since: int, high: int, reset: bool) -> int | None:
@@ -186,6 +201,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         phones=phones,
         id_numbers=id_numbers,
         registered=client is not None,
+        total=_total(session, actor, high) if reset else None,
     )
 
 

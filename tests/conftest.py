@@ -161,6 +161,25 @@ class Factory:
         )
         return self._save(row)
 
+    def many_households(self, grid: Grid, n: int) -> None:
+        """`n` households in one transaction, for tests that need a grid of real size."""
+        rows = [
+            Household(
+                community_id=grid.community_id,
+                grid_id=grid.id,
+                address=join_address(
+                    estate="幸福小区", building=f"{i // 100 + 1}栋", unit="1单元", room=f"{i % 100 + 101}室"
+                ),
+                estate="幸福小区",
+                building=f"{i // 100 + 1}栋",
+                unit="1单元",
+                room=f"{i % 100 + 101}室",
+            )
+            for i in range(n)
+        ]
+        with self.db.write() as session:
+            session.add_all(rows)
+
     def resident(
         self,
         household: Household | None = None,

@@ -33,7 +33,18 @@ def test_staff_see_both_values_and_pick_the_phones(
     token = login(client, make.user("community_staff"))["csrf_token"]
     page = client.get("/conflicts")
     assert page.status_code == 200
-    assert "13911110000" in page.text and "13722220000" in page.text
+    # Both numbers masked (issue 16, point 12); the full ones only through the audited reveal.
+    assert "139****0000" in page.text and "137****0000" in page.text
+    assert "13911110000" not in page.text and "13722220000" not in page.text
+    with db.read() as s:
+        assert not s.exec(select(AuditLog).where(AuditLog.action == "reveal_conflict_phone")).all()
+    shown = client.post(f"/conflicts/{conflict_id}/reveal", data={"csrf_token": token})
+    assert shown.status_code == 200
+    assert "13911110000" in shown.text and "13722220000" in shown.text
+    with db.read() as s:
+        audited = s.exec(select(AuditLog).where(AuditLog.action == "reveal_conflict_phone")).one()
+        assert (audited.record_type, str(audited.record_id)) == ("conflict", conflict_id)
+    assert client.post(f"/conflicts/{conflict_id}/reveal", data={}).status_code == 403  # CSRF
     response = client.post(
         f"/conflicts/{conflict_id}/resolve",
         data={"choice": "client", "csrf_token": token},
@@ -63,6 +74,7 @@ def test_conflicts_outside_scope_are_404_and_forms_need_csrf(
         == 404
     )
     assert client.post(f"/conflicts/{conflict_id}/resolve", data={"choice": "client"}).status_code == 403
+    assert client.post(f"/conflicts/{conflict_id}/reveal", data={"csrf_token": token}).status_code == 404
     with db.read() as s:
         assert s.get(Conflict, uuid.UUID(conflict_id)).status == "open"  # type: ignore[union-attr]
 

@@ -335,6 +335,49 @@ def test_a_worker_who_did_not_accept_it_may_not_handle_it(
     assert reload(db, demand.id).status == S.accepted
 
 
+@pytest.mark.parametrize(
+    ("status", "path", "assignee", "expected"),
+    [
+        (S.transferred, "department", None, "已转交县住建局办理"),
+        (S.in_progress, "department", None, "已转交县住建局办理"),
+        (S.accepted, "grid", "colleague", "已被{colleague}接单"),
+        (S.accepted, "grid", "worker", "您已经接了这条诉求"),
+        (S.submitted, "grid", None, "现在是“待派单”，不能接单"),
+        (S.closed, "grid", None, "现在是“已归档”，不能接单"),
+    ],
+)
+def test_a_refused_accept_says_the_true_reason(
+    world: World,
+    db: Database,
+    make: Factory,
+    sync_phone: Any,
+    status: str,
+    path: str,
+    assignee: str | None,
+    expected: str,
+) -> None:
+    """A worker whose accept is refused learns why: a department has it, a colleague took it,
+    they took it already, or its status — never one message guessing at all of them."""
+    colleague = make.user("grid_worker", grids=[world.grid])
+    who = {"colleague": colleague.id, "worker": world.users["worker"].id, None: None}[assignee]
+    demand = put_demand(db, world, status, path, assignee_id=who)
+    phone = sync_phone(world.users["worker"])
+    sent = phone.queue("demand.accept", {"demand_id": str(demand.id)})
+    phone.push()
+    assert phone.results[sent]["code"] == "invalid_transition"
+    assert expected.format(colleague=colleague.display_name) in phone.results[sent]["message"]
+    assert reload(db, demand.id).status == status
+
+
+def test_an_accept_outside_the_worker_s_grids_says_so(world: World, db: Database, make: Factory) -> None:
+    demand = put_demand(db, world, S.dispatched)
+    stranger = make.actor(make.user("grid_worker", grids=[world.other_grid]))
+    with db.read() as s:
+        found = s.get(Demand, demand.id)
+        assert found is not None
+        assert dm._accept_refusal(s, stranger, found) == "这条诉求没有派到您的网格。"
+
+
 # -- whole lives, through the phones and the office --------------------------------------------
 
 

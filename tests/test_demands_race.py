@@ -128,7 +128,8 @@ def test_the_loser_s_phone_learns_who_has_it(make: Factory, sync_phone: Any) -> 
     b.queue("demand.accept", {"demand_id": str(demand.id)})
     a.push()
     b.push()
-    assert b.results[1]["code"] == "invalid_transition" and "已被接单" in b.results[1]["message"]
+    assert b.results[1]["code"] == "invalid_transition"
+    assert f"已被{a_user.display_name}接单" in b.results[1]["message"]
     b.pull()
     record = b.records("demand")[str(demand.id)]
     assert (record["status"], record["assignee_id"]) == ("accepted", str(a_user.id))

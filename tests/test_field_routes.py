@@ -51,8 +51,9 @@ def test_the_field_app_names_coded_values_as_the_office_does(client: TestClient)
 
     zh = client.get("/app/labels/zh.json").json()
     en = client.get("/app/labels/en.json").json()
-    assert set(zh) == set(LABELS) | {"demand_field"}
+    assert set(zh) == set(LABELS) | {"demand_field", "rules"}
     assert zh["demand_status"]["dispatched"] == "已派单"
     assert en["demand_status"]["dispatched"] != "已派单"
     assert zh["demand_field"]["infrastructure"]  # from the settings, which admins may rename
     assert client.get("/app/labels/fr.json").status_code == 404
+    assert zh["rules"]["travel_card"] == {"age_threshold": 65, "discount_age": None}

@@ -10,9 +10,11 @@ import pytest
 from sqlmodel import Session, col, func, select
 from starlette.testclient import TestClient
 
+from server import preferences
+from server.clock import local_today
 from server.commands.households import update_household
 from server.db import Database
-from server.models import AuditLog, Conflict, Grid, Household, Resident, ResidentTag, User, Visit
+from server.models import AuditLog, Conflict, Grid, Household, Resident, ResidentTag, TravelCard, User, Visit
 from server.people import idnumber
 from tests.conftest import Factory, login
 
@@ -643,3 +645,48 @@ def test_the_pages_render_in_english_too(client: TestClient, world: World) -> No
         response = client.get(url)
         assert response.status_code == 200, url
         assert '<html lang="en">' in response.text
+
+
+def years_ago(years: int) -> date:
+    return date(local_today().year - years, 1, 1)
+
+
+def card_buttons(html: str, resident: Resident) -> tuple[bool, str | None]:
+    """(offers 申请出行卡, the open application linked) on this resident's card of the household page."""
+    start = html.index(f'id="resident-{resident.id}"')
+    card = html[start : html.index("</li>", start)]
+    linked = re.search(r'href="/travel-cards/([0-9a-f-]{36})"', card)
+    return f"/travel-cards/new?resident={resident.id}" in card, linked.group(1) if linked else None
+
+
+def test_a_travel_card_is_offered_only_to_residents_the_settings_make_eligible(
+    client: TestClient, make: Factory, world: World, db: Database
+) -> None:
+    baby = make.resident(world.home, name="小宝", relation="child", born=years_ago(1))
+    sixty_two = make.resident(world.home, name="王阿姨", relation="spouse", born=years_ago(62))
+    seventy = make.resident(world.home, name="李大爷", relation="parent", born=years_ago(70))
+    applied = make.resident(world.home, name="赵奶奶", relation="parent", born=years_ago(80))
+    with db.write() as session:
+        card = TravelCard(
+            resident_id=applied.id,
+            household_id=world.home.id,
+            community_id=world.home.community_id,
+            grid_id=world.home.grid_id,
+            applicant_hash=applied.id_hash,
+            status="submitted",
+        )
+        session.add(card)
+    signed_in(client, world.staff)
+
+    html = client.get(f"/households/{world.home.id}").text
+    assert card_buttons(html, baby) == (False, None)
+    assert card_buttons(html, sixty_two) == (False, None)  # the free age is 65, no discount tier yet
+    assert card_buttons(html, seventy) == (True, None)
+    assert card_buttons(html, applied) == (False, str(card.id))
+    assert "出行卡：待审核" in html
+
+    with db.write() as session:
+        preferences.set(session, "travel_card.discount_age", 60, None)
+    html = client.get(f"/households/{world.home.id}").text
+    assert card_buttons(html, sixty_two) == (True, None)
+    assert card_buttons(html, baby) == (False, None)

@@ -189,6 +189,27 @@ def test_rule12_pages_are_cut_and_applying_all_of_them_gives_the_scope(
     assert set(a.records("household")) == ids
 
 
+def test_a_download_from_scratch_says_how_many_records_it_carries(
+    make: Factory, sync_phone: Any, monkeypatch: Any
+) -> None:
+    # Optional field `total` (docs/sync.md "Download progress"): on reset pages only, and the
+    # puts of every page of the download add up to it.
+    monkeypatch.setattr(pull_module, "PAGE_CHANGES", 7)
+    grid = make.grid()
+    for _ in range(12):
+        make.resident(make.household(grid))
+    a = sync_phone(make.user(grids=[grid]))
+    body = {"protocol": 1, "client_id": a.client_id, "cursor": None}
+    pages = [a.http.post("/sync/pull", json=body).json()]
+    while pages[-1]["more"]:
+        pages.append(a.http.post("/sync/pull", json={**body, "cursor": pages[-1]["cursor"]}).json())
+    puts = sum(1 for page in pages for change in page["changes"] if change["op"] == "put")
+    assert len(pages) >= 4
+    assert pages[0]["total"] == puts >= 24
+    assert all("total" not in page for page in pages[1:])
+    assert "total" not in a.http.post("/sync/pull", json={**body, "cursor": pages[-1]["cursor"]}).json()
+
+
 def test_rule12_pages_stay_under_the_byte_limit(make: Factory, sync_phone: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr(pull_module, "PAGE_BYTES", 2000)
     grid = make.grid()

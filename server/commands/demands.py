@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from server import audit
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
@@ -40,6 +40,7 @@ from server.models import (
     Grid,
     Household,
     Role,
+    User,
     utcnow,
 )
 from server.workflows.demands import (
@@ -225,6 +226,14 @@ def add_event(
     return event
 
 
+def _last_step(session: Session, demand: Demand) -> datetime:
+    """When the request's latest step happened, as its history says: a floor for the next one.
+    Not `updated_at`, the server's write time: steps a phone took offline one after another
+    reach the server together, and each keeps the moment the worker took it."""
+    latest = session.exec(select(func.max(DemandEvent.at)).where(DemandEvent.demand_id == demand.id)).one()
+    return latest or demand.updated_at
+
+
 def _rescope(session: Session, demand: Demand) -> None:
     """The request's history follows it to its new grid or department (SYNC.md rule 10)."""
     events = session.exec(select(DemandEvent).where(DemandEvent.demand_id == demand.id))
@@ -259,7 +268,7 @@ def _step(
     audit row); returns when it happened."""
     target = to or TRANSITIONS[step][1]
     assert target is not None
-    when = step_time(at, floor=demand.updated_at)
+    when = step_time(at, floor=_last_step(session, demand))
     before = demand.status
     demand.status = target
     add_event(
@@ -393,8 +402,10 @@ def create_demand(
     community_id = grid.community_id if grid else actor.community_id
     if community_id is None:
         raise InvalidInput({"grid_id": _("请选择网格。")})
+    when = step_time(at)
     demand = Demand(
         id=args.demand_id,
+        created_at=when,  # 登记时间 is when the worker took it down, not when it synced
         community_id=community_id,
         grid_id=grid.id if grid else None,
         household_id=household.id if household else None,
@@ -419,7 +430,7 @@ def create_demand(
         kind="created",
         from_status=None,
         note=args.description[:200],
-        at=step_time(at),
+        at=when,
     )
     return demand
 
@@ -457,7 +468,7 @@ def dispatch_demand(
     args = _validate(DemandDispatch, data)
     demand = _open(session, actor, "dispatch", args.demand_id)
     grid = _live_grid(session, demand, args.grid_id)
-    when = step_time(at, floor=demand.updated_at)
+    when = step_time(at, floor=_last_step(session, demand))
     changed = _reclassify(session, demand, args.field)
     _to_grid(session, demand, grid, args.handling_type, args.priority, when)
     note = (args.note or _("派单至%(grid)s。", grid=grid.name)) + changed
@@ -473,7 +484,7 @@ def transfer_demand(
     args = _validate(DemandTransfer, data)
     demand = _open(session, actor, "transfer", args.demand_id)
     department = _live_department(session, args.department_id)
-    when = step_time(at, floor=demand.updated_at)
+    when = step_time(at, floor=_last_step(session, demand))
     changed = _reclassify(session, demand, args.field)
     _to_department(session, demand, department, args.priority or demand.priority, when)
     note = (args.note or _("转交%(name)s办理。", name=department.name)) + changed
@@ -517,7 +528,7 @@ def decide_demand(
     if args.grid_id and args.department_id:
         raise InvalidInput({"department_id": _("会议决定只能交给一个网格或一个部门办理。")})
     demand = _open(session, actor, "decide", args.demand_id)
-    when = step_time(at, floor=demand.updated_at)
+    when = step_time(at, floor=_last_step(session, demand))
     if args.grid_id is not None:
         grid = _live_grid(session, demand, args.grid_id)
         _to_grid(session, demand, grid, args.handling_type, args.priority, when)
@@ -552,6 +563,25 @@ def close_demand(
 # -- the grid and the departments: accept, progress, reply, resolve, return -------------------
 
 
+def _accept_refusal(session: Session, actor: Actor, demand: Demand) -> str:
+    """Why this worker cannot accept the request, the true reason of the first check that fails:
+    a worker who finds it taken elsewhere must know by whom, not guess."""
+    if demand.department_id is not None:
+        department = session.get(Department, demand.department_id)
+        return _(
+            "这条诉求已转交%(department)s办理，不需要网格接单。",
+            department=department.name if department else _("职能部门"),
+        )
+    if demand.assignee_id == actor.id and demand.status not in TRANSITIONS["accept"][0]:
+        return _("您已经接了这条诉求。")
+    if demand.assignee_id is not None:
+        user = session.get(User, demand.assignee_id)
+        return _("这条诉求已被%(name)s接单。", name=user.display_name if user else _("其他网格员"))
+    if demand.grid_id not in actor.grid_ids:
+        return _("这条诉求没有派到您的网格。")
+    return WORKFLOW.refuse(demand, "accept").message
+
+
 def accept_demand(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Demand:
@@ -562,7 +592,7 @@ def accept_demand(
         raise Forbidden(actor.role)
     demand = get_visible(session, actor, Demand, args.demand_id)
     if not allowed("accept", demand.status) or not may_accept(actor, demand):
-        raise InvalidTransition(_("这条诉求已被接单，或没有派到您的网格。"))
+        raise InvalidTransition(_accept_refusal(session, actor, demand))
     first = demand.status == S.dispatched
     demand.assignee_id = actor.id
     when = _step(session, actor, demand, "accept", at=at)

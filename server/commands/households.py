@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -124,7 +125,12 @@ def create_household(session: Session, *, actor: Actor, data: dict[str, Any]) ->
 
 
 def update_household(
-    session: Session, *, actor: Actor, data: dict[str, Any], client_id: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    client_id: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[Household, UpdateResult]:
     args = validate(HouseholdUpdate, data)
     household = get_visible(session, actor, Household, args.household_id)
@@ -149,6 +155,7 @@ def update_household(
         changes=changes,
         base_version=args.base_version,
         client_id=client_id,
+        at=at,
     )
     record_phone_change(session, actor=actor, record=household, old=phone_before)
     if set(result.applied) & {"estate", "building", "unit", "room"}:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,7 +151,13 @@ def create_resident(session: Session, *, actor: Actor, vault: Vault, data: dict[
 
 
 def update_resident(
-    session: Session, *, actor: Actor, vault: Vault, data: dict[str, Any], client_id: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    vault: Vault,
+    data: dict[str, Any],
+    client_id: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[Resident, UpdateResult]:
     args = validate(ResidentUpdate, data)
     resident = get_visible(session, actor, Resident, args.resident_id)
@@ -184,6 +190,7 @@ def update_resident(
         changes=changes,
         base_version=args.base_version,
         client_id=client_id,
+        at=at,
     )
     record_phone_change(session, actor=actor, record=resident, old=phone_before)
     if "id_hash" in result.applied:

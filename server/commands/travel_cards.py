@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from server import audit, preferences
 from server.access import Actor, Forbidden, can_hold, get_visible
@@ -243,13 +243,23 @@ def add_event(
 _open = WORKFLOW.open
 
 
+def _last_step(session: Session, card: TravelCard) -> datetime:
+    """When the application's latest step happened, as its history says: a floor for the next.
+    Not `updated_at`, the server's write time: a card made and submitted offline reaches the
+    server in one push, and its submission keeps the moment the worker submitted it."""
+    latest = session.exec(
+        select(func.max(TravelCardEvent.at)).where(TravelCardEvent.application_id == card.id)
+    ).one()
+    return latest or card.updated_at
+
+
 def _step(
     session: Session, actor: Actor, card: TravelCard, step: str, *, note: str, at: datetime | None
 ) -> datetime:
     """Move the card along `step`, with its event and an audit row; returns when it happened."""
     target = TRANSITIONS[step][1]
     assert target is not None
-    when = step_time(at, floor=card.updated_at)
+    when = step_time(at, floor=_last_step(session, card))
     before = card.status
     card.status = target
     add_event(session, card, actor=actor, kind=step, from_status=before, note=note, at=when)
@@ -367,6 +377,7 @@ def update_application(
         changes=changes,
         base_version=args.base_version,
         client_id=client_id,
+        at=at,
     )
     if result.applied or result.conflicts:
         parts = []
@@ -381,7 +392,7 @@ def update_application(
             kind="updated",
             from_status=card.status,
             note="；".join(parts),
-            at=step_time(at, floor=card.updated_at),
+            at=step_time(at, floor=_last_step(session, card)),
         )
     session.flush()
     return card, result
@@ -509,7 +520,7 @@ def plan_review_visit(
         kind="plan_review",
         from_status=card.status,
         note=_("计划 %(day)s 上门年审", day=args.planned_for.isoformat()),
-        at=step_time(at, floor=card.updated_at),
+        at=step_time(at, floor=_last_step(session, card)),
     )
     session.flush()
     return visit, True

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from server.access import Actor
+from server.clock import step_time
 from server.models import Conflict, SyncRecord
 
 
@@ -57,8 +58,10 @@ def apply_changes(
     changes: dict[str, Any],
     base_version: int | None,
     client_id: str | None = None,
+    at: datetime | None = None,
 ) -> UpdateResult:
-    """Set `changes` on `record`, keeping conflicting fields as Conflict rows instead."""
+    """Set `changes` on `record`, keeping conflicting fields as Conflict rows instead, each
+    dated when the person made the change (`at`), not when it reached the server."""
     result = UpdateResult()
     for column, value in changes.items():
         current = getattr(record, column)
@@ -66,6 +69,7 @@ def apply_changes(
             continue
         if base_version is not None and changed_since(record, column, base_version, client_id):
             conflict = Conflict(
+                created_at=step_time(at),
                 community_id=getattr(record, "community_id"),  # noqa: B009 - every updatable record has one
                 grid_id=getattr(record, "grid_id", None),
                 record_type=record.sync_type,

@@ -98,6 +98,12 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "relation": _l("与户主关系"),
         "tags": _l("标签"),
         "id_hash": _l("身份证号"),
+        "id_number": _l("身份证号"),
+        "delivery": _l("领卡方式"),
+        "residence": _l("居住依据"),
+        "checklist": _l("材料清单"),
+        "photo": _l("申请人照片"),
+        "proxy": _l("代办人"),
     },
     # Residents' requests (微诉求).
     "demand_status": {

@@ -26,11 +26,13 @@ from server.models import (
     ResidentTag,
     Role,
     Tag,
+    TravelCard,
     User,
     Visit,
 )
 from server.people import idnumber
 from server.people import phone as phones
+from server.workflows.travel_cards import CLOSED, card_ages
 
 PER_PAGE = 20
 PHONE_TAIL_MIN = 4
@@ -232,6 +234,8 @@ class ResidentView:
     resident: Resident
     age: int | None
     tags: list[Tag]
+    card_tier: str | None = None  # the travel card they may apply for today, if any
+    open_card: TravelCard | None = None  # their application not yet closed, or their card
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,20 @@ def _conflict_views(
     ]
 
 
+def _open_cards(session: Session, hashes: list[str]) -> dict[str, TravelCard]:
+    """The application of each applicant (by ID hash) that is not closed: at most one each."""
+    if not hashes:
+        return {}
+    found = session.exec(
+        select(TravelCard).where(
+            col(TravelCard.applicant_hash).in_(hashes),
+            col(TravelCard.status).not_in(CLOSED),
+            col(TravelCard.deleted_at).is_(None),
+        )
+    )
+    return {card.applicant_hash: card for card in found}
+
+
 def household_detail(session: Session, actor: Actor, household_id: uuid.UUID | str) -> HouseholdDetail:
     household = get_visible(session, actor, Household, household_id)
     residents = _live_residents(session, [household.id])
@@ -324,6 +342,8 @@ def household_detail(session: Session, actor: Actor, household_id: uuid.UUID | s
     )
     catalogue = tag_catalogue(session)
     today = local_today()
+    ages = card_ages(session)
+    cards = _open_cards(session, [r.id_hash for r in residents if r.id_hash])
     return HouseholdDetail(
         household=household,
         grid=session.get(Grid, household.grid_id),
@@ -332,6 +352,9 @@ def household_detail(session: Session, actor: Actor, household_id: uuid.UUID | s
                 resident=r,
                 age=idnumber.age_on(r.birth_date, today) if r.birth_date else None,
                 tags=_tags_of(r.tags, catalogue),
+                # The command's rule: an age known from a registered ID number.
+                card_tier=ages.tier(r.birth_date if r.id_hash else None, today),
+                open_card=cards.get(r.id_hash) if r.id_hash else None,
             )
             for r in residents
         ],

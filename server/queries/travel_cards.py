@@ -16,7 +16,6 @@ from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from server import preferences
 from server.access import Actor, get_visible, scope_filter
 from server.clock import local_today
 from server.models import (
@@ -31,7 +30,7 @@ from server.models import (
     Visit,
 )
 from server.people.idnumber import age_on
-from server.workflows.travel_cards import CLOSED, CONSENTS, missing_materials, steps_for
+from server.workflows.travel_cards import CLOSED, CONSENTS, card_ages, missing_materials, steps_for
 
 REVIEW_WINDOW_DAYS = 30
 LIST_LIMIT = 200
@@ -282,9 +281,7 @@ def applicant(session: Session, actor: Actor, resident_id: uuid.UUID | str | Non
 
 def old_enough(session: Session, actor: Actor, q: str) -> list[Applicant]:
     """Residents in scope whose name contains `q` and who are old enough for some tier today."""
-    threshold = int(preferences.get(session, "travel_card.age_threshold"))
-    discount = preferences.get(session, "travel_card.discount_age")
-    youngest = min(threshold, discount) if discount is not None else threshold
+    youngest = card_ages(session).youngest
     today = local_today()
     latest_birth = date(today.year - youngest, 12, 31)
     found = session.exec(

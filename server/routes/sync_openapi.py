@@ -120,6 +120,11 @@ SCHEMAS: dict[str, Any] = {
             "reset": {"type": "boolean"},
             "last_mutation_id": {"type": "integer", "minimum": 0},
             "more": {"type": "boolean"},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Reset pages only: the records the whole download carries (progress).",
+            },
             "changes": {"type": "array", "items": _ref("Change")},
         },
     },

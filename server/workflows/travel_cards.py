@@ -135,19 +135,45 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def eligible_tier(session: Session, born: date | None, on: date) -> str:
-    """`free` from the age threshold, `discount` from the discount age (when set); else NotEligible."""
-    threshold = int(preferences.get(session, "travel_card.age_threshold"))
+@dataclass(frozen=True)
+class CardAges:
+    """Who is old enough for a card: `free` from `threshold`, `discount` from `discount` (when set).
+    The one rule the commands, the office pages and the phone (through /app/labels) apply."""
+
+    threshold: int
+    discount: int | None
+
+    @property
+    def youngest(self) -> int:
+        return self.discount if self.discount is not None else self.threshold
+
+    def tier(self, born: date | None, on: date) -> str | None:
+        if born is None:
+            return None
+        age = age_on(born, on)
+        if age >= self.threshold:
+            return "free"
+        if self.discount is not None and age >= self.discount:
+            return "discount"
+        return None
+
+
+def card_ages(session: Session) -> CardAges:
+    """The ages from the settings `travel_card.age_threshold` and `travel_card.discount_age`."""
     discount = preferences.get(session, "travel_card.discount_age")
+    threshold = int(preferences.get(session, "travel_card.age_threshold"))
+    return CardAges(threshold, int(discount) if discount is not None else None)
+
+
+def eligible_tier(session: Session, born: date | None, on: date) -> str:
+    """The tier `born` is eligible for on `on`; NotEligible (saying why) when none."""
     if born is None:
         raise NotEligible(_("这位居民没有登记身份证号，无法确定年龄；请先在居民信息中录入身份证号。"))
-    age = age_on(born, on)
-    if age >= threshold:
-        return "free"
-    if discount is not None and age >= discount:
-        return "discount"
-    youngest = discount if discount is not None else threshold
-    raise NotEligible(_("申请人未满 %(age)s 周岁，不能办理老年出行卡。", age=youngest))
+    ages = card_ages(session)
+    tier = ages.tier(born, on)
+    if tier is None:
+        raise NotEligible(_("申请人未满 %(age)s 周岁，不能办理老年出行卡。", age=ages.youngest))
+    return tier
 
 
 def missing_materials(card: TravelCard) -> list[str]:

@@ -1,12 +1,30 @@
 // What the screens share: badges, the photo field, checks and error notes of forms.
 "use strict";
 
-import { t } from "./i18n.js";
+import { ageOn } from "./idnumber.js";
+import { rule, t } from "./i18n.js";
 import { shot, takeCaption, thumb } from "./photos.js";
 import { getBlob } from "./store.js";
-import { html } from "./ui.js";
+import { html, maskPhone } from "./ui.js";
 
-export const CARD_AGE = 65;
+// Who may apply for a travel card, as the server's settings say (CardAges in
+// server/workflows/travel_cards.py; the server decides again): `free`, `discount` or null.
+// The age must come from a registered ID number.
+export function cardTier(resident) {
+  const ages = rule("travel_card");
+  const age = resident.id_masked ? ageOn(resident.birth_date) : null;
+  if (!ages || age === null) return null;
+  if (age >= ages.age_threshold) return "free";
+  if (ages.discount_age !== null && age >= ages.discount_age) return "discount";
+  return null;
+}
+
+// The youngest age that may apply, for telling people why not.
+export function youngestCardAge() {
+  const ages = rule("travel_card");
+  if (!ages) return null;
+  return ages.discount_age !== null ? ages.discount_age : ages.age_threshold;
+}
 
 export function syncBadge(record) {
   if (!record) return "";
@@ -29,6 +47,14 @@ export async function photoBadges(app, hashes, { inLink = false } = {}) {
   return waiting.length
     ? html`${thumbs}<span class="badge amber" data-photos-waiting="${waiting.length}">${t("%(n)s 张照片等待上传", { n: waiting.length })}</span>`
     : thumbs;
+}
+
+// A number to call from the doorstep: masked on screen (PIPL), whole in the link.
+export function telLink(phone) {
+  if (!phone) return "";
+  const number = phone.replace(/[^\d+-]/g, "");
+  const call = t("拨打 %(n)s", { n: maskPhone(phone) });
+  return html`<a class="tel" href="tel:${number}" aria-label="${call}">${maskPhone(phone)}</a>`;
 }
 
 export function phoneMessage(value) {

@@ -11,9 +11,9 @@ function cookieLang() {
   return match ? decodeURIComponent(match[1]) : "zh";
 }
 
-async function json(url) {
+async function json(url, options) {
   try {
-    const response = await fetch(url);
+    const response = await fetch(url, options);
     return response.ok ? await response.json() : {};
   } catch (_) {
     return {};
@@ -25,6 +25,18 @@ export async function loadLanguage() {
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
   // Labels come from the server (server/labels.py), so phone and office use the same words.
   [names, table] = await Promise.all([json(`/app/labels/${lang}.json`), lang === "zh" ? {} : json(`/app/messages/${lang}.json`)]);
+}
+
+// After a sync: admins may have renamed a field or changed who may apply for a card.
+// Offline, the service worker answers with the copy it kept; nothing is lost.
+export async function refreshLabels() {
+  const fresh = await json(`/app/labels/${lang}.json`, { signal: AbortSignal.timeout(5000) }); // a slow line must not hold the screen
+  if (Object.keys(fresh).length) names = fresh;
+}
+
+// A rule of the server's settings the phone applies at the door: rule("travel_card").
+export function rule(name) {
+  return (names.rules || {})[name] || null;
 }
 
 // The name of a coded value: label("demand_status", "dispatched") → "已派单".

@@ -3,7 +3,7 @@
 "use strict";
 
 import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
-import { loadLanguage, t } from "./i18n.js";
+import { loadLanguage, refreshLabels, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { restoreShot, takePhoto, wirePhotos } from "./photos.js";
@@ -11,10 +11,10 @@ import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
 import { html } from "./ui.js";
-import { arrive, arrived, previous, returnTo } from "./navigation.js";
+import { arrive, arrived, previous, repainted, returnTo } from "./navigation.js";
 import * as drafts from "./drafts.js";
 import { navigated, say } from "./notice.js";
-import { FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
+import { FIRST_SYNC, FRAME, LOGIN, ROUTES, TABS } from "./screens/index.js";
 
 const STORAGE_WARNING = 0.8;
 
@@ -34,6 +34,7 @@ const app = {
   forms: {},
   actions: {},
   statusReads: 0,
+  download: null, // { received, total } while a download from scratch runs
 
   go(hash) {
     if (location.hash === hash) this.render();
@@ -90,7 +91,14 @@ const app = {
 };
 window.doorstep = app; // for the browser tests and for people debugging on a phone
 
-const scheduler = createScheduler(app, { refresh, showStatus });
+const scheduler = createScheduler(app, { refresh, showStatus, progress });
+
+// A download from scratch (the first sync) has a screen of its own with a real
+// count, never the emptied login form under "正在同步".
+function progress(p) {
+  app.download = p && !app.status?.lastSync ? p : null;
+  if (app.download && document.getElementById("view").dataset.screen === FIRST_SYNC.name) render();
+}
 
 // --- screens -----------------------------------------------------------------
 
@@ -107,7 +115,8 @@ let renderCount = 0;
 
 // A refresh after a sync must never wipe what someone is typing: it is skipped
 // while a form on screen has input (the next navigation shows the new data).
-function refresh() {
+async function refresh() {
+  await refreshLabels();
   return render({ background: true });
 }
 
@@ -118,7 +127,7 @@ async function render({ background = false, from = undefined } = {}) {
   const y = navigation ? arrive(from) : null;
   const view = document.getElementById("view");
   const ticket = ++renderCount;
-  const { screen, params } = app.me ? match(location.hash) : { screen: LOGIN, params: [] };
+  const { screen, params } = !app.me ? { screen: LOGIN, params: [] } : app.download ? { screen: FIRST_SYNC, params: [] } : match(location.hash);
   frame = { screen, params };
   let content;
   try {
@@ -138,6 +147,7 @@ async function render({ background = false, from = undefined } = {}) {
   renderAppBar(screen);
   await restoreDrafts(view);
   if (navigation) arrived(y);
+  else repainted();
   view.dispatchEvent(new CustomEvent("rendered", { bubbles: true }));
 }
 
@@ -171,7 +181,8 @@ function renderTabs() {
   const path = location.hash || "#/";
   nav.innerHTML = TABS.map(([href, text]) => {
     const current = href === "#/" ? path === "#/" || path.startsWith("#/h/") : path.startsWith(href);
-    return String(html`<a href="${href}" ${current ? html`aria-current="page"` : ""}>${t(text)}${href === "#/outbox" && app.status && app.status.waiting + app.status.rejected ? html` <span class="count">${app.status.waiting + app.status.rejected}</span>` : ""}</a>`);
+    const due = app.status ? app.status.waiting + app.status.rejected + (app.status.conflicts || 0) : 0;
+    return String(html`<a href="${href}" ${current ? html`aria-current="page"` : ""}>${t(text)}${href === "#/outbox" && due ? html` <span class="count">${due}</span>` : ""}</a>`);
   }).join("");
 }
 
@@ -262,6 +273,9 @@ async function signIn(user) {
   await setCurrentUser(user);
   await openAs(user);
   app.signedOut = false;
+  history.replaceState(null, "", "#/");
+  progress({ received: 0, total: null });
+  await render({ from: null });
   await scheduler.runSync();
   sendPushSubscription();
 }

@@ -65,6 +65,13 @@ const MUTATORS = {
       purpose: a.purpose, outcome: a.outcome, notes: a.notes || "", photos: a.photos || [], at: a.at || entry.at,
     });
   },
+  async "household.create"(view, entry, a) {
+    const address = [a.estate, a.building, a.unit, a.room].filter(Boolean).join(" "); // join_address, server/commands/households.py
+    await create(view, entry, "household", a.household_id, {
+      grid_id: a.grid_id, estate: a.estate, building: a.building || "", unit: a.unit || "", room: a.room || "", address,
+      kind: a.kind || "registered", status: "active", phone: a.phone || "", notes: a.notes || "", lat: null, lng: null,
+    });
+  },
   async "household.update"(view, entry, a) {
     await patch(view, entry, "household", a.household_id, a.set);
   },

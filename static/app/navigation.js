@@ -7,6 +7,8 @@
 const positions = new Map(); // history entry key → scrollY
 let arriving = false; // a navigation is being painted: its scroll events are not the worker's
 let landing = null; // selector of the record to show after the next navigation
+let landed = null; // { selector, until }: the record shown, highlighted through repaints
+const HIGHLIGHT = 4000; // ms
 
 function entry() {
   return history.state && history.state.doorstep ? history.state : null;
@@ -27,6 +29,7 @@ window.addEventListener("scroll", () => {
 // position back, a new one starts at the top.
 export function arrive(previousHash) {
   arriving = true;
+  landed = null;
   const known = entry();
   if (known) return positions.get(known.key) ?? 0;
   newEntry(previousHash);
@@ -36,14 +39,22 @@ export function arrive(previousHash) {
 // After painting it: scroll, and show the record just written.
 export function arrived(y) {
   const target = landing ? document.querySelector(landing) : null;
+  landed = target ? { selector: landing, until: Date.now() + HIGHLIGHT } : null;
   landing = null;
   if (target) {
     target.classList.add("just-saved");
     target.scrollIntoView({ block: "center" });
+    setTimeout(() => { landed = null; document.querySelectorAll(".just-saved").forEach((el) => el.classList.remove("just-saved")); }, HIGHLIGHT);
   } else {
     window.scrollTo(0, y);
   }
   arriving = false;
+}
+
+// A repaint in place (a sync finishing) keeps the highlight of the record just saved.
+export function repainted() {
+  if (!landed || Date.now() > landed.until) return;
+  document.querySelector(landed.selector)?.classList.add("just-saved");
 }
 
 // The address the current screen was opened from, if it was opened in this app.

@@ -7,8 +7,9 @@ import { failureOf, syncOnce } from "./sync.js";
 
 const RETRY_DELAYS = [5, 10, 30, 60, 120]; // seconds, while something waits
 
-// `refresh` repaints the screen unless someone is typing; `showStatus` the status line.
-export function createScheduler(app, { refresh, showStatus }) {
+// `refresh` repaints the screen unless someone is typing; `showStatus` the status line;
+// `progress` shows how far a download from scratch has come (null when it ends).
+export function createScheduler(app, { refresh, showStatus, progress }) {
   const channel = new BroadcastChannel("doorstep");
 
   function scheduleSync(seconds) {
@@ -20,9 +21,10 @@ export function createScheduler(app, { refresh, showStatus }) {
     if (!app.me || app.syncing) return;
     app.syncing = true;
     showStatus();
+    progress({ received: 0, total: null }); // shown only while nothing has ever synced
     let result = null;
     try {
-      result = await syncOnce(app.db, app.me);
+      result = await syncOnce(app.db, app.me, progress);
       if (result === "done") {
         noteSuccess();
         channel.postMessage({ type: "synced" });
@@ -31,6 +33,7 @@ export function createScheduler(app, { refresh, showStatus }) {
       noteFailure(failureOf(error));
     } finally {
       app.syncing = false;
+      progress(null);
     }
     await app.refreshStatus();
     await refresh();

@@ -11,23 +11,29 @@ export function renderStatus(app) {
   if (!app.me || !s) {
     // Signed out: nothing of the last user's counts or warnings stays on screen.
     el.textContent = app.online ? t("在线") : t("离线");
-    for (const key of ["pending", "rejected"]) delete el.dataset[key];
+    for (const key of ["pending", "rejected", "conflicts"]) delete el.dataset[key];
+    el.title = "";
     el.classList.toggle("warn", !app.online);
     renderBanner(app);
     return;
   }
+  // One short line that fits a 360 px phone ("离线 · 9 条待同步"); when it last synced
+  // is in the outbox and in the line's title.
   const parts = [app.online ? t("在线") : t("离线")];
   if (app.signedOut) parts.push(t("需要重新登录"));
   else if (app.syncing) parts.push(t("正在同步…"));
   if (s.waiting) parts.push(t("%(n)s 条待同步", { n: s.waiting }));
-  else if (!s.rejected) parts.push(t("已全部同步"));
   if (s.rejected) parts.push(t("%(n)s 条被退回", { n: s.rejected }));
-  parts.push(t("上次同步：%(when)s", { when: ago(s.lastSync) }));
+  if (s.conflicts) parts.push(t("%(n)s 处冲突", { n: s.conflicts }));
+  // "All synced" only once a sync has finished: before that, say so.
+  if (!s.waiting && !s.rejected && !s.conflicts && !app.syncing) parts.push(s.lastSync ? t("已全部同步") : t("尚未同步"));
   el.textContent = parts.join(" · ");
+  el.title = t("上次同步：%(when)s", { when: ago(s.lastSync) });
   el.dataset.pending = String(s.waiting);
   el.dataset.rejected = String(s.rejected);
+  el.dataset.conflicts = String(s.conflicts || 0);
   el.dataset.online = String(app.online);
-  el.classList.toggle("warn", Boolean(s.waiting || s.rejected || !app.online || app.signedOut));
+  el.classList.toggle("warn", Boolean(s.waiting || s.rejected || s.conflicts || !app.online || app.signedOut));
   renderBanner(app);
 }
 

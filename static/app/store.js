@@ -144,6 +144,16 @@ export async function recordResults(db, results) {
   });
 }
 
+// "知道了" on a refusal: the entry stays on the phone, dated, as the record of what the
+// server refused and that the worker saw it; it no longer counts as waiting for them.
+export async function dismiss(db, entryId) {
+  return transact(db, ["outbox"], "readwrite", async (tx) => {
+    const outbox = tx.objectStore("outbox");
+    const entry = await promised(outbox.get(entryId));
+    if (entry && entry.status === "rejected") outbox.put({ ...entry, dismissed: new Date().toISOString() });
+  });
+}
+
 export async function discard(db, me, entryId) {
   await transact(db, ["outbox"], "readwrite", (tx) => promised(tx.objectStore("outbox").delete(entryId)));
   await rebuildOverlay(db, me);
@@ -199,17 +209,19 @@ export function markUploaded(db, sha) {
 // --- honest status -----------------------------------------------------------
 
 export async function status(db) {
-  const [entries, waitingPhotos, lastSync, lastMutation] = await Promise.all([
+  const [entries, waitingPhotos, lastSync, lastMutation, conflicts] = await Promise.all([
     outboxEntries(db),
     blobsToUpload(db),
     getMeta(db, "last_sync_at", null),
     getMeta(db, "last_mutation_id", 0),
+    allOf(db, "conflict"),
   ]);
-  const rejected = entries.filter((e) => e.status === "rejected");
+  const rejected = entries.filter((e) => e.status === "rejected" && !e.dismissed);
   const pending = entries.filter((e) => e.status === "pending");
   return {
     pending: pending.length,
     rejected: rejected.length,
+    conflicts: conflicts.filter((c) => c.data.status === "open").length,
     photos: waitingPhotos.length,
     waiting: pending.length + waitingPhotos.length,
     lastSync,

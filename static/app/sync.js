@@ -142,13 +142,17 @@ async function pushAll(db, id) {
 // Pages asked for beyond the one being written: at most three held at once (≤ 6 MB, rule 12).
 const AHEAD = 2;
 
-async function pullAll(db, me, id) {
+// `onProgress({ received, total })` after each page of a download from scratch
+// (a reset page says how many records it will carry: docs/sync.md "Download progress").
+async function pullAll(db, me, id, onProgress) {
   // Each next page is asked for as soon as the head of the one before it arrives,
   // so the downloads follow each other without waiting a round trip and the
   // server's time, and overlap writing earlier pages into IndexedDB (a first
   // sync on 3G).
   const ask = (cursor) => askPage({ protocol: 1, client_id: id, cursor });
   const asked = [ask(await getMeta(db, "cursor", null))];
+  let total = null;
+  let received = 0;
   for (let k = 0; ; k++) {
     while (asked.length <= k + AHEAD) {
       let head;
@@ -160,18 +164,27 @@ async function pullAll(db, me, id) {
       if (!head.more) break;
       asked.push(ask(head.cursor));
     }
-    await applyPage(db, me, await asked[k].page);
+    const page = await asked[k].page;
+    await applyPage(db, me, page);
     asked[k] = null; // written: let it go
+    if (page.reset && Number.isInteger(page.total)) {
+      total = page.total;
+      received = 0;
+    }
+    if (total !== null && onProgress) {
+      received += page.changes.filter((c) => c.op === "put").length;
+      onProgress({ received: Math.min(received, total), total });
+    }
     if (asked.length === k + 1) return;
   }
 }
 
 // One full round. Returns "done", or "busy" when another tab holds the lock.
-export async function syncOnce(db, me) {
+export async function syncOnce(db, me, onProgress = null) {
   const run = async () => {
     await uploadPhotos(db);
     const id = await pushAll(db, await clientId(db));
-    await pullAll(db, me, id);
+    await pullAll(db, me, id, onProgress);
     await setMeta(db, "last_sync_at", new Date().toISOString());
     return "done";
   };

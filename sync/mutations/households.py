@@ -18,5 +18,7 @@ def household_create(session: Session, ctx: Context, args: dict[str, Any]) -> Ou
 
 @mutation("household.update")
 def household_update(session: Session, ctx: Context, args: dict[str, Any]) -> Outcome:
-    _household, result = update_household(session, actor=ctx.actor, data=args, client_id=ctx.client_id)
+    _household, result = update_household(
+        session, actor=ctx.actor, data=args, client_id=ctx.client_id, at=ctx.at
+    )
     return Outcome(conflicts=result.conflicts)

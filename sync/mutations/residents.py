@@ -19,6 +19,6 @@ def resident_create(session: Session, ctx: Context, args: dict[str, Any]) -> Out
 @mutation("resident.update")
 def resident_update(session: Session, ctx: Context, args: dict[str, Any]) -> Outcome:
     _resident, result = update_resident(
-        session, actor=ctx.actor, vault=ctx.vault, data=args, client_id=ctx.client_id
+        session, actor=ctx.actor, vault=ctx.vault, data=args, client_id=ctx.client_id, at=ctx.at
     )
     return Outcome(conflicts=result.conflicts)

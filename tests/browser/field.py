@@ -50,10 +50,10 @@ def pending(page: Page) -> int:
 
 
 def wait_synced(page: Page, timeout: float = 15_000) -> None:
-    """Until the status line says nothing waits and a sync has finished."""
+    """Until the status line says nothing waits and a sync has finished (its title tells when)."""
     page.wait_for_function(
         "() => { const s = document.getElementById('syncstate');"
-        " return s && s.dataset.pending === '0' && !s.textContent.includes('正在同步') && !s.textContent.includes('从未'); }",
+        " return s && s.dataset.pending === '0' && !s.textContent.includes('正在同步') && s.title && !s.title.includes('从未'); }",
         timeout=timeout,
     )
 

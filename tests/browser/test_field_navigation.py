@@ -15,7 +15,7 @@ from sqlmodel import select
 from server.db import Database
 from server.models import Household, User, Visit
 from tests.browser.conftest import screenshot, watch_console
-from tests.browser.field import open_app, sign_in, wait_synced
+from tests.browser.field import go_offline, open_app, sign_in, wait_synced
 from tests.conftest import Factory
 from tests.live import LiveServer
 
@@ -159,3 +159,37 @@ def test_a_screen_opened_directly_goes_back_to_its_parent(
     page.wait_for_selector(f"section[data-household='{household.id}'] h1")
     page.click("#back")
     page.wait_for_selector("#households")
+
+
+def test_an_offline_round_list_household_visit_outbox(
+    phone: BrowserContext, live_server: LiveServer, street: Street, db: Database
+) -> None:
+    """The round the issue asks to look at: offline, list → household → visit saved → outbox."""
+    page = phone.new_page()
+    problems = watch_console(page, ignore=("Failed to fetch", "ERR_CONNECTION_REFUSED", "net::"))
+    sign_in(page, live_server, street.worker.username)
+    go_offline(phone, live_server)
+    screenshot(page, "round-1-list")
+    household = street.households[3]
+    page.fill("input[name=q]", household.address)
+    page.click("form[data-form=search] button[type=submit]")
+    page.click(f"#households [data-household='{household.id}']")
+    page.wait_for_selector(f"section[data-household='{household.id}'] h1")
+    screenshot(page, "round-2-household")
+    page.click(f"a[href='#/h/{household.id}/visit']")
+    page.fill("textarea[name=notes]", "家里没人，邻居说老人去女儿家了。")
+    page.select_option("select[name=outcome]", "nobody_home")
+    visit_id = page.get_attribute("form[data-form=visit]", "data-visit")
+    page.click("form[data-form=visit] button[type=submit]")
+    page.wait_for_selector(f"#visits [data-visit='{visit_id}'].just-saved")
+    expect(page.locator("#notice")).to_have_text("走访已保存，联网后同步。")
+    expect(page.locator(f"#visits [data-visit='{visit_id}'] [data-sync=pending]")).to_be_visible()
+    screenshot(page, "round-3-visit-saved")
+    page.click("#tabbar a[href='#/outbox']")
+    page.wait_for_selector("#outbox-summary")
+    expect(page.locator("#view")).to_contain_text(household.address)
+    expect(page.locator("#syncstate")).to_contain_text("离线")
+    screenshot(page, "round-4-outbox")
+    with db.read() as s:
+        assert s.exec(select(Visit).where(Visit.id == uuid.UUID(str(visit_id)))).first() is None
+    assert problems == []

@@ -50,9 +50,25 @@ export const login = {
         return;
       }
       const body = await response.json();
-      location.hash = "#/";
       await app.signIn(body.user);
     },
+  },
+};
+
+// The first download after signing in, with a real count (docs/sync.md "Download progress").
+export const firstSync = {
+  name: "first-sync",
+  async render(app) {
+    const p = app.download || { received: 0, total: null };
+    const number = (n) => n.toLocaleString("zh-CN");
+    return html`<section class="card narrow" id="first-sync" data-received="${p.received}" data-total="${p.total ?? ""}">
+      <h1>${t("正在把您网格的资料下载到手机上")}</h1>
+      ${p.total === null
+        ? html`<p role="status">${t("正在连接服务器…")}</p>`
+        : html`<p role="status" id="first-sync-count">${t("正在下载您网格的住户… %(done)s / %(total)s", { done: number(p.received), total: number(p.total) })}</p>
+          <progress max="${Math.max(p.total, 1)}" value="${p.received}" aria-label="${t("下载进度")}"></progress>`}
+      <p class="muted">${t("下载完以后，没有网络也能走访、登记。请保持联网，不要关闭页面。")}</p>
+    </section>`;
   },
 };
 

@@ -5,7 +5,7 @@ import { ageOn } from "../idnumber.js";
 import { t } from "../i18n.js";
 import { byHistory, childrenOf, getRecord } from "../store.js";
 import { Html, html, label, options, uuid, when } from "../ui.js";
-import { CARD_AGE, phoneMessage, photoBadges, photoField, showErrors, syncBadge } from "../forms.js";
+import { cardTier, phoneMessage, photoBadges, photoField, showErrors, syncBadge, youngestCardAge } from "../forms.js";
 
 // The consent text lives on the server (one version-stamped text); the service
 // worker keeps /app/consent.json, so it is shown at the door offline too.
@@ -89,11 +89,14 @@ export const startForm = {
     const resident = await getRecord(app.db, "resident", residentId);
     if (!resident) return html`<p class="error">${t("找不到这位居民。")}</p>`;
     const age = ageOn(resident.data.birth_date);
-    const eligible = age !== null && age >= CARD_AGE;
+    const tier = cardTier(resident.data);
     const text = await consentText();
     return html`<section class="card"><h1>${t("办理老年出行卡")}</h1>
       <p><strong>${resident.data.name}</strong> · ${age !== null ? t("%(n)s 岁", { n: age }) : t("年龄不详")} · ${resident.data.id_masked}</p>
-      ${eligible ? "" : html`<p class="error">${t("按身份证上的出生日期，申请人未满 %(n)s 周岁。提交后服务器会再核对一次。", { n: CARD_AGE })}</p>`}
+      ${tier === "discount" ? html`<p><span class="badge">${t("优惠卡")}</span></p>` : ""}
+      ${tier ? "" : html`<p class="error">${age === null
+        ? t("这位居民没有登记身份证号，无法确定年龄；请先在居民信息中录入身份证号。")
+        : t("按身份证上的出生日期，申请人未满 %(n)s 周岁。提交后服务器会再核对一次。", { n: youngestCardAge() })}</p>`}
       ${cardForm("card", {}, text, { resident: residentId, household: resident.data.household_id, application: uuid() })}
     </section>`;
   },

@@ -5,7 +5,7 @@
 import { t } from "../i18n.js";
 import { allOf, byHistory, childrenOf, getRecord } from "../store.js";
 import { html, label, options, uuid, when } from "../ui.js";
-import { phoneMessage, photoBadges, photoField, showErrors, syncBadge } from "../forms.js";
+import { phoneMessage, photoBadges, photoField, showErrors, syncBadge, telLink } from "../forms.js";
 
 const OPEN = ["dispatched", "accepted", "in_progress", "rectifying", "submitted", "replied", "transferred", "escalated"];
 // The time limit runs only while someone owes the resident an answer (server/commands/demands.py).
@@ -124,6 +124,7 @@ export const detail = {
         <dt>${t("来源")}</dt><dd>${label("source", d.source)}</dd>
         ${d.handling_type ? html`<dt>${t("类型")}</dt><dd>${label("handling_type", d.handling_type)} · ${label("priority", d.priority)}</dd>` : ""}
         ${d.deadline ? html`<dt>${t("办理期限")}</dt><dd>${when(d.deadline)}</dd>` : ""}
+        ${d.contact_name || d.contact_phone ? html`<dt>${t("联系人")}</dt><dd data-contact>${d.contact_name}${d.contact_name && d.contact_phone ? " " : ""}${telLink(d.contact_phone)}</dd>` : ""}
         ${d.address ? html`<dt>${t("地址")}</dt><dd>${d.household_id ? html`<a href="#/h/${d.household_id}">${d.address}</a>` : d.address}</dd>` : ""}
         ${d.answer ? html`<dt>${t("答复")}</dt><dd>${d.answer}</dd>` : ""}
         ${d.rating ? html`<dt>${t("评价")}</dt><dd>${label("rating", d.rating)}${d.rating_comment ? html`：${d.rating_comment}` : ""}</dd>` : ""}

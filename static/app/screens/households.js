@@ -1,11 +1,11 @@
 // Households of the worker's grids: list with search, detail, edits, residents.
 "use strict";
 
-import { checkIdNumber, ageOn } from "../idnumber.js";
+import { checkIdNumber, ageOn, parseIdNumber } from "../idnumber.js";
 import { t } from "../i18n.js";
 import { allOf, childrenOf, getRecord } from "../store.js";
 import { Html, html, label, maskPhone, options, uuid, when } from "../ui.js";
-import { CARD_AGE, phoneMessage, photoBadges, showErrors, syncBadge } from "../forms.js";
+import { cardTier, phoneMessage, photoBadges, showErrors, syncBadge, telLink } from "../forms.js";
 
 const PAGE = 50;
 
@@ -57,6 +57,7 @@ export const list = {
         <input type="search" name="q" value="${query}" placeholder="${t("搜索地址、姓名或电话后四位")}" aria-label="${t("搜索住户")}">
         <button type="submit">${t("搜索")}</button>
       </form>
+      <p class="actions"><a class="button" href="#/h/new" data-new-household>${t("新增住户")}</a></p>
       <p class="muted small" id="household-count">${t("共 %(n)s 户", { n: found.length })}${households.length ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
       <ul class="list" id="households">${rows}</ul>
       ${found.length > shown ? html`<p><a class="button" href="#/?q=${encodeURIComponent(query)}&n=${shown + PAGE}">${t("显示更多")}</a></p>` : ""}
@@ -91,17 +92,18 @@ export const detail = {
     const residentRows = residents.map((r) => {
       const age = ageOn(r.data.birth_date);
       const card = openCards.get(r.id);
+      const tier = card ? null : cardTier(r.data);
       return html`<li class="resident" data-resident="${r.id}">
         <div><span class="title">${r.data.name}</span> ${syncBadge(r)}
-          <span class="meta">${label("relation", r.data.relation)} · ${label("sex", r.data.sex)}${age !== null ? html` · ${t("%(n)s 岁", { n: age })}` : ""} · ${r.data.id_masked}${r.data.phone ? html` · ${maskPhone(r.data.phone)}` : ""}</span>
+          <span class="meta">${label("relation", r.data.relation)} · ${label("sex", r.data.sex)}${age !== null ? html` · ${t("%(n)s 岁", { n: age })}` : ""} · ${r.data.id_masked}${r.data.phone ? html` · ${telLink(r.data.phone)}` : ""}</span>
           ${(r.data.tags || []).length ? html`<span class="meta">${r.data.tags.map((tag) => html`<span class="badge">${tagName.get(tag) || tag}</span>`)}</span>` : ""}
         </div>
         <div class="actions">
           <a class="button small" href="#/r/${r.id}/edit">${t("修改")}</a>
           ${card
             ? html`<a class="button small" href="#/card/${card.id}">${t("出行卡：%(s)s", { s: label("card_status", card.data.status) })}</a>`
-            : age !== null && age >= CARD_AGE
-              ? html`<a class="button small primary" href="#/r/${r.id}/card" data-start-card="${r.id}">${t("办理老年出行卡")}</a>`
+            : tier
+              ? html`<a class="button small primary" href="#/r/${r.id}/card" data-start-card="${r.id}" data-tier="${tier}">${tier === "discount" ? t("办理老年出行卡（优惠）") : t("办理老年出行卡")}</a>`
               : ""}
         </div>
       </li>`;
@@ -121,7 +123,7 @@ export const detail = {
       <dl class="facts">
         <dt>${t("类型")}</dt><dd>${label("household_kind", h.kind)}</dd>
         <dt>${t("状态")}</dt><dd>${label("household_status", h.status)}</dd>
-        <dt>${t("电话")}</dt><dd>${maskPhone(h.phone) || t("未登记")}</dd>
+        <dt>${t("电话")}</dt><dd>${h.phone ? telLink(h.phone) : t("未登记")}</dd>
         ${h.notes ? html`<dt>${t("备注")}</dt><dd>${h.notes}</dd>` : ""}
       </dl>
       <div class="actions">
@@ -173,14 +175,61 @@ export const edit = {
   },
 };
 
+// A new resident of a household that has a head is most likely the spouse, else a child.
+function likelyRelation(residents) {
+  if (!residents.some((r) => r.data.relation === "head")) return "head";
+  return residents.some((r) => r.data.relation === "spouse") ? "child" : "spouse";
+}
+
+// Who on this phone already has the ID number typed. The server's keyed hash cannot be
+// made here (its key stays on the server), but a resident record carries the masked number
+// and the birth date: together they leave only two digits of the area code unknown, which
+// the check character nearly fixes. A match is, in practice, the same person.
+async function holderOf(app, number, selfId) {
+  const parsed = parseIdNumber(number);
+  if (!parsed) return null;
+  const residents = await allOf(app.db, "resident");
+  const same = residents.find((r) => r.id !== selfId && r.data.id_masked === parsed.masked && r.data.birth_date === parsed.birthDate);
+  if (!same) return null;
+  const household = await getRecord(app.db, "household", same.data.household_id);
+  return { masked: parsed.masked, name: same.data.name, address: household ? household.data.address : t("另一户"), household: same.data.household_id };
+}
+
+function holderMessage(holder) {
+  return t("身份证号 %(id)s 已登记在 %(address)s（%(name)s）。请核对是否同一人；若确实不是，勾选下面一项再保存。", { id: holder.masked, address: holder.address, name: holder.name });
+}
+
+// Warned at entry, as soon as the number is whole: the form's own note, and the box
+// that lets a worker who has checked save anyway.
+async function warnHolder(app, form) {
+  const input = form.querySelector("input[name=id_number]");
+  const note = form.querySelector("[data-id-holder]");
+  const confirm = form.querySelector("[data-id-confirm]");
+  const holder = await holderOf(app, input.value, form.dataset.id);
+  note.hidden = confirm.hidden = !holder;
+  note.textContent = holder ? holderMessage(holder) : "";
+  note.dataset.household = holder ? holder.household : "";
+  if (!holder) confirm.querySelector("input").checked = false;
+  return holder;
+}
+
+let shownTo = null;
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!shownTo || !(input instanceof HTMLInputElement) || input.name !== "id_number") return;
+  const form = input.closest("form[data-form=resident]");
+  if (form) warnHolder(shownTo, form);
+});
+
 export const residentForm = {
   name: "resident-form",
   async render(app, [id]) {
+    shownTo = app;
     const editing = location.hash.startsWith("#/r/");
     const resident = editing ? await getRecord(app.db, "resident", id) : null;
     if (editing && !resident) return html`<p class="error">${t("找不到这位居民。")}</p>`;
-    const r = resident ? resident.data : { name: "", relation: "head", phone: "", notes: "", tags: [] };
-    const householdId = resident ? r.household_id : id;
+    const householdId = resident ? resident.data.household_id : id;
+    const r = resident ? resident.data : { name: "", relation: likelyRelation(await childrenOf(app.db, "resident", id)), phone: "", notes: "", tags: [] };
     const tags = (await allOf(app.db, "tag")).filter((tag) => tag.data.active !== false).sort((a, b) => (a.data.sort || 0) - (b.data.sort || 0));
     const tagBoxes = tags.map((tag) => html`<label class="inline chip"><input type="checkbox" name="tags" value="${tag.data.code}" ${(r.tags || []).includes(tag.data.code) ? new Html("checked") : ""}>${tag.data.name}</label>`);
     return html`<section class="card"><h1>${editing ? t("修改居民") : t("添加居民")}</h1>
@@ -189,6 +238,8 @@ export const residentForm = {
         <label>${t("与户主关系")}<select name="relation">${options("relation", r.relation)}</select></label>
         <label>${t("身份证号")}${editing ? html` <span class="muted small">${t("现存：%(m)s；不改请留空", { m: r.id_masked || t("未登记") })}</span>` : ""}
           <input name="id_number" inputmode="text" autocomplete="off" maxlength="18" autocapitalize="characters"></label>
+        <p class="error" role="alert" data-id-holder hidden></p>
+        <label class="inline" data-id-confirm hidden><input type="checkbox" name="id_checked" value="1">${t("已核对，不是同一人")}</label>
         <label>${t("电话")}<input name="phone" value="${r.phone}" inputmode="tel" autocomplete="off"></label>
         <fieldset class="chips"><legend>${t("标签")}</legend>${tagBoxes}</fieldset>
         <label>${t("备注")}<textarea name="notes" maxlength="2000">${r.notes}</textarea></label>
@@ -202,6 +253,12 @@ export const residentForm = {
       const name = String(data.get("name") || "").trim();
       const errors = { name: name ? "" : t("姓名：必须填写。"), id_number: idMessage(idNumber), phone: phoneMessage(phone) };
       if (showErrors(form, errors)) return;
+      // Nothing is queued for a number someone here already has, until the worker has checked.
+      const holder = idNumber ? await warnHolder(app, form) : null;
+      if (holder && data.get("id_checked") !== "1") {
+        form.querySelector("input[name=id_number]").focus();
+        return;
+      }
       const fields = { name, relation: String(data.get("relation")), phone, notes: String(data.get("notes") || ""), tags: data.getAll("tags").map(String) };
       if (form.dataset.id) {
         const current = (await getRecord(app.db, "resident", form.dataset.id)).data;
@@ -221,6 +278,46 @@ export const residentForm = {
       await app.write("resident.create", { resident_id: residentId, household_id: form.dataset.household, id_number: idNumber, ...fields });
       app.say(t("已保存，联网后同步。"));
       app.returnTo(`#/h/${form.dataset.household}`, `[data-resident="${residentId}"]`);
+    },
+  },
+};
+
+// A household the worker finds at the door and the office does not know yet.
+export const createForm = {
+  name: "household-new",
+  async render(app) {
+    const [grids, households] = await Promise.all([allOf(app.db, "grid"), allOf(app.db, "household")]);
+    const mine = grids.filter((g) => app.me.grid_ids.includes(g.id)).sort((a, b) => a.data.name.localeCompare(b.data.name, "zh-CN"));
+    const estates = [...new Set(households.map((h) => h.data.estate).filter(Boolean))].sort((a, b) => a.localeCompare(b, "zh-CN"));
+    const gridChoice = mine.length > 1
+      ? html`<label>${t("网格")}<select name="grid_id">${mine.map((g) => html`<option value="${g.id}">${g.data.name}</option>`)}</select></label>`
+      : html`<input type="hidden" name="grid_id" value="${mine[0] ? mine[0].id : app.me.grid_ids[0] || ""}">`;
+    return html`<section class="card"><h1>${t("新增住户")}</h1>
+      <form data-form="household-new" class="stack" data-id="${uuid()}">
+        ${gridChoice}
+        <label>${t("小区")}<input name="estate" required maxlength="60" list="estates" autocomplete="off"></label>
+        <datalist id="estates">${estates.map((e) => html`<option value="${e}"></option>`)}</datalist>
+        <label>${t("楼栋")}<input name="building" maxlength="20"></label>
+        <label>${t("单元")}<input name="unit" maxlength="20"></label>
+        <label>${t("门牌")}<input name="room" maxlength="20"></label>
+        <label>${t("类型")}<select name="kind">${options("household_kind", "registered")}</select></label>
+        <label>${t("电话")}<input name="phone" inputmode="tel" autocomplete="off"></label>
+        <label>${t("备注")}<textarea name="notes" maxlength="2000"></textarea></label>
+        <button type="submit" class="primary">${t("保存")}</button>
+      </form></section>`;
+  },
+  forms: {
+    async "household-new"(app, form, data) {
+      const value = (name) => String(data.get(name) || "").trim();
+      const estate = value("estate");
+      if (showErrors(form, { estate: estate ? "" : t("小区：必须填写。"), phone: phoneMessage(value("phone")), grid_id: value("grid_id") ? "" : t("您还没有负责的网格。") })) return;
+      const id = form.dataset.id;
+      await app.write("household.create", {
+        household_id: id, grid_id: value("grid_id"), estate, building: value("building"), unit: value("unit"),
+        room: value("room"), kind: value("kind") || "registered", phone: value("phone"), notes: value("notes"),
+      });
+      app.say(t("住户已保存，联网后同步。"));
+      app.returnTo(`#/h/${id}`, `section[data-household="${id}"]`);
     },
   },
 };

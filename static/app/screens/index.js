@@ -11,6 +11,7 @@ import { N_ } from "../ui.js";
 
 export const ROUTES = [
   [/^\/$/, households.list],
+  [/^\/h\/new$/, households.createForm],
   [/^\/h\/([^/]+)$/, households.detail],
   [/^\/h\/([^/]+)\/edit$/, households.edit],
   [/^\/h\/([^/]+)\/visit$/, visits.form],
@@ -27,14 +28,17 @@ export const ROUTES = [
 ];
 
 export const LOGIN = account.login;
+export const FIRST_SYNC = account.firstSync;
 
 // The title in the app bar, and where the back arrow leads when the screen was
 // not opened from another one (a reload, a link from a notification). Screens
 // without `up` are the tabs' own: no back arrow.
 export const FRAME = {
   login: { title: N_("登录") },
+  "first-sync": { title: N_("第一次同步") },
   households: { title: N_("住户") },
   household: { title: N_("住户详情"), up: () => "#/" },
+  "household-new": { title: N_("新增住户"), up: () => "#/" },
   "household-edit": { title: N_("修改户信息"), up: ([id]) => `#/h/${id}` },
   "visit-form": { title: N_("记录走访"), up: ([id]) => `#/h/${id}` },
   "resident-form": { title: N_("居民信息"), up: () => "#/" },

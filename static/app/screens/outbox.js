@@ -2,8 +2,8 @@
 "use strict";
 
 import { t } from "../i18n.js";
-import { allOf, blobsToUpload, discard, getRecord, outboxEntries } from "../store.js";
-import { N_, html, label, uuid, when } from "../ui.js";
+import { allOf, blobsToUpload, dismiss, getRecord, outboxEntries } from "../store.js";
+import { N_, html, label, maskPhone, uuid, when } from "../ui.js";
 
 const NAMES = {
   "visit.record": N_("走访记录"),
@@ -55,35 +55,103 @@ function setPath(args, path, value) {
   return copy;
 }
 
-function shown(value) {
+// The words for an argument of a mutation ("set.phone" → 电话), never its key.
+const ARG_NAMES = {
+  name: N_("姓名"), notes: N_("备注"), note: N_("说明"), description: N_("诉求内容"), answer: N_("答复内容"),
+  comment: N_("居民意见"), reason: N_("原因"), contact_name: N_("联系人"), contact_phone: N_("联系电话"),
+  address: N_("地址"), estate: N_("小区"), building: N_("楼栋"), unit: N_("单元"), room: N_("门牌"),
+  purpose: N_("走访目的"), outcome: N_("走访结果"), field: N_("领域"), source: N_("来源"), rating: N_("评价"),
+  relation: N_("与户主关系"), planned_for: N_("计划日期"), to: N_("下一步"), choice: N_("选择"),
+};
+
+function argName(path) {
+  const key = path.split(".").at(-1);
+  return ARG_NAMES[key] ? t(ARG_NAMES[key]) : label("conflict_field", key);
+}
+
+function shown(value, field) {
   if (value === null || value === undefined || value === "") return t("（空）");
+  if (field === "phone" && typeof value === "string") return maskPhone(value); // never a full number on screen
   if (Array.isArray(value)) return value.join("、");
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
 
+// What the entry changed, in words: the fields an update sets, or the text the worker wrote.
 function describe(entry) {
   const a = entry.args;
-  return a.notes || a.description || a.note || a.answer || (a.set ? Object.keys(a.set).join("、") : "") || "";
+  if (a.set) return Object.keys(a.set).map((key) => label("conflict_field", key)).join("、");
+  return a.notes || a.description || a.note || a.answer || a.comment || a.reason || "";
+}
+
+function joinAddress(a) {
+  return [a.estate, a.building, a.unit, a.room].filter(Boolean).join(" ");
+}
+
+// For whom and where, and the screen that shows the record: "张三 · 5栋2单元1002室".
+async function subject(db, entry) {
+  const a = entry.args;
+  const household = async (id) => (id ? (await getRecord(db, "household", id))?.data : null);
+  const resident = async (id) => (id ? (await getRecord(db, "resident", id))?.data : null);
+  const kind = entry.name.split(".")[0];
+  if (kind === "visit" || kind === "household") {
+    const h = await household(a.household_id);
+    return { who: "", where: h?.address || joinAddress(a), href: a.household_id ? `#/h/${a.household_id}` : "" };
+  }
+  if (kind === "resident") {
+    const r = await resident(a.resident_id);
+    const householdId = a.household_id || r?.household_id;
+    const h = await household(householdId);
+    return { who: a.name || a.set?.name || r?.name || "", where: h?.address || "", href: householdId ? `#/h/${householdId}` : "" };
+  }
+  if (kind === "demand") {
+    const d = (await getRecord(db, "demand", a.demand_id))?.data;
+    const h = await household(a.household_id || d?.household_id);
+    return { who: a.contact_name || d?.contact_name || "", where: h?.address || d?.address || a.address || "", href: `#/d/${a.demand_id}` };
+  }
+  if (kind === "travel_card") {
+    const c = (await getRecord(db, "travel_card", a.application_id))?.data;
+    const r = await resident(a.resident_id || c?.resident_id);
+    const h = await household(r?.household_id || c?.household_id);
+    return { who: r?.name || "", where: h?.address || "", href: `#/card/${a.application_id}` };
+  }
+  if (kind === "conflict") {
+    const c = (await getRecord(db, "conflict", a.conflict_id))?.data;
+    const record = c ? (await getRecord(db, c.record_type, c.record_id))?.data : null;
+    return { who: record?.name || "", where: record?.address || "", href: "" };
+  }
+  return { who: "", where: "", href: "" };
+}
+
+// "添加居民 · 张三 · 5栋2单元1002室", a link to the record when there is one.
+function heading(entry, about) {
+  const text = [t(NAMES[entry.name] || entry.name), about.who, about.where].filter(Boolean).join(" · ");
+  return about.href ? html`<a class="title" href="${about.href}" data-subject>${text}</a>` : html`<span class="title" data-subject>${text}</span>`;
 }
 
 export const screen = {
   name: "outbox",
   async render(app) {
     const [entries, photos, conflicts] = await Promise.all([outboxEntries(app.db), blobsToUpload(app.db), allOf(app.db, "conflict")]);
-    const pending = entries.filter((e) => e.status === "pending").sort((a, b) => a.id - b.id);
-    const rejected = entries.filter((e) => e.status === "rejected").sort((a, b) => a.id - b.id);
+    const byId = (a, b) => a.id - b.id;
+    const pending = entries.filter((e) => e.status === "pending").sort(byId);
+    const rejected = entries.filter((e) => e.status === "rejected" && !e.dismissed).sort(byId);
+    const dismissed = entries.filter((e) => e.status === "rejected" && e.dismissed).sort(byId);
+    const about = new Map();
+    for (const e of [...pending, ...rejected, ...dismissed]) about.set(e.id, await subject(app.db, e));
     const open = conflicts.filter((c) => c.data.status === "open");
     const s = app.status || {};
     const conflictRows = [];
     for (const c of open) {
       const record = await getRecord(app.db, c.data.record_type, c.data.record_id);
-      const where = record ? record.data.address || record.data.name || "" : "";
+      const where = record ? [record.data.name, record.data.address].filter(Boolean).join(" · ") : "";
+      const href = record ? (c.data.record_type === "household" ? `#/h/${record.id}` : record.data.household_id ? `#/h/${record.data.household_id}` : "") : "";
       conflictRows.push(html`<li class="card" data-conflict="${c.id}">
-        <p><strong>${label("conflict_field", c.data.field)}</strong> · ${where}</p>
+        <p><strong>${label("conflict_field", c.data.field)}</strong> · ${href ? html`<a href="${href}">${where}</a>` : where}</p>
         <dl class="facts">
-          <dt>${t("服务器上的")}</dt><dd data-value="server">${shown(c.data.server_value)}</dd>
-          <dt>${t("手机上改的")}</dt><dd data-value="client">${shown(c.data.client_value)}</dd>
+          <dt>${t("服务器上的")}</dt><dd data-value="server">${shown(c.data.server_value, c.data.field)}</dd>
+          <dt>${t("手机上改的")}</dt><dd data-value="client">${shown(c.data.client_value, c.data.field)}</dd>
+          ${c.data.created_at ? html`<dt>${t("修改时间")}</dt><dd>${when(c.data.created_at)}</dd>` : ""}
         </dl>
         <div class="actions">
           <button type="button" data-action="resolve" data-conflict="${c.id}" data-choice="server">${t("保留服务器上的")}</button>
@@ -92,29 +160,35 @@ export const screen = {
     }
     return html`<section>
       <h1>${t("待同步")}</h1>
-      <p class="muted" id="outbox-summary" data-pending="${pending.length}" data-rejected="${rejected.length}" data-photos="${photos.length}">
+      <p class="muted" id="outbox-summary" data-pending="${pending.length}" data-rejected="${rejected.length}" data-photos="${photos.length}" data-conflicts="${open.length}">
         ${pending.length || photos.length ? t("%(n)s 条记录、%(p)s 张照片等待上传。", { n: pending.length, p: photos.length }) : t("没有等待上传的内容。")}
-        ${t("上次同步：%(w)s", { w: s.lastSync ? when(s.lastSync) : t("从未") })}
+        ${s.lastSync ? t("上次同步：%(w)s", { w: when(s.lastSync) }) : t("尚未同步。")}
       </p>
       <button type="button" data-action="sync-now" class="primary">${t("立即同步")}</button>
       <ul class="list plain" id="pending">${pending.map((e) => html`<li data-entry="${e.id}" data-status="pending">
-        <span class="title">${t(NAMES[e.name] || e.name)}</span> <span class="badge amber">${t("待同步")}</span>
-        <span class="meta">${when(e.at)} · ${describe(e)}</span></li>`)}</ul>
+        ${heading(e, about.get(e.id))} <span class="badge amber">${t("待同步")}</span>
+        <span class="meta"><time datetime="${e.at}">${when(e.at)}</time>${describe(e) ? html` · ${describe(e)}` : ""}</span></li>`)}</ul>
     </section>
     <section>
       <h2>${t("被退回（%(n)s）", { n: rejected.length })}</h2>
       ${rejected.length ? "" : html`<p class="muted">${t("没有被退回的内容。")}</p>`}
       <ul class="list plain" id="rejected">${rejected.map((e) => html`<li class="card" data-entry="${e.id}" data-status="rejected" data-code="${e.result.code}">
-        <p><span class="title">${t(NAMES[e.name] || e.name)}</span> <span class="badge red">${t("被退回")}</span> <span class="meta">${when(e.at)}</span></p>
+        <p>${heading(e, about.get(e.id))} <span class="badge red">${t("被退回")}</span></p>
+        <p class="meta"><time datetime="${e.at}">${when(e.at)}</time>${describe(e) ? html` · ${describe(e)}` : ""}</p>
         <p class="error" data-reason>${e.result.message}</p>
-        <p class="meta">${describe(e)}</p>
         ${editable(e.args).length ? html`<details><summary>${t("修改后重新提交")}</summary>
           <form data-form="fix" class="stack" data-entry="${e.id}">
-            ${editable(e.args).map(([path, value]) => html`<label>${path}<input name="${path}" value="${value}"></label>`)}
+            ${editable(e.args).map(([path, value]) => html`<label>${argName(path)}<input name="${path}" value="${value}"></label>`)}
             <button type="submit" class="primary">${t("重新提交")}</button>
           </form></details>` : ""}
-        <button type="button" class="danger" data-action="discard" data-entry="${e.id}">${t("放弃这条")}</button>
+        <div class="actions"><button type="button" class="primary" data-action="dismiss" data-entry="${e.id}">${t("知道了")}</button></div>
       </li>`)}</ul>
+      ${dismissed.length ? html`<details id="dismissed-section"><summary>${t("已知悉的退回（%(n)s）", { n: dismissed.length })}</summary>
+        <p class="muted small">${t("这些内容没有上传，记录保留在手机上备查。")}</p>
+        <ul class="list plain" id="dismissed">${dismissed.map((e) => html`<li data-entry="${e.id}" data-status="dismissed">
+          ${heading(e, about.get(e.id))}
+          <p class="meta"><time datetime="${e.at}">${when(e.at)}</time> · ${t("知悉于 %(w)s", { w: when(e.dismissed) })}</p>
+          <p class="muted small" data-reason>${e.result.message}</p></li>`)}</ul></details>` : ""}
     </section>
     <section>
       <h2>${t("冲突（%(n)s）", { n: open.length })}</h2>
@@ -123,11 +197,8 @@ export const screen = {
     </section>`;
   },
   actions: {
-    async discard(app, button) {
-      const id = Number(button.dataset.entry);
-      if (!window.confirm(t("放弃后，这条记录不会再上传。确定放弃吗？"))) return;
-      if (!window.confirm(t("再确认一次：真的放弃这条记录吗？此操作不能撤销。"))) return;
-      await discard(app.db, app.me, id);
+    async dismiss(app, button) {
+      await dismiss(app.db, Number(button.dataset.entry));
       await app.refreshStatus();
       app.render();
     },
@@ -146,7 +217,7 @@ export const screen = {
       const own = OWN_ID[entry.name];
       if (entry.result.code === "id_reused" && own) args = { ...args, [own]: uuid() }; // the old id is taken
       await app.write(entry.name, args);
-      await discard(app.db, app.me, id);
+      await dismiss(app.db, id); // the refused one stays on the phone, replaced by the new entry
       app.say(t("已重新提交。"));
       app.render();
     },
