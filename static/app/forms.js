@@ -3,6 +3,7 @@
 
 import { ageOn } from "./idnumber.js";
 import { rule, t } from "./i18n.js";
+import { shot, takeCaption, thumb } from "./photos.js";
 import { getBlob } from "./store.js";
 import { html, maskPhone } from "./ui.js";
 
@@ -31,17 +32,21 @@ export function syncBadge(record) {
   return "";
 }
 
-export async function photoBadges(app, hashes) {
+// The photos of a record as thumbnails (tap for full size), and how many still
+// wait to be uploaded from this phone. Inside a link: pictures only.
+export async function photoBadges(app, hashes, { inLink = false } = {}) {
   if (!hashes || !hashes.length) return "";
   const waiting = [];
   for (const sha of hashes) {
     const local = await getBlob(app.db, sha);
     if (local && !local.uploaded) waiting.push(sha);
   }
-  const count = html`<span class="badge">${t("照片 %(n)s 张", { n: hashes.length })}</span>`;
+  const thumbs = inLink
+    ? html`<span class="thumbs" data-photos="${hashes.length}">${hashes.map((sha) => html`<span>${thumb(sha, { inLink })}</span>`)}</span>`
+    : html`<ul class="thumbs" data-photos="${hashes.length}" aria-label="${t("照片")}">${hashes.map((sha) => html`<li>${thumb(sha)}</li>`)}</ul>`;
   return waiting.length
-    ? html`${count}<span class="badge amber" data-photos-waiting="${waiting.length}">${t("%(n)s 张照片等待上传", { n: waiting.length })}</span>`
-    : count;
+    ? html`${thumbs}<span class="badge amber" data-photos-waiting="${waiting.length}">${t("%(n)s 张照片等待上传", { n: waiting.length })}</span>`
+    : thumbs;
 }
 
 // A number to call from the doorstep: masked on screen (PIPL), whole in the link.
@@ -75,12 +80,18 @@ export function showErrors(form, errors) {
   return Object.values(errors).some(Boolean);
 }
 
-export function photoField(id, name = "photos", { single = false } = {}) {
-  return html`<div class="photos">
-    <label class="button">${t("拍照")}
-      <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-photo="${id}" data-name="${name}" ${single ? html`data-single="1" data-max="1"` : ""}>
+// Taking photos in a form: thumbnails of those taken (delete, tap for full size)
+// and the button that opens the camera. `ticks` names the checkbox that says a
+// photo is there; `face` frames the face of a card photo; `taken` the photos
+// the record already has.
+export function photoField(id, name = "photos", { single = false, ticks = "", face = false, taken = [] } = {}) {
+  const shots = taken.filter(Boolean);
+  return html`<div class="photos${face ? " face" : ""}">
+    ${face ? html`<p class="hint" id="${id}-hint">${t("请让申请人正对镜头，脸部放在椭圆框内，露出双耳，背景干净。")}</p>` : ""}
+    <ul class="shots" id="${id}" aria-label="${t("已拍的照片")}">${shots.map((sha) => shot(sha, name))}</ul>
+    <label class="button"><span data-photo-caption>${takeCaption(shots.length, single)}</span>
+      <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-photo="${id}" data-name="${name}" ${single ? html`data-single="1" data-max="1"` : ""} ${ticks ? html`data-ticks="${ticks}"` : ""} ${face ? html`aria-describedby="${id}-hint"` : ""}>
     </label>
-    <ul class="list plain" id="${id}"></ul>
     <p class="muted small">${t("照片会压缩后保存在手机上，联网后自动上传。")}</p>
   </div>`;
 }

@@ -6,7 +6,7 @@ import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from 
 import { loadLanguage, refreshLabels, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
-import { takePhoto } from "./photos.js";
+import { restoreShot, takePhoto, wirePhotos } from "./photos.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
@@ -64,9 +64,9 @@ const app = {
   },
 
   async photo(file) {
-    const sha = await takePhoto(this.db, file);
+    const taken = await takePhoto(this.db, file);
     askPersistence();
-    return sha;
+    return taken;
   },
 
   say(message) {
@@ -199,20 +199,10 @@ async function dropSubmittedDraft() {
 async function restoreDrafts(view) {
   if (!app.db) return;
   for (const form of view.querySelectorAll("form")) {
-    if (!drafts.kept(form) || !(await drafts.restore(app.db, form, addPhotoFromDraft))) continue;
+    if (!drafts.kept(form) || !(await drafts.restore(app.db, form, restoreShot))) continue;
     form.insertAdjacentHTML("afterbegin", String(html`<p class="draft-note" role="status">${t("已恢复上次没保存的内容。")}
       <button type="button" class="small" data-action="discard-draft">${t("放弃草稿")}</button></p>`));
   }
-}
-
-function addPhotoFromDraft(form, name, sha) {
-  const input = [...form.querySelectorAll("input[type=file][data-photo]")].find((el) => (el.dataset.name || "photos") === name);
-  const list = input && document.getElementById(input.dataset.photo);
-  if (list) list.insertAdjacentHTML("beforeend", String(photoItem(name, sha)));
-}
-
-function photoItem(name, sha) {
-  return html`<li><input type="hidden" name="${name}" value="${sha}"><span class="badge amber">${t("照片已保存")}</span> <code>${sha.slice(0, 8)}</code></li>`;
 }
 
 function dirtyForm() {
@@ -416,23 +406,11 @@ document.addEventListener("submit", async (event) => {
   }
 });
 
-document.addEventListener("change", async (event) => {
-  const input = event.target;
-  if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.photo) return;
-  const list = document.getElementById(input.dataset.photo);
-  for (const file of input.files) {
-    const sha = await app.photo(file);
-    const limit = Number(input.dataset.max || 12);
-    if (list.querySelectorAll("input[type=hidden]").length >= limit) break;
-    if (input.dataset.single) list.innerHTML = "";
-    list.insertAdjacentHTML("beforeend", String(photoItem(input.dataset.name || "photos", sha)));
-  }
-  input.value = "";
-  const form = input.closest("form");
-  if (form && drafts.kept(form)) {
-    form.dataset.dirty = "1";
-    await drafts.save(app.db, form);
-  }
+// A photo taken or deleted is kept in the form's draft at once, as typing is.
+wirePhotos(app, async (form) => {
+  if (!form || !app.db || !drafts.kept(form)) return;
+  form.dataset.dirty = "1";
+  await drafts.save(app.db, form);
 });
 
 // Opening the camera can kill the tab on a cheap phone: what is typed is saved first.

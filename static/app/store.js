@@ -271,11 +271,27 @@ export async function rebuildOverlay(db, me) {
 
 // --- photos ----------------------------------------------------------------
 
+// Keep a photo's bytes; true when the phone did not hold them yet.
 export function saveBlob(db, sha, blob) {
   return transact(db, ["blobs"], "readwrite", async (tx) => {
     const store = tx.objectStore("blobs");
     const known = await promised(store.get(sha));
     if (!known) store.put({ sha, blob, type: blob.type, uploaded: false, created: Date.now() });
+    return !known;
+  });
+}
+
+// A photo deleted from a form before it was saved: its bytes go unless they
+// were uploaded or a queued mutation names them (its upload must not break).
+export function dropUnqueuedBlob(db, sha) {
+  return transact(db, ["blobs", "outbox"], "readwrite", async (tx) => {
+    const store = tx.objectStore("blobs");
+    const row = await promised(store.get(sha));
+    if (!row || row.uploaded) return false;
+    const entries = await promised(tx.objectStore("outbox").getAll());
+    if (entries.some((e) => JSON.stringify(e.args || {}).includes(sha))) return false;
+    store.delete(sha);
+    return true;
   });
 }
 

@@ -84,7 +84,8 @@ def test_apply_offline_supplement_offline_approve_and_deliver(
 
     go_offline(phone)
     page.set_input_files("input[data-photo=card-photo]", camera_photo(520))  # type: ignore[arg-type]
-    page.wait_for_selector("#card-photo li", state="attached")
+    # The form shows the photo the card has; the retake replaces it.
+    page.wait_for_selector(f"#card-photo input[type=hidden]:not([value='{card.photo}'])", state="attached")
     page.click("form[data-form=supplement] button[type=submit]")
     page.wait_for_selector("[data-action=submit-card]")
     page.click("[data-action=submit-card]")

@@ -75,8 +75,8 @@ function missing(card) {
 function cardForm(name, card, text, { version = 0, resident = "", household = "", application = "" } = {}) {
   return html`<form data-form="${name}" class="stack" data-resident="${resident}" data-household="${household}" data-application="${application}" data-version="${version}">
     <label>${t("居住依据")}<select name="residence">${options("residence", card.residence || "hukou")}</select></label>
-    ${checklistFields(card.checklist || {}, text)}
-    <div><p>${t("申请人照片（正面免冠）")}</p>${photoField("card-photo", "photo", { single: true })}${card.photo ? html`<input type="hidden" name="photo" value="${card.photo}">` : ""}</div>
+    ${checklistFields({ ...card.checklist, photo_taken: Boolean(card.checklist?.photo_taken || card.photo) }, text)}
+    <div><p>${t("申请人照片（正面免冠）")}</p>${photoField("card-photo", "photo", { single: true, ticks: "photo_taken", face: true, taken: [card.photo] })}</div>
     <label>${t("领卡方式")}<select name="delivery">${options("delivery", card.delivery || "collect")}</select></label>
     ${proxyFields(card.proxy)}
     <button type="submit" class="${name === "card" ? "primary" : ""}">${name === "card" ? t("保存申请") : t("保存")}</button>

@@ -102,7 +102,7 @@ export const detail = {
     const demandRows = [];
     for (const d of demands) {
       demandRows.push(html`<li data-demand="${d.id}"><a href="#/d/${d.id}"><span class="title">${label("demand_field", d.data.field)} · ${label("demand_status", d.data.status)}</span> ${syncBadge(d)}
-        <span class="meta">${d.data.description}</span> ${await photoBadges(app, d.data.photos)}</a></li>`);
+        <span class="meta">${d.data.description}</span> ${await photoBadges(app, d.data.photos, { inLink: true })}</a></li>`);
     }
     return html`<section class="card" data-household="${id}">
       <h1>${h.address} ${syncBadge(household)}</h1>
