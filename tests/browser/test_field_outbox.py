@@ -264,7 +264,10 @@ def test_work_done_offline_at_nine_shows_nine_on_the_phone_and_in_the_office(
     page.click("#syncstate")
     wait_synced(page)
     at(page, f"#/card/{card_id}")
-    page.wait_for_selector(".timeline li")
+    # The repaint after the sync follows the status line: wait for the server's history.
+    page.wait_for_function(
+        "() => { const t = document.querySelector('.timeline'); return t && t.children.length && !t.textContent.includes('待同步'); }"
+    )
     timeline = page.text_content(".timeline") or ""
     day = nine.strftime("%Y-%m-%d")
     assert f"{day} 09:0" in timeline, timeline
