@@ -73,3 +73,7 @@ _.queue  # unused method (sync/client.py:54)
 conflict_resolve  # unused function (sync/mutations/conflicts.py:13)
 travel_card_update  # unused function (sync/mutations/travel_cards.py:20)
 visit_record  # unused function (sync/mutations/visits.py:14)
+server_text  # unused variable (server/queries/conflicts.py:25), read by templates/conflicts/list.html
+client_text  # unused variable (server/queries/conflicts.py:26), read by templates/conflicts/list.html
+card_tier  # unused variable (server/queries/households.py:237), read by templates/households/_partials.html
+open_card  # unused variable (server/queries/households.py:238), read by templates/households/_partials.html
