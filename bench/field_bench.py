@@ -124,6 +124,24 @@ SLOW_GRID = {"households": 2500, "residents": 7500, "visits": 0, "demands": 0}  
 SEARCHES = ["居民12", "6栋", "居民4711", "芙蓉花园 20栋 3单元", "不存在的人"]
 
 
+# The status line once a sync has finished and nothing waits (its title keeps 上次同步).
+SYNCED = (
+    "() => { const s = document.getElementById('syncstate'); return s && s.dataset.pending === '0'"
+    " && !s.textContent.includes('正在同步') && s.title && !s.title.includes('从未'); }"
+)
+
+
+def sign_in(page: Page, url: str) -> None:
+    """The benchmark worker signs in on the phone and waits until the grid is on it, offline-ready."""
+    page.goto(url + "/app/")
+    page.wait_for_selector("body[data-ready]", timeout=120_000)
+    page.fill("input[name=username]", "bw1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[data-form=login] button[type=submit]")
+    page.wait_for_function(SYNCED, timeout=300_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=300_000)
+
+
 def rendered_after(page: Page, script: str, arg: object) -> float:
     """Milliseconds from `script(arg)` (which starts a navigation) to the screen's `rendered` event."""
     return float(
@@ -152,17 +170,7 @@ def slow_phone() -> tuple[int, list[float], list[float]]:
                     viewport={"width": 360, "height": 740}, locale="zh-CN", is_mobile=True, has_touch=True
                 )
                 page = context.new_page()
-                page.goto(server.url + "/app/")
-                page.wait_for_selector("body[data-ready]", timeout=120_000)
-                page.fill("input[name=username]", "bw1")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("form[data-form=login] button[type=submit]")
-                page.wait_for_function(
-                    "() => { const s = document.getElementById('syncstate'); return s && s.dataset.pending === '0'"
-                    " && !s.textContent.includes('正在同步') && !s.textContent.includes('从未'); }",
-                    timeout=300_000,
-                )
-                page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=300_000)
+                sign_in(page, server.url)
                 records = page.evaluate(
                     "async () => { const db = await new Promise((ok) => { const r = indexedDB.open(`doorstep-${window.doorstep.me.id}`); r.onsuccess = () => ok(r.result); });"
                     " return await new Promise((ok) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => ok(r.result); }); }"
@@ -248,11 +256,7 @@ def fast_3g() -> None:
                     lambda r: events.append((time.monotonic() - started, "done", r.url[-40:])),
                 )
                 page.click("form[data-form=login] button[type=submit]")
-                page.wait_for_function(
-                    "() => { const s = document.getElementById('syncstate'); return s && s.dataset.pending === '0'"
-                    " && !s.textContent.includes('正在同步') && !s.textContent.includes('从未'); }",
-                    timeout=300_000,
-                )
+                page.wait_for_function(SYNCED, timeout=300_000)
                 data_ready = time.monotonic() - started
                 page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=300_000)
                 page.evaluate("() => navigator.serviceWorker.ready")

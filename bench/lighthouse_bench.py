@@ -21,8 +21,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from field_bench import LAUNCH
-from sync_bench import PASSWORD, ROOT, Server, free_port, fresh_database, seed_grid
+from field_bench import LAUNCH, sign_in
+from sync_bench import ROOT, Server, free_port, fresh_database, seed_grid
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ["performance", "accessibility", "best-practices"]
@@ -69,17 +69,7 @@ def main() -> None:
                     locale="zh-CN",
                 )
                 page = context.new_page()
-                page.goto(server.url + "/app/")
-                page.wait_for_selector("body[data-ready]", timeout=120_000)
-                page.fill("input[name=username]", "bw1")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("form[data-form=login] button[type=submit]")
-                page.wait_for_function(
-                    "() => { const s = document.getElementById('syncstate'); return s && s.dataset.pending === '0'"
-                    " && !s.textContent.includes('正在同步') && !s.textContent.includes('从未'); }",
-                    timeout=300_000,
-                )
-                page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+                sign_in(page, server.url)
                 for n in range(runs):
                     result = audit(server.url + "/app/", port, folder / f"report-{n}.json")
                     categories = result["categories"]
