@@ -25,8 +25,9 @@ def free_port() -> int:
 
 
 def doorstep_command() -> list[str]:
-    script = Path(sys.executable).parent / "doorstep"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "server.cli.main"]
+    # `-m` from ROOT runs this tree's code; the installed `doorstep` script runs whichever tree
+    # the package was installed from in editable mode (another worktree sharing the venv).
+    return [sys.executable, "-m", "server.cli.main"]
 
 
 class ServerDidNotStart(RuntimeError):
