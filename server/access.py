@@ -1,9 +1,9 @@
 """Who may see and change what — the one place scope is decided.
 
-A grid worker holds their grids; community staff their community; a
-department the demands transferred to it; an admin everything. Routes ask
-here and answer 404 for anything outside the caller's scope, so a record's
-existence never leaks.
+A grid worker holds their grids (and their community's visit rules);
+community staff their community; a department the demands transferred to
+it; an admin everything. Routes ask here and answer 404 for anything outside
+the caller's scope, so a record's existence never leaks.
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ class Actor:
         return f"{self.role}|{self.community_id}|{self.department_id}|{grids}"
 
 
+# A record of one community that is not kept per grid (visit rules): every worker of the
+# community holds it, like its staff.
+_COMMUNITY_ONLY = ("community_id",)
+
+
 def scope_filter(actor: Actor, model: type[Any]) -> ColumnElement[bool]:
     """A WHERE clause selecting the rows of `model` the actor may hold."""
     columns = model.scope_columns
@@ -78,6 +83,8 @@ def scope_filter(actor: Actor, model: type[Any]) -> ColumnElement[bool]:
         return table.community_id == actor.community_id  # type: ignore[no-any-return]
     if actor.role == Role.grid_worker and "grid_id" in columns and actor.grid_ids:
         return table.grid_id.in_(actor.grid_ids)  # type: ignore[no-any-return]
+    if actor.role == Role.grid_worker and columns == _COMMUNITY_ONLY and actor.community_id:
+        return table.community_id == actor.community_id  # type: ignore[no-any-return]
     if actor.role == Role.department and "department_id" in columns and actor.department_id:
         return table.department_id == actor.department_id  # type: ignore[no-any-return]
     return false()
@@ -97,6 +104,8 @@ def can_hold_row(actor: Actor, model: type[Any], row: Mapping[str, Any]) -> bool
         return actor.community_id is not None and row.get("community_id") == actor.community_id
     if actor.role == Role.grid_worker and "grid_id" in columns:
         return row.get("grid_id") in actor.grid_ids
+    if actor.role == Role.grid_worker and columns == _COMMUNITY_ONLY:
+        return actor.community_id is not None and row.get("community_id") == actor.community_id
     if actor.role == Role.department and "department_id" in columns:
         return actor.department_id is not None and row.get("department_id") == actor.department_id
     return False

@@ -26,7 +26,7 @@ from server.commands.residents import sync_tag_links
 from server.commands.users import create_user
 from server.db import Database
 from server.migrate import upgrade
-from server.models import Community, Department, Grid, Household, Resident, Tag, User
+from server.models import Community, Department, Grid, Household, Resident, Tag, User, VisitRule
 from server.people import idnumber
 from server.people.vault import Vault
 from server.settings import Settings
@@ -146,6 +146,19 @@ class Factory:
     def tag(self, code: str | None = None, **kw: Any) -> Tag:
         n = self._n()
         return self._save(Tag(code=code or f"tag{n}", name=kw.pop("name", f"标签{n}"), **kw))
+
+    def visit_rule(self, community: Community | None = None, **kw: Any) -> VisitRule:
+        """A tag rule by default (pass subject= and min_age= or household_status= for the others)."""
+        community = community or self.defaults.get("community") or self.community()
+        n = self._n()
+        row = VisitRule(
+            community_id=community.id,
+            name=kw.pop("name", f"规则{n}"),
+            tag_code=kw.pop("tag_code", "alone"),
+            interval_days=kw.pop("interval_days", 7),
+            **kw,
+        )
+        return self._save(row)
 
     def household(self, grid: Grid | None = None, **kw: Any) -> Household:
         grid = grid or self.grid()

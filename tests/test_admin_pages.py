@@ -26,6 +26,7 @@ from server.models import (
     UserGrid,
     UserSession,
     VersionCounter,
+    VisitRule,
 )
 from server.routes import admin as admin_routes
 from tests.conftest import PASSWORD, Factory, login
@@ -61,6 +62,13 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/admin/tags/{id:uuid}/deactivate", "tag"),
     ("POST", "/admin/tags/{id:uuid}/activate", "tag"),
     ("POST", "/admin/tags/{id:uuid}/delete", "tag"),
+    ("GET", "/admin/visit-rules", ""),
+    ("POST", "/admin/visit-rules", ""),
+    ("GET", "/admin/visit-rules/{id:uuid}", "rule"),
+    ("POST", "/admin/visit-rules/{id:uuid}", "rule"),
+    ("POST", "/admin/visit-rules/{id:uuid}/deactivate", "rule"),
+    ("POST", "/admin/visit-rules/{id:uuid}/activate", "rule"),
+    ("POST", "/admin/visit-rules/{id:uuid}/delete", "rule"),
     ("GET", "/admin/settings", ""),
     ("POST", "/admin/settings/{key}", ""),
     ("POST", "/admin/settings/{key}/reset", ""),
@@ -77,6 +85,7 @@ class World:
     grid: Grid
     department: Department
     tag: Tag
+    rule: VisitRule
 
     def url(self, path: str, kind: str) -> str:
         path = path.replace("{key}", "travel_card.age_threshold")
@@ -97,6 +106,10 @@ class World:
             "lng": "115.9",
             "sensitive": "1",
             "travel_card.age_threshold": "70",
+            "subject": "tag",
+            "tag_code": "alone",
+            "interval_days": "3",
+            "priority": "high",
         }
 
 
@@ -112,6 +125,7 @@ def world(make: Factory) -> World:
         grid=grid,
         department=make.department(code="zj", name="住建局"),
         tag=make.tag("alone", name="独居老人"),
+        rule=make.visit_rule(community, tag_code="alone", name="独居老人每周"),
     )
 
 

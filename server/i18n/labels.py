@@ -34,6 +34,16 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "refused": _l("拒绝"),
         "planned": _l("待走访"),
     },
+    "visit_rule_subject": {
+        "tag": _l("带有标签的居民"),
+        "age": _l("达到年龄的居民"),
+        "household_status": _l("某种状态的住户"),
+    },
+    "visit_rule_priority": {
+        "high": _l("高"),
+        "normal": _l("中"),
+        "low": _l("低"),
+    },
     "relation": {
         "head": _l("户主"),
         "spouse": _l("配偶"),

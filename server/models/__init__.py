@@ -22,6 +22,7 @@ from server.models.state import (
 )
 from server.models.travel_card import CardStatus, TravelCard, TravelCardEvent
 from server.models.visit import Visit, VisitOutcome, VisitPurpose
+from server.models.visit_rule import VisitRule, VisitRulePriority, VisitRuleSubject
 
 SYNC_TYPES: dict[str, type[SyncRecord]] = {
     cls.sync_type: cls
@@ -30,6 +31,7 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         Grid,
         Department,
         Tag,
+        VisitRule,
         Household,
         Resident,
         Visit,
@@ -82,6 +84,9 @@ __all__ = [
     "Visit",
     "VisitOutcome",
     "VisitPurpose",
+    "VisitRule",
+    "VisitRulePriority",
+    "VisitRuleSubject",
     "new_id",
     "utcnow",
 ]

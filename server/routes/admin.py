@@ -1,8 +1,9 @@
-"""Admin pages: users, communities and their grids, departments, the tag catalogue, settings.
+"""Admin pages: users, communities and their grids, departments, the tag catalogue, visit rules, settings.
 
 Admins only: every route starts with `require_actor(request, "admin")`, so any
 other role gets 403, GET or POST. Each endpoint parses the form, calls one
-command (`server.commands.users`, `server.commands.org`, `server.preferences`),
+command (`server.commands.users`, `server.commands.org`,
+`server.commands.visit_rules`, `server.preferences`),
 and either redirects (303, with `?done=` for the notice) or re-renders the
 page with the refusal per field (400) — a refused command has written nothing.
 """
@@ -21,13 +22,14 @@ from starlette.routing import Route
 
 from server import preferences
 from server.access import Actor, NotFound, live
-from server.commands import org, users
+from server.commands import org, users, visit_rules
 from server.errors import DomainError, InvalidInput
 from server.i18n import lazy_gettext as _l
 from server.i18n.labels import ROLE_NAMES
-from server.models import Department, Grid, Role, Tag
+from server.models import Department, Grid, HouseholdStatus, Role, Tag, VisitRulePriority, VisitRuleSubject
 from server.queries import org as org_queries
 from server.queries import users as user_queries
+from server.queries import visit_rules as rule_queries
 from server.web.forms import FormState, read_form, see_other, text, texts
 from server.web.pages import read, render, require_actor, write
 
@@ -483,6 +485,118 @@ async def tag_delete(request: Request) -> Response:
     return await _submit(request, run, _tag_page, lambda t: "/admin/tags?done=deleted", "active")
 
 
+# -- visit rules -----------------------------------------------------------------------------
+
+
+def _rule_choices(session: Session) -> dict[str, Any]:
+    return {
+        "communities": org_queries.communities(session),
+        "tags": rule_queries.tag_choices(session),
+        "subjects": list(VisitRuleSubject),
+        "statuses": list(HouseholdStatus),
+        "priorities": list(VisitRulePriority),
+    }
+
+
+async def _visit_rules_page(request: Request, state: FormState | None = None) -> Response:
+    context = await read(request, lambda s: {"rows": rule_queries.visit_rules(s), **_rule_choices(s)})
+    state = state or FormState(
+        {"subject": VisitRuleSubject.tag.value, "priority": VisitRulePriority.normal.value}
+    )
+    return _show(request, "admin/visit_rules.html", context, state)
+
+
+async def visit_rule_list(request: Request) -> Response:
+    _admin(request)
+    return await _visit_rules_page(request)
+
+
+def _rule_fields(form: FormData) -> visit_rules.RuleFields:
+    return visit_rules.RuleFields(
+        name=text(form, "name"),
+        subject=text(form, "subject"),
+        tag_code=text(form, "tag_code"),
+        min_age=text(form, "min_age"),
+        household_status=text(form, "household_status"),
+        interval_days=text(form, "interval_days"),
+        priority=text(form, "priority"),
+    )
+
+
+async def visit_rule_create(request: Request) -> Response:
+    actor = _admin(request)
+
+    def run(session: Session, form: FormData) -> Any:
+        return visit_rules.create_visit_rule(
+            session, actor=actor, community_id=text(form, "community_id"), fields=_rule_fields(form)
+        )
+
+    return await _submit(request, run, _visit_rules_page, lambda r: "/admin/visit-rules?done=created")
+
+
+async def _visit_rule_page(request: Request, state: FormState | None = None) -> Response:
+    rule_id = request.path_params["id"]
+    context = await read(request, lambda s: {"row": rule_queries.visit_rule(s, rule_id), **_rule_choices(s)})
+    rule = context["row"].rule
+    context["current"] = {
+        "name": rule.name,
+        "subject": rule.subject,
+        "tag_code": rule.tag_code,
+        "min_age": "" if rule.min_age is None else str(rule.min_age),
+        "household_status": rule.household_status,
+        "interval_days": str(rule.interval_days),
+        "priority": rule.priority,
+    }
+    return _show(request, "admin/visit_rule.html", context, state)
+
+
+async def visit_rule_page(request: Request) -> Response:
+    _admin(request)
+    return await _visit_rule_page(request)
+
+
+def _rule_url(rule: Any) -> str:
+    return f"/admin/visit-rules/{rule.id}"
+
+
+async def visit_rule_update(request: Request) -> Response:
+    actor = _admin(request)
+    rule_id: uuid.UUID = request.path_params["id"]
+
+    def run(session: Session, form: FormData) -> Any:
+        return visit_rules.update_visit_rule(session, actor=actor, rule_id=rule_id, fields=_rule_fields(form))
+
+    return await _submit(request, run, _visit_rule_page, lambda r: f"{_rule_url(r)}?done=saved", "rule")
+
+
+def _rule_activation(active: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        actor = _admin(request)
+        rule_id: uuid.UUID = request.path_params["id"]
+
+        def run(session: Session, form: FormData) -> Any:
+            return visit_rules.set_visit_rule_active(session, actor=actor, rule_id=rule_id, active=active)
+
+        notice = "activated" if active else "deactivated"
+        return await _submit(
+            request, run, _visit_rule_page, lambda r: f"{_rule_url(r)}?done={notice}", "active"
+        )
+
+    return endpoint
+
+
+async def visit_rule_delete(request: Request) -> Response:
+    actor = _admin(request)
+    rule_id: uuid.UUID = request.path_params["id"]
+
+    def run(session: Session, form: FormData) -> Any:
+        return visit_rules.delete_visit_rule(session, actor=actor, rule_id=rule_id)
+
+    return await _submit(
+        request, run, _visit_rule_page, lambda r: "/admin/visit-rules?done=deleted", "active"
+    )
+
+
 # -- settings --------------------------------------------------------------------------------
 
 
@@ -563,6 +677,13 @@ routes = [
     Route("/admin/tags/{id:uuid}/deactivate", _tag_activation(False), methods=["POST"]),
     Route("/admin/tags/{id:uuid}/activate", _tag_activation(True), methods=["POST"]),
     Route("/admin/tags/{id:uuid}/delete", tag_delete, methods=["POST"]),
+    Route("/admin/visit-rules", visit_rule_list, methods=["GET"]),
+    Route("/admin/visit-rules", visit_rule_create, methods=["POST"]),
+    Route("/admin/visit-rules/{id:uuid}", visit_rule_page, methods=["GET"]),
+    Route("/admin/visit-rules/{id:uuid}", visit_rule_update, methods=["POST"]),
+    Route("/admin/visit-rules/{id:uuid}/deactivate", _rule_activation(False), methods=["POST"]),
+    Route("/admin/visit-rules/{id:uuid}/activate", _rule_activation(True), methods=["POST"]),
+    Route("/admin/visit-rules/{id:uuid}/delete", visit_rule_delete, methods=["POST"]),
     Route("/admin/settings", settings_page, methods=["GET"]),
     Route("/admin/settings/{key}", setting_update, methods=["POST"]),
     Route("/admin/settings/{key}/reset", setting_reset, methods=["POST"]),
