@@ -77,3 +77,6 @@ server_text  # unused variable (server/queries/conflicts.py:25), read by templat
 client_text  # unused variable (server/queries/conflicts.py:26), read by templates/conflicts/list.html
 card_tier  # unused variable (server/queries/households.py:237), read by templates/households/_partials.html
 open_card  # unused variable (server/queries/households.py:238), read by templates/households/_partials.html
+due_for  # unused function (server/queries/visit_tasks.py:89), the server's due list the office and the phone's tests compare with (issue 17)
+rule_ids  # unused variable (server/workflows/visit_tasks.py:67), which rules made a task, for the task screens (issue 17)
+_.is_overdue  # unused method (server/workflows/visit_tasks.py:72), for the 工作台's overdue group (issue 17)

@@ -1,0 +1,139 @@
+"""The rule of due care visits (issue 17): which households a worker should see, and by when.
+
+Pure functions over plain values, no database: `server.queries.visit_tasks`
+reads the households, residents, visits and rules and hands them here, and
+the phone runs the same rule over its IndexedDB. Days are counted in
+Asia/Shanghai, where the workers are.
+
+- A household needs care visits when one of its residents (or the household
+  itself, for a status rule) matches an active rule; the shortest interval of
+  the matching rules counts, the highest priority shows.
+- It is due on the local date of its last *completed* visit plus that
+  interval, or today when it was never visited.
+- A visit that found nobody home does not count as a visit, but the next try
+  is tomorrow: a due date on or before that day moves to the day after it.
+- It is overdue when the due date is before today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from server.clock import LOCAL_TZ, aware
+from server.models import VisitRulePriority, VisitRuleSubject
+
+PRIORITY_ORDER = (VisitRulePriority.high, VisitRulePriority.normal, VisitRulePriority.low)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    subject: str
+    interval_days: int
+    priority: str = VisitRulePriority.normal
+    tag_code: str = ""
+    min_age: int | None = None
+    household_status: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Person:
+    tags: frozenset[str] = frozenset()
+    birth_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Home:
+    """A household as the rule needs it: who lives there and when it was last seen."""
+
+    id: str
+    grid_id: str
+    status: str
+    people: tuple[Person, ...] = ()
+    last_completed: datetime | None = None  # the latest visit with outcome completed
+    last_nobody_home: datetime | None = None  # the latest visit that found nobody home
+
+
+@dataclass(frozen=True)
+class CareVisit:
+    household_id: str
+    grid_id: str
+    due: date
+    interval_days: int
+    priority: str
+    rule_ids: tuple[str, ...]
+
+    def is_due(self, today: date) -> bool:
+        return self.due <= today
+
+    def is_overdue(self, today: date) -> bool:
+        return self.due < today
+
+
+def local_date(moment: datetime) -> date:
+    """The day a stored (UTC) moment falls on in Asia/Shanghai."""
+    return aware(moment).astimezone(LOCAL_TZ).date()
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years from `birth` to `day` (someone born on 29 February turns a year older on 1 March)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def person_matches(rule: Rule, person: Person, today: date) -> bool:
+    if rule.subject == VisitRuleSubject.tag:
+        return bool(rule.tag_code) and rule.tag_code in person.tags
+    if rule.subject == VisitRuleSubject.age:
+        return (
+            rule.min_age is not None
+            and person.birth_date is not None
+            and age_on(person.birth_date, today) >= rule.min_age
+        )
+    return False
+
+
+def home_matches(rule: Rule, home: Home, today: date) -> bool:
+    if not rule.active:
+        return False
+    if rule.subject == VisitRuleSubject.household_status:
+        return bool(rule.household_status) and home.status == rule.household_status
+    return any(person_matches(rule, person, today) for person in home.people)
+
+
+def care_visit(home: Home, rules: Sequence[Rule], today: date) -> CareVisit | None:
+    """The household's next care visit under these rules, or None when no active rule names it."""
+    matching = [rule for rule in rules if home_matches(rule, home, today)]
+    if not matching:
+        return None
+    interval = min(rule.interval_days for rule in matching)
+    priority = min((rule.priority for rule in matching), key=_rank)
+    last = local_date(home.last_completed) if home.last_completed else None
+    due = last + timedelta(days=interval) if last else today
+    if home.last_nobody_home is not None:
+        tried = local_date(home.last_nobody_home)
+        if (last is None or tried >= last) and due <= tried:
+            due = tried + timedelta(days=1)
+    return CareVisit(
+        household_id=home.id,
+        grid_id=home.grid_id,
+        due=due,
+        interval_days=interval,
+        priority=priority,
+        rule_ids=tuple(sorted(rule.id for rule in matching)),
+    )
+
+
+def due_care_visits(homes: Iterable[Home], rules: Sequence[Rule], today: date) -> list[CareVisit]:
+    """The care visits due today or overdue, earliest first, then by household id."""
+    found = [visit for home in homes if (visit := care_visit(home, rules, today)) and visit.is_due(today)]
+    return sorted(found, key=lambda v: (v.due, v.household_id))
+
+
+def _rank(priority: str) -> int:
+    try:
+        return PRIORITY_ORDER.index(VisitRulePriority(priority))
+    except ValueError:
+        return len(PRIORITY_ORDER)
