@@ -225,6 +225,32 @@ def test_tag_catalogue_is_large_and_tags_fit_the_people_who_carry_them(demo: See
             assert "new_employment" in r.tags and 20 <= age <= 45
 
 
+def test_the_demo_has_the_default_visit_rules_and_they_make_some_households_due(demo: Seeded) -> None:
+    from server.auth import actor_for
+    from server.clock import local_today
+    from server.models import VisitRule
+    from server.queries.visit_tasks import due_for
+
+    rules = _all(demo.db, VisitRule)
+    tag_names = {t.code: t.name for t in _all(demo.db, Tag)}
+    assert sorted(
+        (tag_names.get(r.tag_code, f"age>={r.min_age}"), r.interval_days)
+        for r in rules
+        if r.community_id == demo.community_id and r.active
+    ) == sorted(
+        [("独居老人", 7), ("age>=80", 14), ("困难群众", 30), ("低保户", 30), ("残疾人", 30), ("重点关注", 7)]
+    )
+    with demo.db.read() as session:
+        worker = session.exec(select(User).where(User.username == "worker1")).one()
+        due = due_for(session, actor_for(session, worker), local_today())
+        households = session.exec(
+            select(func.count())
+            .select_from(Household)
+            .where(Household.grid_id.in_(actor_for(session, worker).grid_ids))  # type: ignore[attr-defined]
+        ).one()
+    assert 0 < len(due) < households
+
+
 def test_visits_of_the_last_90_days_are_by_the_grids_worker(demo: Seeded) -> None:
     db = demo.db
     visits = _all(db, Visit)
@@ -355,6 +381,26 @@ def test_every_demo_login_signs_in_with_the_password_it_was_made_with(demo: Seed
                 "/sync/login", json={"username": spec.username, "password": "another-pass-2026"}
             )
             assert wrong.status_code == 401
+
+
+def test_a_demo_seeded_before_visit_rules_gets_them_once(db: Database) -> None:
+    from sqlalchemy import delete
+
+    from server.models import VisitRule
+
+    seed(db, secret_key=SECRET, password=PASSWORD)
+    with db.write() as session:
+        session.execute(delete(VisitRule))
+        gone_tag = session.exec(select(Tag).where(Tag.code == "key_attention")).one()
+        gone_tag.deleted_at = datetime.now(UTC)
+    seed(db, secret_key=SECRET, password=PASSWORD)
+    rules = _all(db, VisitRule)
+    assert len(rules) == 6
+    assert {t.code for t in _all(db, Tag) if t.deleted_at is None} >= {
+        r.tag_code for r in rules if r.tag_code
+    }
+    seed(db, secret_key=SECRET, password=PASSWORD)
+    assert len(_all(db, VisitRule)) == 6
 
 
 def test_demo_takes_over_fitting_accounts_and_tags_and_steps_around_others(

@@ -23,7 +23,7 @@ from server.commands.users import create_user
 from server.db import Database
 from server.demo import cards as demo_cards
 from server.demo.people import People
-from server.demo.words import DEPARTMENTS, GRIDS, TAGS
+from server.demo.words import DEPARTMENTS, GRIDS, TAGS, VISIT_RULES
 from server.demo.work import Staff, Work
 from server.models import (
     Blob,
@@ -43,6 +43,8 @@ from server.models import (
     User,
     UserGrid,
     Visit,
+    VisitRule,
+    VisitRuleSubject,
 )
 from server.people.vault import Vault
 from server.push import triggers
@@ -154,6 +156,12 @@ def seed(db: Database, *, secret_key: str, password: str, rng_seed: int = 2026) 
         if community is None:
             community = _create_reference(session)
         logins, users = _ensure_logins(session, community, departments, password)
+        if (
+            not created
+            and session.exec(select(VisitRule.id).where(VisitRule.community_id == community.id)).first()
+            is None
+        ):
+            _create_visit_rules(session, community)  # a demo seeded before there were visit rules
         if created:
             _create_population(session, community, users, departments, Vault(secret_key), rng_seed)
         counts = _counts(session, community.id)
@@ -189,7 +197,35 @@ def _create_reference(session: Session) -> Community:
         if t.code not in known
     )
     session.flush()
+    _create_visit_rules(session, community)
     return community
+
+
+def _create_visit_rules(session: Session, community: Community) -> None:
+    """The demo's rules; a tag a rule names is created when missing (brought back when deleted)."""
+    specs = {t.code: t for t in TAGS}
+    for rule in VISIT_RULES:
+        if not rule.tag_code:
+            continue
+        tag = session.exec(select(Tag).where(Tag.code == rule.tag_code)).first()
+        spec = specs[rule.tag_code]
+        if tag is None:
+            session.add(Tag(code=spec.code, name=spec.name, category=spec.category, sensitive=spec.sensitive))
+        elif tag.deleted_at is not None:
+            tag.deleted_at, tag.active = None, True
+    session.add_all(
+        VisitRule(
+            community_id=community.id,
+            name=r.name,
+            subject=VisitRuleSubject.tag if r.tag_code else VisitRuleSubject.age,
+            tag_code=r.tag_code,
+            min_age=r.min_age,
+            interval_days=r.interval_days,
+            priority=r.priority,
+        )
+        for r in VISIT_RULES
+    )
+    session.flush()
 
 
 def _fits(session: Session, user: User, spec: LoginSpec, community: Community, grid: Grid | None) -> bool:

@@ -196,7 +196,26 @@ TAGS = (
     TagSpec("floating_population", "流动人口", "居住", False),
 )
 
+
 # Tags that make a household one the worker calls on to care, not only to check.
+class VisitRuleSpec(NamedTuple):
+    name: str
+    interval_days: int
+    priority: str
+    tag_code: str = ""  # a tag rule names a tag of TAGS
+    min_age: int | None = None  # an age rule
+
+
+# The demo community's visit rules (issue 17): whom the workers see, and how often.
+VISIT_RULES = (
+    VisitRuleSpec("独居老人每周走访", 7, "high", tag_code="elderly_alone"),
+    VisitRuleSpec("高龄老人（80 周岁以上）两周走访", 14, "normal", min_age=80),
+    VisitRuleSpec("困难群众每月走访", 30, "normal", tag_code="hardship"),
+    VisitRuleSpec("低保户每月走访", 30, "normal", tag_code="subsistence"),
+    VisitRuleSpec("残疾人每月走访", 30, "normal", tag_code="disabled"),
+    VisitRuleSpec("重点关注人员每周走访", 7, "high", tag_code="key_attention"),
+)
+
 CARE_TAGS = frozenset(
     {
         "elderly_alone",
