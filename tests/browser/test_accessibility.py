@@ -181,6 +181,7 @@ ADMIN_SCREENS = [
     "/admin/tags",
     "/admin/settings",
     "/admin/api-keys",
+    "/admin/visit-rules",
 ]
 
 
