@@ -118,6 +118,8 @@ def _apply_run(
         return [_rejected(mutation.id, exc)]
     except Exception as exc:
         savepoint.rollback()  # if this fails too, the connection is gone: the whole push is retried
+        if _connection_lost(session, exc):
+            raise  # rule 6: nothing more can run in this session; the push is retried whole, or 503
         raise _Failed(exc) from exc
     except BaseException:
         savepoint.rollback()
@@ -137,6 +139,12 @@ def _run_of(mutations: list[PushedMutation], index: int) -> list[PushedMutation]
             break
         run.append(mutation)
     return run
+
+
+def _connection_lost(session: Session, exc: Exception) -> bool:
+    """The database connection died under a mutation (an outage, a restart): the session's
+    transaction is gone with it, so the mutation is no more at fault than any other."""
+    return (isinstance(exc, DBAPIError) and exc.connection_invalidated) or not session.is_active
 
 
 def _same(a: PushedMutation, b: PushedMutation) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
@@ -236,3 +236,34 @@ def test_times_that_pass_are_utc() -> None:
     checklist = validate(Checklist, {"consent": True, "consent_at": "2026-11-25T09:31:02+08:00"})
     assert checklist.consent_at is not None and checklist.consent_at.utcoffset() == timedelta(0)
     assert checklist.consent_at.hour == 1
+
+
+def test_a_connection_lost_under_a_mutation_retries_the_whole_push(
+    client: TestClient, make: Factory, db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule 6: the database goes away under a mutation (an outage, a restart): the session is
+    gone with it, so the push is tried again whole — never a 500, nothing lost or doubled."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a connection the database itself ends is PostgreSQL's (pg_terminate_backend)")
+    household = worker_at_door(client, make)
+    killed: list[int] = []
+
+    def lose_connection(session: Session, *_args: Any) -> None:
+        if not killed:
+            killed.append(1)
+            session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    monkeypatch.setitem(catalogue.CATALOGUE, "test.lost", catalogue.Mutation("test.lost", lose_connection))
+    client_id = str(uuid.uuid4())
+    payload = body(
+        client_id,
+        m(1, "visit.record", visit_args(household)),
+        m(2, "test.lost", {}),
+        m(3, "visit.record", visit_args(household)),
+    )
+    response = client.post("/sync/push", json=payload)
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == ["applied", "applied", "applied"]
+    assert killed == [1]
+    assert last_mutation_id(db, client_id) == 3
+    assert count(db, Visit) == 2
