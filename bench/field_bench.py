@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Playwright, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync_bench import PASSWORD, Server, free_port, fresh_database, seed_grid
@@ -131,6 +131,15 @@ SYNCED = (
 )
 
 
+def phone_page(p: Playwright) -> Page:
+    """A page on a 360×740 touch phone in Debian's Chromium."""
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=LAUNCH)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
+    return context.new_page()
+
+
 def sign_in(page: Page, url: str) -> None:
     """The benchmark worker signs in on the phone and waits until the grid is on it, offline-ready."""
     page.goto(url + "/app/")
@@ -165,20 +174,16 @@ def slow_phone() -> tuple[int, list[float], list[float]]:
         server = Server(f"sqlite:///{folder / 'bench.sqlite3'}", folder)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=LAUNCH)
-                context = browser.new_context(
-                    viewport={"width": 360, "height": 740}, locale="zh-CN", is_mobile=True, has_touch=True
-                )
-                page = context.new_page()
+                page = phone_page(p)
                 sign_in(page, server.url)
                 records = page.evaluate(
                     "async () => { const db = await new Promise((ok) => { const r = indexedDB.open(`doorstep-${window.doorstep.me.id}`); r.onsuccess = () => ok(r.result); });"
                     " return await new Promise((ok) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => ok(r.result); }); }"
                 )
-                context.set_offline(True)
+                page.context.set_offline(True)
                 page.reload()
                 page.wait_for_selector("#households li", timeout=60_000)
-                cdp = context.new_cdp_session(page)
+                cdp = page.context.new_cdp_session(page)
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
                 opening: list[float] = []
                 searching: list[float] = []
@@ -201,7 +206,7 @@ def slow_phone() -> tuple[int, list[float], list[float]]:
                             SEARCHES[n % len(SEARCHES)],
                         )
                     )
-                browser.close()
+                page.context.close()
         finally:
             server.stop()
     return records, opening, searching
@@ -238,11 +243,7 @@ def fast_3g() -> None:
         base = f"http://127.0.0.1:{proxy.port}"
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=LAUNCH)
-                context = browser.new_context(
-                    viewport={"width": 360, "height": 740}, locale="zh-CN", is_mobile=True, has_touch=True
-                )
-                page = context.new_page()
+                page = phone_page(p)
                 page.goto(base + "/app/")
                 page.wait_for_selector("body[data-ready]", timeout=120_000)
                 page.fill("input[name=username]", "bw1")
@@ -270,7 +271,7 @@ def fast_3g() -> None:
                     " return await new Promise((ok) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => ok(r.result); }); }"
                 )
 
-                context.set_offline(True)
+                page.context.set_offline(True)
                 page.reload()
                 page.wait_for_selector("#households li")
                 timings = []
@@ -285,7 +286,7 @@ def fast_3g() -> None:
                         n * 2,
                     )
                     timings.append(ms)
-                browser.close()
+                page.context.close()
         finally:
             server.stop()
     print("\n== field app over Fast 3G (1.6 Mbps down, 750 kbps up, 150 ms RTT) ==")
