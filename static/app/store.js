@@ -161,6 +161,24 @@ export function residentsOf(db, householdIds) {
   });
 }
 
+// The latest visit of each household, by outcome: a Map of household id →
+// { completed, nobody_home, any } (ISO times). The work list and the tasks read it.
+export async function lastVisits(db) {
+  const found = new Map();
+  for (const v of await allOf(db, "visit")) {
+    const id = v.data.household_id;
+    if (!found.has(id)) found.set(id, { completed: null, nobody_home: null, any: null });
+    const last = found.get(id);
+    const at = v.data.at;
+    if (!at) continue;
+    const later = (than) => !than || Date.parse(at) > Date.parse(than); // "…+00:00" from the server, "…Z" from here
+    if (later(last.any)) last.any = at;
+    const outcome = v.data.outcome;
+    if ((outcome === "completed" || outcome === "nobody_home") && later(last[outcome])) last[outcome] = at;
+  }
+  return found;
+}
+
 // Queue one mutation and show its effect at once: one transaction, so a
 // closed tab or a dead battery can never keep one without the other.
 export async function enqueue(db, me, name, args) {
