@@ -40,7 +40,7 @@ def sign_in(page: Page, server: Site, username: str, password: str = PASSWORD) -
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form[data-form=login] button[type=submit]")
-    page.wait_for_selector("#households")
+    page.wait_for_selector("#task-counts, #households")  # the 工作台, or the list it was sent to
     wait_synced(page)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
 
