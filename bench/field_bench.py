@@ -181,14 +181,14 @@ def slow_phone() -> tuple[int, list[float], list[float]]:
                     " return await new Promise((ok) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => ok(r.result); }); }"
                 )
                 page.context.set_offline(True)
-                page.reload()
+                page.goto(server.url + "/app/#/households")
                 page.wait_for_selector("#households li", timeout=60_000)
                 cdp = page.context.new_cdp_session(page)
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
                 opening: list[float] = []
                 searching: list[float] = []
                 for n in range(15):
-                    page.goto(server.url + "/app/#/")
+                    page.goto(server.url + "/app/#/households")
                     page.wait_for_selector("#households li", timeout=60_000)
                     opening.append(
                         rendered_after(
@@ -197,7 +197,7 @@ def slow_phone() -> tuple[int, list[float], list[float]]:
                             n * 3,
                         )
                     )
-                    page.goto(server.url + "/app/#/")
+                    page.goto(server.url + "/app/#/households")
                     page.wait_for_selector("#households li", timeout=60_000)
                     searching.append(
                         rendered_after(
@@ -272,11 +272,11 @@ def fast_3g() -> None:
                 )
 
                 page.context.set_offline(True)
-                page.reload()
+                page.goto(base + "/app/#/households")
                 page.wait_for_selector("#households li")
                 timings = []
                 for n in range(25):
-                    page.goto(base + "/app/#/")
+                    page.goto(base + "/app/#/households")
                     page.wait_for_selector("#households li")
                     ms = page.evaluate(
                         "(n) => new Promise((done) => { const view = document.getElementById('view');"
