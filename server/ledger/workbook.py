@@ -1,0 +1,69 @@
+"""Writing ledgers as .xlsx, streamed (openpyxl write-only: one row in memory at a time): the
+errors workbook of an import and the blank template."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from server.i18n import gettext as _
+from server.ledger.columns import COLUMNS
+from server.ledger.rows import Refusal
+
+_BOLD = Font(bold=True)
+
+
+def errors_path(source: Path) -> Path:
+    """`户籍台账.xlsx` → `户籍台账.errors.xlsx`, beside it."""
+    return source.with_name(f"{source.stem}.errors.xlsx")
+
+
+def write_rows(target: Path, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """One sheet, a bold header, then `rows`; written to a temporary file and moved into place,
+    so a reader never sees half a workbook. Answers the number of rows written."""
+    book = Workbook(write_only=True)
+    sheet: WriteOnlyWorksheet = book.create_sheet(title)
+    sheet.append([_bold(sheet, name) for name in header])
+    count = 0
+    for row in rows:
+        sheet.append(list(row))
+        count += 1
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx")
+    os.close(handle)
+    try:
+        book.save(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def write_errors(target: Path, header: Sequence[str], refusals: Sequence[Refusal]) -> None:
+    """The refused rows as the sheet had them, then 行号 and 原因: fix them and import again."""
+    width = len(header)
+    rows = ([*_padded(r.cells, width), r.number, r.reason] for r in sorted(refusals, key=lambda r: r.number))
+    write_rows(target, _("未导入的行"), [*header, _("行号"), _("原因")], rows)
+
+
+def write_template(target: Path) -> None:
+    write_rows(target, _("一户一档"), [c.header for c in COLUMNS], [])
+
+
+def _padded(values: Sequence[Any], width: int) -> list[Any]:
+    cells = list(values[:width])
+    return cells + [None] * (width - len(cells))
+
+
+def _bold(sheet: WriteOnlyWorksheet, value: str) -> Cell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = _BOLD
+    return cell
