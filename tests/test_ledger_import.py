@@ -335,3 +335,46 @@ def test_staff_import_only_into_their_own_community(
         grid = session.exec(select(Grid).where(Grid.code == "e1")).one()
         assert session.exec(select(Household).where(Household.grid_id == grid.id)).one().estate == "东方小区"
         assert session.exec(select(Community).where(Community.code == "east")).one().id == grid.community_id
+
+
+def test_the_command_dry_runs_imports_with_a_progress_bar_and_writes_the_errors_workbook(
+    db: Database,
+    vault: Vault,
+    county: dict[str, Any],
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from server.cli.main import main
+    from tests.conftest import SECRET
+
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", database_url)
+    monkeypatch.setenv("DOORSTEP_SECRET_KEY", SECRET)
+    path = messy_workbook(tmp_path / "乐安台账.xlsx")
+
+    assert main(["import", "households", str(path), "--dry-run", "--community", "lean"]) == 1
+    out, err = capsys.readouterr()
+    assert "新增 4 人，更新 0 人，不变 0 人，错误 8 行；新增 2 户" in out and "试运行" in out
+    assert "5/5 行" in err and "行/秒" in err and "还需" in err  # the rows that passed the checks
+    assert "张三" not in residents(db) and errors_path(path).exists()
+
+    assert main(["import", "households", str(path), "--community", "乐安社区"]) == 1
+    out, _ = capsys.readouterr()
+    assert "新增 4 人" in out and "乐安台账.errors.xlsx" in out
+    assert residents(db)["张三"].id_hash == vault.keyed_hash(HEAD_ID)
+    assert [r[-2] for r in sheet_rows(errors_path(path))[1:]] == [7, 8, 9, 10, 11, 12, 13, 14]
+
+    good = xlsx(path, messy_rows()[:2], header=SHUFFLED)
+    assert main(["import", "households", str(good), "--community", "lean"]) == 0
+    out, _ = capsys.readouterr()
+    assert "不变 2 人，错误 0 行" in out and not errors_path(path).exists()
+
+    assert main(["import", "households", str(tmp_path / "旧.xls")]) == 2
+    assert (
+        main(["import", "households", str(messy_workbook(tmp_path / "x.xlsx")), "--community", "nowhere"])
+        == 2
+    )
+    _, err = capsys.readouterr()
+    assert "找不到文件" in err and "没有这个社区：nowhere" in err

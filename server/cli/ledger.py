@@ -44,15 +44,14 @@ class ProgressBar:
         rate = done / elapsed
         left = (total - done) / rate if rate else 0
         filled = self.WIDTH * done // total if total else self.WIDTH
-        bar = "█" * filled + "░" * (self.WIDTH - filled)
-        line = _(
-            "[%(bar)s] %(done)s/%(total)s 行  %(rate)s 行/秒  还需 %(eta)s",
-            bar=bar,
-            done=f"{done:,}",
-            total=f"{total:,}",
-            rate=f"{rate:,.0f}",
-            eta=f"{int(left) // 60}:{int(left) % 60:02d}",
-        )
+        shown = {
+            "bar": "█" * filled + "░" * (self.WIDTH - filled),
+            "done": f"{done:,}",
+            "total": f"{total:,}",
+            "rate": f"{rate:,.0f}",
+            "eta": f"{int(left) // 60}:{int(left) % 60:02d}",
+        }
+        line = _("[%(bar)s] %(done)s/%(total)s 行  %(rate)s 行/秒  还需 %(eta)s", **shown)
         self.stream.write("\r" + line)
         if done >= total:
             self.stream.write("\n")
@@ -102,9 +101,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     print(
         _(
             "%(rows)s 行：新增 %(added)s 人，更新 %(updated)s 人，不变 %(unchanged)s 人，错误 %(refused)s 行；"
-            "新增 %(households_added)s 户，更新 %(households_updated)s 户（%(seconds).1f 秒）。",
+            "新增 %(households_added)s 户，更新 %(households_updated)s 户（%(seconds)s 秒）。",
             rows=plan.rows,
-            seconds=time.monotonic() - started,
+            seconds=f"{time.monotonic() - started:.1f}",
             **c.as_dict(),
         )
     )

@@ -94,7 +94,7 @@ def community_id(session: Session, code: str | None) -> uuid.UUID | None:
         )
     ).first()
     if found is None:
-        raise ImportRefused(_("没有这个社区：%(code)s。", code=code))
+        raise ImportRefused(_("没有这个社区：%(name)s。", name=code))
     return found
 
 
