@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from server import audit
 from server.access import Actor
-from server.commands.households import create_household, join_address, update_household
-from server.commands.residents import create_resident, update_resident
+from server.commands.households import add_household, join_address, update_household
+from server.commands.residents import add_residents, link_tags, update_resident
 from server.db import Database
 from server.errors import DomainError
 from server.i18n import gettext as _
@@ -33,7 +33,7 @@ from server.ledger.columns import (
     no_header_message,
 )
 from server.ledger.rows import LedgerRow, Refusal, RowReader, address_key, is_blank, load_reference
-from server.models import Community, Household, Resident, Role
+from server.models import Community, Grid, Household, Resident, Role
 from server.people.vault import Vault
 
 BATCH_HOUSEHOLDS = 200  # whole households per transaction: never half a household
@@ -235,7 +235,8 @@ def _known_households(session: Session, plan: Plan) -> dict[tuple[uuid.UUID, str
 
 
 class _Writer:
-    """One batch of households, written in the caller's transaction."""
+    """One batch of households, written in the caller's transaction: the new households and
+    residents added and flushed at once, then the changed ones updated one by one."""
 
     def __init__(
         self, session: Session, actor: Actor, vault: Vault, known: dict[tuple[uuid.UUID, str], uuid.UUID]
@@ -248,16 +249,31 @@ class _Writer:
         self.refusals: list[Refusal] = []
         self.by_hash: dict[str, Resident] = {}
         self.by_household: dict[uuid.UUID, list[Resident]] = {}
+        self.new_rows: list[tuple[Household, LedgerRow]] = []
+        self.updates: list[tuple[Resident, LedgerRow, str]] = []
+        self.household_updates: list[tuple[Household, dict[str, str]]] = []
+        self.grids: list[Grid] = []
+        self.households: list[Household] = []
 
     def write(self, batch: list[list[LedgerRow]]) -> None:
+        grid_ids = {rows[0].grid.id for rows in batch}
+        # Held here: the session's identity map keeps rows only while someone refers to them.
+        self.grids = list(self.session.exec(select(Grid).where(col(Grid.id).in_(grid_ids))))
         self._load_residents(batch)
-        for rows in batch:
-            self._household(rows)
+        with self.session.no_autoflush:  # a household with no resident left must never be written
+            for rows in batch:
+                self._household(rows)
+            self._add_new()
+        self.session.flush()
+        for household, changes in self.household_updates:
+            self._update_household(household, changes)
+        for resident, row, id_hash in self.updates:
+            self._update(resident, row, id_hash)
 
     def _load_residents(self, batch: list[list[LedgerRow]]) -> None:
-        hashes = {self.vault.keyed_hash(r.id_number): r for rows in batch for r in rows if r.id_number}
+        hashes = {self.vault.keyed_hash(r.id_number) for rows in batch for r in rows if r.id_number}
         ids = [self.known[rows[0].address_key] for rows in batch if rows[0].address_key in self.known]
-        live = Resident.deleted_at == None  # noqa: E711
+        live = col(Resident.deleted_at).is_(None)
         if hashes:
             for resident in self.session.exec(
                 select(Resident).where(col(Resident.id_hash).in_(hashes), live)
@@ -268,57 +284,40 @@ class _Writer:
                 select(Resident).where(col(Resident.household_id).in_(ids), live)
             ):
                 self.by_household.setdefault(resident.household_id, []).append(resident)
+            self.households = list(self.session.exec(select(Household).where(col(Household.id).in_(ids))))
 
     def _household(self, rows: list[LedgerRow]) -> None:
         lead = next((r for r in rows if r.resident.get("relation") == "head"), rows[0])
         existing = self.known.get(lead.address_key)
-        savepoint = self.session.begin_nested()
-        try:
-            household = self._find_or_create(lead, existing)
-        except DomainError as exc:
-            savepoint.rollback()
-            self._refuse_all(rows, exc.message)
-            return
-        added = self.counts.added + self.counts.updated + self.counts.unchanged
-        for row in rows:
-            self._resident(household, row)
-        if existing is None and added == self.counts.added + self.counts.updated + self.counts.unchanged:
-            savepoint.rollback()  # no resident of a new household went in: nor does the household
-            self.counts.households_added -= 1
-            return
-        savepoint.commit()
-
-    def _find_or_create(self, lead: LedgerRow, existing: uuid.UUID | None) -> Household:
-        if existing is not None:
-            household = self.session.get(Household, existing)
-            assert household is not None
+        household = self.session.get(Household, existing) if existing is not None else None
+        matched = [(row, *self._match(household, row)) for row in rows]
+        if household is None:
+            if all(refused for _row, _resident, refused in matched):
+                self._refuse_each(matched)
+                return
+            try:
+                household = add_household(self.session, actor=self.actor, data=_household_data(lead))
+            except DomainError as exc:
+                self._refuse_all(rows, exc.message)
+                return
+        else:
             changes = {k: v for k, v in lead.household.items() if getattr(household, k) != v}
             if changes:
-                update_household(
-                    self.session, actor=self.actor, data={"household_id": household.id, "set": changes}
-                )
-                self.counts.households_updated += 1
-            return household
-        data = {
-            "grid_id": lead.grid.id,
-            "estate": lead.estate,
-            "building": lead.building,
-            "unit": lead.unit,
-            "room": lead.room,
-            **lead.household,
-        }
-        household = create_household(self.session, actor=self.actor, data=data)
-        self.counts.households_added += 1
-        return household
+                self.household_updates.append((household, changes))
+        for row, resident, refused in matched:
+            if refused:
+                self._refuse_all([row], refused)
+            elif resident is None:
+                self.new_rows.append((household, row))
+            else:
+                self.updates.append((resident, row, self._hash(row)))
 
-    def _refuse_all(self, rows: list[LedgerRow], reason: str) -> None:
-        self.refusals.extend(Refusal(r.number, r.cells, reason) for r in rows)
-        self.counts.refused += len(rows)
-
-    def _resident(self, household: Household, row: LedgerRow) -> None:
-        id_hash = self.vault.keyed_hash(row.id_number) if row.id_number else ""
+    def _match(self, household: Household | None, row: LedgerRow) -> tuple[Resident | None, str]:
+        """The resident this row is (by ID number, else by name in the household) or None;
+        and why the row is refused, if it names someone of another household."""
+        id_hash = self._hash(row)
         resident = self.by_hash.get(id_hash) if id_hash else None
-        if resident is None:
+        if resident is None and household is not None:
             resident = next(
                 (
                     r
@@ -327,30 +326,43 @@ class _Writer:
                 ),
                 None,
             )
-        if resident is not None and resident.household_id != household.id:
-            self._refuse_all(
-                [row], _("身份证号已登记在另一户：%(household)s。", household=self._masked(resident))
-            )
-            return
-        savepoint = self.session.begin_nested()
-        try:
-            if resident is None:
-                self._create(household, row)
-            else:
-                self._update(resident, row, id_hash)
-        except DomainError as exc:
-            savepoint.rollback()
-            self._refuse_all([row], exc.message)
-            return
-        savepoint.commit()
+        if resident is not None and (household is None or resident.household_id != household.id):
+            return None, _("身份证号已登记在另一户：%(household)s。", household=self._masked(resident))
+        return resident, ""
 
-    def _create(self, household: Household, row: LedgerRow) -> None:
-        data = {"household_id": household.id, "name": row.name, "id_number": row.id_number, **row.resident}
-        resident = create_resident(self.session, actor=self.actor, vault=self.vault, data=data)
-        if resident.id_hash:
-            self.by_hash[resident.id_hash] = resident
-        self.by_household.setdefault(household.id, []).append(resident)
-        self.counts.added += 1
+    def _hash(self, row: LedgerRow) -> str:
+        return self.vault.keyed_hash(row.id_number) if row.id_number else ""
+
+    def _add_new(self) -> None:
+        items = [(h, {"name": r.name, "id_number": r.id_number, **r.resident}) for h, r in self.new_rows]
+        answers = add_residents(self.session, actor=self.actor, vault=self.vault, items=items)
+        added: list[Resident] = []
+        for (_household, row), answer in zip(self.new_rows, answers, strict=True):
+            if isinstance(answer, DomainError):
+                self._refuse_all([row], answer.message)
+            else:
+                added.append(answer)
+        homes = {r.household_id for r in added}
+        for household in {h.id: h for h, _row in self.new_rows}.values():
+            if household.id in homes:
+                self.counts.households_added += 1
+            else:
+                self.session.expunge(household)  # none of its residents went in: nor does it
+        self.counts.added += len(added)
+        self.session.flush()
+        link_tags(self.session, added)
+
+    def _refuse_all(self, rows: list[LedgerRow], reason: str) -> None:
+        self.refusals.extend(Refusal(r.number, r.cells, reason) for r in rows)
+        self.counts.refused += len(rows)
+
+    def _refuse_each(self, matched: list[tuple[LedgerRow, Resident | None, str]]) -> None:
+        for row, _resident, reason in matched:
+            self._refuse_all([row], reason)
+
+    def _update_household(self, household: Household, changes: dict[str, str]) -> None:
+        update_household(self.session, actor=self.actor, data={"household_id": household.id, "set": changes})
+        self.counts.households_updated += 1
 
     def _update(self, resident: Resident, row: LedgerRow, id_hash: str) -> None:
         wanted = {"name": row.name, **row.resident}
@@ -360,12 +372,16 @@ class _Writer:
         if not changes:
             self.counts.unchanged += 1
             return
-        update_resident(
-            self.session,
-            actor=self.actor,
-            vault=self.vault,
-            data={"resident_id": resident.id, "set": changes},
-        )
+        try:
+            update_resident(
+                self.session,
+                actor=self.actor,
+                vault=self.vault,
+                data={"resident_id": resident.id, "set": changes},
+            )
+        except DomainError as exc:
+            self._refuse_all([row], exc.message)
+            return
         self.counts.updated += 1
 
     def _masked(self, resident: Resident) -> str:
@@ -379,3 +395,14 @@ class _Writer:
             household.estate, household.building, "**" if household.unit or household.room else ""
         )
         return f"{place}（{_('户主')} {head[0]}{'*' * (len(head) - 1)}）" if head else place
+
+
+def _household_data(lead: LedgerRow) -> dict[str, Any]:
+    return {
+        "grid_id": lead.grid.id,
+        "estate": lead.estate,
+        "building": lead.building,
+        "unit": lead.unit,
+        "room": lead.room,
+        **lead.household,
+    }

@@ -1,7 +1,7 @@
-"""Reading a spreadsheet's rows one at a time: `.xlsx` streamed, `.csv` in UTF-8 or GBK/GB18030.
+"""Reading a spreadsheet's rows one at a time: `.xlsx` (python-calamine), `.csv` in UTF-8 or GBK/GB18030.
 
-A row is the sheet's own row number (as Excel shows it) and its cell values; nothing holds
-the whole workbook in memory.
+A row is the sheet's own row number (as Excel shows it) and its cell values, handed on one
+at a time: no Python objects for the whole sheet, and never openpyxl's workbook.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def read_rows(path: Path) -> Iterator[Row]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
-    from openpyxl import load_workbook
+    """The first sheet's rows from row 1 (calamine keeps the cell values, not the workbook's
+    objects, and yields the rows above the data as blank ones)."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
     if not zipfile.is_zipfile(path):
         raise UnreadableFile(
@@ -64,14 +66,13 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
             )
         )
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (KeyError, OSError, ValueError, zipfile.BadZipFile):
+        book = CalamineWorkbook.from_path(path)
+        sheet = book.get_sheet_by_index(0)
+    except (CalamineError, OSError, ValueError):
         raise UnreadableFile(_("这个 .xlsx 文件已损坏，无法打开。请用 Excel 打开后重新保存。")) from None
     try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # some writers record wrong dimensions; read what is there
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(cells)
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            yield number, [None if cell == "" else cell for cell in cells]
     finally:
         book.close()
 
