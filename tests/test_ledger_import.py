@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from server.access import Actor
 from server.db import Database
-from server.ledger.imports import ImportRefused, Outcome, Plan, apply_plan, read_plan, record_import
+from server.ledger.imports import ImportRefused, Outcome, Plan, apply_plan, audit_import, read_plan
 from server.ledger.workbook import errors_path, write_errors
 from server.models import AuditLog, Community, Grid, Household, Resident, VersionCounter
 from server.people import idnumber
@@ -118,7 +118,7 @@ def run(db: Database, vault: Vault, actor: Actor | None, path: Path, **kw: Any) 
     plan = read_plan(db, actor, path, **kw)
     outcome = apply_plan(db, vault, actor, plan, dry_run=dry_run)
     if not dry_run:
-        record_import(db, actor, plan, outcome, path.name)
+        db.run_write(lambda session: audit_import(session, actor, plan, outcome.counts, path.name))
     if outcome.refusals:
         write_errors(errors_path(path), plan.header.names, outcome.refusals)
     return plan, outcome

@@ -59,7 +59,7 @@ class ProgressBar:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from server.ledger.imports import ImportRefused, apply_plan, read_plan, record_import
+    from server.ledger.imports import ImportRefused, apply_plan, audit_import, read_plan
     from server.ledger.workbook import errors_path, write_errors
     from server.people.vault import Vault
 
@@ -89,7 +89,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
             progress=ProgressBar(sys.stderr),
         )
         if not args.dry_run:
-            record_import(db, actor, plan, outcome, path.name)
+            db.run_write(lambda session: audit_import(session, actor, plan, outcome.counts, path.name))
     finally:
         db.dispose()
     target = errors_path(path)

@@ -166,6 +166,7 @@ def apply_plan(
     start: int = 0,
     progress: Progress | None = None,
     on_batch: OnBatch | None = None,
+    batch_size: int | None = None,
 ) -> Outcome:
     """Write the plan's households from `start` on, BATCH_HOUSEHOLDS per transaction; a dry
     run writes each batch as for real and rolls it back. `on_batch` runs inside each batch's
@@ -175,8 +176,9 @@ def apply_plan(
     outcome = Outcome(Counts(refused=len(plan.refusals)), list(plan.refusals))
     known = db.run_read(lambda session: _known_households(session, plan))
     done_rows = sum(len(h) for h in plan.households[:start])
-    for begin in range(start, len(plan.households), BATCH_HOUSEHOLDS):
-        batch = plan.households[begin : begin + BATCH_HOUSEHOLDS]
+    size = batch_size or BATCH_HOUSEHOLDS
+    for begin in range(start, len(plan.households), size):
+        batch = plan.households[begin : begin + size]
 
         def write(
             session: Session, batch: list[list[LedgerRow]] = batch, end: int = begin + len(batch)
@@ -202,19 +204,17 @@ def apply_plan(
     return outcome
 
 
-def record_import(db: Database, actor: Actor | None, plan: Plan, outcome: Outcome, file_name: str) -> None:
+def audit_import(session: Session, actor: Actor | None, plan: Plan, counts: Counts, file_name: str) -> None:
     """The one audit entry of an import: who, which file (name and SHA-256), how many rows."""
-    db.run_write(
-        lambda session: audit.record(
-            session,
-            actor=actor,
-            action="import_households",
-            record_type="ledger",
-            file=file_name,
-            sha256=plan.sha256,
-            rows=plan.rows,
-            counts=outcome.counts.as_dict(),
-        )
+    audit.record(
+        session,
+        actor=actor,
+        action="import_households",
+        record_type="ledger",
+        file=file_name,
+        sha256=plan.sha256,
+        rows=plan.rows,
+        counts=counts.as_dict(),
     )
 
 

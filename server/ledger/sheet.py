@@ -32,6 +32,10 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
 def read_rows(path: Path) -> Iterator[Row]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):

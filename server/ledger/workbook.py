@@ -3,11 +3,12 @@ errors workbook of an import and the blank template."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -26,9 +27,11 @@ def errors_path(source: Path) -> Path:
     return source.with_name(f"{source.stem}.errors.xlsx")
 
 
-def write_rows(target: Path, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """One sheet, a bold header, then `rows`; written to a temporary file and moved into place,
-    so a reader never sees half a workbook. Answers the number of rows written."""
+def write_rows(
+    target: Path | BinaryIO, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """One sheet, a bold header, then `rows`; answers how many rows. A path is written to a
+    temporary file beside it and moved into place, so no reader ever sees half a workbook."""
     book = Workbook(write_only=True)
     sheet: WriteOnlyWorksheet = book.create_sheet(title)
     sheet.append([_bold(sheet, name) for name in header])
@@ -36,6 +39,9 @@ def write_rows(target: Path, title: str, header: Sequence[str], rows: Iterable[S
     for row in rows:
         sheet.append(list(row))
         count += 1
+    if not isinstance(target, Path):
+        book.save(target)
+        return count
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx")
     os.close(handle)
     try:
@@ -47,15 +53,24 @@ def write_rows(target: Path, title: str, header: Sequence[str], rows: Iterable[S
     return count
 
 
-def write_errors(target: Path, header: Sequence[str], refusals: Sequence[Refusal]) -> None:
+def write_errors(target: Path | BinaryIO, header: Sequence[str], refusals: Sequence[Refusal]) -> None:
     """The refused rows as the sheet had them, then 行号 and 原因: fix them and import again."""
     width = len(header)
     rows = ([*_padded(r.cells, width), r.number, r.reason] for r in sorted(refusals, key=lambda r: r.number))
     write_rows(target, _("未导入的行"), [*header, _("行号"), _("原因")], rows)
 
 
-def write_template(target: Path) -> None:
-    write_rows(target, _("一户一档"), [c.header for c in COLUMNS], [])
+def errors_bytes(header: Sequence[str], refusals: Sequence[Refusal]) -> bytes:
+    buffer = io.BytesIO()
+    write_errors(buffer, header, refusals)
+    return buffer.getvalue()
+
+
+def template_bytes() -> bytes:
+    """The blank household ledger: the header of every column the import reads."""
+    buffer = io.BytesIO()
+    write_rows(buffer, _("一户一档"), [c.header for c in COLUMNS], [])
+    return buffer.getvalue()
 
 
 def _padded(values: Sequence[Any], width: int) -> list[Any]:
