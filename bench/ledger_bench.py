@@ -120,19 +120,21 @@ def import_part(url: str | None, residents: int, households: int) -> dict[str, A
         read = time.perf_counter() - started
         outcome = apply_plan(db, vault, None, plan)
         total = time.perf_counter() - started
+        rows = plan.rows
+        del plan
         again_started = time.perf_counter()
         again = apply_plan(db, vault, None, read_plan(db, None, path, "lean"), dry_run=True)
         again_seconds = time.perf_counter() - again_started
         db.dispose()
     return {
-        "rows": plan.rows,
+        "rows": rows,
         "read_seconds": round(read, 1),
         "seconds": round(total, 1),
-        "rows_per_second": round(plan.rows / total),
+        "rows_per_second": round(rows / total),
         "added": outcome.counts.added,
         "households": outcome.counts.households_added,
         "refused": outcome.counts.refused,
-        "unchanged_dry_run_rows_per_second": round(plan.rows / again_seconds),
+        "unchanged_dry_run_rows_per_second": round(rows / again_seconds),
         "unchanged": again.counts.unchanged,
         "peak_rss_mb": round(peak_rss_mb()),
     }
