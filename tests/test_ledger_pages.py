@@ -69,6 +69,7 @@ def test_upload_preview_confirm_progress_and_the_errors_workbook(
 
     assert import_jobs.run_pending(db, vault) == 1
     preview = client.get(where).text
+    assert "确认导入" in client.get(where, headers={"HX-Request": "true"}).text  # the polled block alone
     assert "待确认" in preview and "every 1s" not in preview
     # no one else holds 王五's number here: 5 rows go in, 7 are refused
     assert '<dd id="count-added">5</dd>' in preview and '<dd id="count-refused">7</dd>' in preview
