@@ -21,14 +21,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sync_bench import fresh_database as empty_database  # noqa: E402
 from server.db import Database  # noqa: E402
-from server.migrate import upgrade  # noqa: E402
+from server.ledger.columns import COLUMNS  # noqa: E402
 from server.models import Community, Grid, Tag  # noqa: E402
 from server.people import idnumber  # noqa: E402
 from server.people.vault import Vault  # noqa: E402
@@ -40,14 +40,8 @@ RELATIONS = ("户主", "配偶", "子女", "父母", "孙辈")
 
 
 def fresh_database(url: str | None, folder: Path) -> Database:
-    if url:
-        db = Database(url)
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    else:
-        db = Database(f"sqlite:///{folder / 'bench.sqlite3'}")
-    upgrade(db, folder)
+    """An empty migrated database (sync_bench's) with one community, its grids and the tags."""
+    db = empty_database(url, folder)
     with db.write() as session:
         community = Community(name="乐安社区", code="lean")
         session.add(community)
@@ -65,22 +59,7 @@ def ledger(path: Path, residents: int, households: int) -> Path:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("一户一档")
-    sheet.append(
-        [
-            "网格",
-            "小区",
-            "楼栋",
-            "单元",
-            "门牌",
-            "户类型",
-            "姓名",
-            "与户主关系",
-            "身份证号",
-            "联系电话",
-            "标签",
-            "备注",
-        ]
-    )
+    sheet.append([c.header for c in COLUMNS if not c.optional])  # the columns every ledger has
     for n in range(residents):
         h = n % households  # every household gets residents // households or one more
         member = n // households

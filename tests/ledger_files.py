@@ -11,22 +11,10 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
+from server.ledger.columns import COLUMNS
 from server.people import idnumber
 
-HEADER = [
-    "网格",
-    "小区",
-    "楼栋",
-    "单元",
-    "门牌",
-    "户类型",
-    "姓名",
-    "与户主关系",
-    "身份证号",
-    "联系电话",
-    "标签",
-    "备注",
-]
+HEADER = [c.header for c in COLUMNS if not c.optional]  # the columns every ledger has
 
 
 def id_number(born: date, sequence: int, area: str = "360121") -> str:
@@ -83,3 +71,13 @@ def sheet_rows(path: Path) -> list[list[Any]]:
         return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
     finally:
         book.close()
+
+
+def command_env(monkeypatch: Any, tmp_path: Path, database_url: str) -> None:
+    """`doorstep …` run in-process against the test database, with the tests' secret key (so
+    the keyed hashes of ID numbers are the ones the tests' vault computes)."""
+    from tests.conftest import SECRET
+
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", database_url)
+    monkeypatch.setenv("DOORSTEP_SECRET_KEY", SECRET)

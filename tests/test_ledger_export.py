@@ -21,7 +21,7 @@ from server.people import idnumber
 from server.people.vault import Vault
 from server.queries.ledgers import Filters
 from tests.conftest import Factory, login
-from tests.ledger_files import id_ending_in_x, id_number, sheet_rows
+from tests.ledger_files import command_env, id_ending_in_x, id_number, sheet_rows
 
 HEAD = id_ending_in_x(date(1950, 1, 1))
 NUMBER = id_number(date(1952, 3, 4), 124)
@@ -169,7 +169,6 @@ def test_the_office_page_and_the_command_export_a_ledger(
     from openpyxl import load_workbook
 
     from server.cli.main import main
-    from tests.conftest import SECRET
 
     csrf = login(client, office["staff_user"])["csrf_token"]
     response = client.post("/ledger/exports/households", data={"csrf_token": csrf})
@@ -180,9 +179,7 @@ def test_the_office_page_and_the_command_export_a_ledger(
     assert refused.status_code == 400 and "用途" in refused.text
     assert client.post("/ledger/exports/nothing", data={"csrf_token": csrf}).status_code == 400
 
-    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("DOORSTEP_DATABASE_URL", database_url)
-    monkeypatch.setenv("DOORSTEP_SECRET_KEY", SECRET)
+    command_env(monkeypatch, tmp_path, database_url)
     out = tmp_path / "住户.xlsx"
     assert (
         main(["export", "households", "--out", str(out), "--grid", "g1", "--full", "--reason", "核查"]) == 0

@@ -347,11 +347,9 @@ def test_the_command_dry_runs_imports_with_a_progress_bar_and_writes_the_errors_
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from server.cli.main import main
-    from tests.conftest import SECRET
+    from tests.ledger_files import command_env
 
-    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("DOORSTEP_DATABASE_URL", database_url)
-    monkeypatch.setenv("DOORSTEP_SECRET_KEY", SECRET)
+    command_env(monkeypatch, tmp_path, database_url)
     path = messy_workbook(tmp_path / "乐安台账.xlsx")
 
     assert main(["import", "households", str(path), "--dry-run", "--community", "lean"]) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -83,8 +84,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     db = open_db(settings)
     try:
         actor = _actor(db, args.user)
-        if args.user and actor is None:
-            print(_("错误：没有这个用户，或这个用户不能导入：%(name)s。", name=args.user), file=sys.stderr)
+        if actor is _NOBODY:
             return 2
         started = time.monotonic()
         print(_("正在读取并检查 %(name)s …", name=path.name), file=sys.stderr, flush=True)
@@ -127,7 +127,12 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if outcome.refusals else 0
 
 
+_NOBODY = Actor(id=uuid.UUID(int=1), username="", display_name="", role="")
+
+
 def _actor(db: Any, username: str | None) -> Actor | None:
+    """The staff member or admin named by --user; None for the shell; _NOBODY (said why on
+    stderr) when there is no such active account."""
     if not username:
         return None
     from sqlmodel import select
@@ -137,9 +142,13 @@ def _actor(db: Any, username: str | None) -> Actor | None:
 
     with db.read() as session:
         user = session.exec(select(User).where(User.username == username, User.active == True)).first()  # noqa: E712
-        if user is None or user.role not in (Role.admin, Role.community_staff):
-            return None
-        return actor_for(session, user)
+        if user is not None and user.role in (Role.admin, Role.community_staff):
+            return actor_for(session, user)
+    print(
+        _("错误：%(name)s 不是社区工作人员或管理员的账号，不能导入或导出台账。", name=username),
+        file=sys.stderr,
+    )
+    return _NOBODY
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -157,8 +166,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     db = open_db(settings)
     try:
         actor = _actor(db, args.user)
-        if args.user and actor is None:
-            print(_("错误：没有这个用户，或这个用户不能导出：%(name)s。", name=args.user), file=sys.stderr)
+        if actor is _NOBODY:
             return 2
         grid_id = None
         if args.grid:

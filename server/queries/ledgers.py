@@ -78,6 +78,18 @@ def _bounds(filters: Filters) -> tuple[datetime | None, datetime | None]:
     return start, end
 
 
+def _within(query: Any, filters: Filters, moment: Any, grid: Any) -> Any:
+    """`query` kept to the filters' local days (by the column `moment`) and grid."""
+    start, end = _bounds(filters)
+    if start and moment is not None:
+        query = query.where(col(moment) >= start)
+    if end and moment is not None:
+        query = query.where(col(moment) < end)
+    if filters.grid_id:
+        query = query.where(col(grid) == filters.grid_id)
+    return query
+
+
 def _paged(session: Session, query: Any) -> Iterator[Any]:
     yield from session.execute(query.execution_options(yield_per=PAGE))
 
@@ -110,8 +122,7 @@ def _household_rows(session: Session, actor: Actor, filters: Filters, reveal: Re
             col(Resident.name),
         )
     )
-    if filters.grid_id:
-        query = query.where(col(Household.grid_id) == filters.grid_id)
+    query = _within(query, filters, None, Household.grid_id)
     for page in session.execute(query.execution_options(yield_per=PAGE)).partitions():
         for household, resident in page:
             yield (
@@ -143,7 +154,6 @@ def _visit_header() -> list[str]:
 
 def _visit_rows(session: Session, actor: Actor, filters: Filters, reveal: Reveal) -> Iterator[Row]:
     grids, workers = _names(session, Grid), _names(session, User)
-    start, end = _bounds(filters)
     query = (
         columns(
             col(Visit.at),
@@ -159,12 +169,7 @@ def _visit_rows(session: Session, actor: Actor, filters: Filters, reveal: Reveal
         .where(scope_filter(actor, Visit), col(Visit.deleted_at).is_(None))
         .order_by(col(Visit.at), col(Visit.id))
     )
-    if start:
-        query = query.where(col(Visit.at) >= start)
-    if end:
-        query = query.where(col(Visit.at) < end)
-    if filters.grid_id:
-        query = query.where(col(Visit.grid_id) == filters.grid_id)
+    query = _within(query, filters, Visit.at, Visit.grid_id)
     for at, grid_id, address, worker_id, purpose, outcome, planned_for, notes in _paged(session, query):
         yield (
             _day(at),
@@ -216,14 +221,8 @@ def _late(demand: Demand, now: datetime) -> bool:
 
 def _demand_rows(session: Session, actor: Actor, filters: Filters, reveal: Reveal) -> Iterator[Row]:
     grids, departments = _names(session, Grid), _names(session, Department)
-    start, end = _bounds(filters)
     query = select(Demand).where(scope_filter(actor, Demand), col(Demand.deleted_at).is_(None))
-    if start:
-        query = query.where(col(Demand.created_at) >= start)
-    if end:
-        query = query.where(col(Demand.created_at) < end)
-    if filters.grid_id:
-        query = query.where(col(Demand.grid_id) == filters.grid_id)
+    query = _within(query, filters, Demand.created_at, Demand.grid_id)
     now = utcnow()
     for page in session.execute(
         query.order_by(col(Demand.created_at), col(Demand.id)).execution_options(yield_per=PAGE)
@@ -273,13 +272,7 @@ def _card_rows(session: Session, actor: Actor, filters: Filters, reveal: Reveal)
         .join(Household, col(Household.id) == TravelCard.household_id)
         .where(scope_filter(actor, TravelCard), col(TravelCard.deleted_at).is_(None))
     )
-    start, end = _bounds(filters)
-    if start:
-        query = query.where(col(TravelCard.created_at) >= start)
-    if end:
-        query = query.where(col(TravelCard.created_at) < end)
-    if filters.grid_id:
-        query = query.where(col(TravelCard.grid_id) == filters.grid_id)
+    query = _within(query, filters, TravelCard.created_at, TravelCard.grid_id)
     ordered = query.order_by(col(TravelCard.created_at), col(TravelCard.id)).execution_options(yield_per=PAGE)
     for page in session.execute(ordered).partitions():
         ids = [row[0].id for row in page]
