@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, or_, select
 
 from server.access import Actor, NotFound
@@ -33,6 +34,10 @@ from server.people.vault import Vault
 LEASE = timedelta(minutes=2)  # longer than any batch takes; a dead runner's job waits this long
 PREVIEW_ERRORS = 20
 RUNNING = (ImportStatus.checking, ImportStatus.importing)
+_file: Any = LedgerImport.content  # the instrumented attributes, typed for `defer`
+_errors: Any = LedgerImport.errors_book
+_WITHOUT_FILE = defer(_file)
+_WITHOUT_ERRORS = defer(_errors)
 
 
 class LeaseLost(Exception):
@@ -69,7 +74,9 @@ def start_import(session: Session, *, actor: Actor, upload: Upload) -> LedgerImp
 
 def visible_import(session: Session, actor: Actor, import_id: uuid.UUID) -> LedgerImport:
     """An import its community's staff (and admins) may see; NotFound otherwise."""
-    job = session.get(LedgerImport, import_id)
+    # Without the file: the page polls this every second, and the file may be 40 MB.
+    query = select(LedgerImport).where(LedgerImport.id == import_id).options(_WITHOUT_FILE)
+    job = session.exec(query).first()
     if job is None or actor.role not in (Role.community_staff, Role.admin):
         raise NotFound("ledger_import")
     if not actor.is_admin and job.community_id != actor.community_id:
@@ -88,7 +95,12 @@ def confirm_import(session: Session, *, actor: Actor, import_id: uuid.UUID) -> L
 
 
 def recent_imports(session: Session, actor: Actor, limit: int = 20) -> list[LedgerImport]:
-    query = select(LedgerImport).order_by(col(LedgerImport.created_at).desc()).limit(limit)
+    query = (
+        select(LedgerImport)
+        .options(_WITHOUT_FILE, _WITHOUT_ERRORS)
+        .order_by(col(LedgerImport.created_at).desc())
+        .limit(limit)
+    )
     if not actor.is_admin:
         query = query.where(LedgerImport.community_id == actor.community_id)
     return list(session.exec(query))
