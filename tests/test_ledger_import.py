@@ -369,6 +369,10 @@ def test_the_command_dry_runs_imports_with_a_progress_bar_and_writes_the_errors_
     out, _ = capsys.readouterr()
     assert "不变 2 人，错误 0 行" in out and not errors_path(path).exists()
 
+    assert main(["import", "households", str(good), "--user", "nobody"]) == 2
+    assert "nobody 不是社区工作人员或管理员的账号" in capsys.readouterr().err
+    assert main(["import", "households", str(good), "--user", county["actor"].username]) == 0
+    capsys.readouterr()
     assert main(["import", "households", str(tmp_path / "旧.xls")]) == 2
     assert (
         main(["import", "households", str(messy_workbook(tmp_path / "x.xlsx")), "--community", "nowhere"])

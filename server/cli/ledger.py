@@ -110,14 +110,14 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         write_errors(target, plan.header.names, outcome.refusals)
     else:
         target.unlink(missing_ok=True)  # one from an earlier import would mislead
-    c = outcome.counts
+    seconds = f"{time.monotonic() - started:.1f}"
     print(
         _(
             "%(rows)s 行：新增 %(added)s 人，更新 %(updated)s 人，不变 %(unchanged)s 人，错误 %(refused)s 行；"
             "新增 %(households_added)s 户，更新 %(households_updated)s 户（%(seconds)s 秒）。",
             rows=plan.rows,
-            seconds=f"{time.monotonic() - started:.1f}",
-            **c.as_dict(),
+            seconds=seconds,
+            **outcome.counts.as_dict(),
         )
     )
     if outcome.refusals:
