@@ -22,6 +22,13 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "vacant": _l("空置"),
         "moved_out": _l("已迁出"),
     },
+    "import_status": {
+        "checking": _l("检查中"),
+        "checked": _l("待确认"),
+        "importing": _l("导入中"),
+        "done": _l("已完成"),
+        "failed": _l("无法导入"),
+    },
     "visit_purpose": {
         "routine": _l("日常走访"),
         "care": _l("关爱重点人群"),
