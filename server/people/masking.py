@@ -74,13 +74,17 @@ def _surname(found: re.Match[str]) -> str:
 
 
 def mask_names(text: str, names: Iterable[str]) -> str:
-    """张三丰 → 张某, however spaced (张 三 丰), and the given name alone (三丰) → 某."""
+    """张三丰 → 张某, however spaced (张 三 丰), and the given name alone (三丰) → 某; a form of
+    address (王先生) only whole."""
     for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
         spaced = r"\s*".join(map(re.escape, name))
         text = re.sub(spaced, _surname, text)
-        given = name[1:]
-        if len(given) >= 2 and not given.endswith(HONORIFICS):
-            text = re.sub(r"\s*".join(map(re.escape, given)), "某", text)
+        if name.endswith(HONORIFICS):
+            continue
+        # The given name after a one- or (欧阳娜娜) two-character surname.
+        for given in (name[1:], name[2:]) if len(name) >= 4 else (name[1:],):
+            if len(given) >= 2:
+                text = re.sub(r"\s*".join(map(re.escape, given)), "某", text)
     return text
 
 
