@@ -55,7 +55,6 @@ ABOUT: dict[str, tuple[str, str]] = {
 }
 
 
-PUBLISHING = ("off", "key", "public")
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ["text/xml", "application/json"]
 CHANGESET = "2026-12-03T00:00:00+08:00"  # when the endpoints below last changed
