@@ -105,13 +105,17 @@ def _format(request: Request) -> str:
 Method = Callable[[Request, str], Awaitable[Response]]
 
 
-async def _answer(request: Request, method: Method) -> Response:
-    """Run one method (async, returning its Response); Refused becomes the spec's error list."""
-    fmt = "xml" if request.path_params.get("fmt", "").lower() == "xml" else "json"
-    try:
-        return await method(request, _format(request))
-    except Refused as exc:
-        return errors(fmt, exc.status, exc.description)
+def _endpoint(method: Method) -> Callable[[Request], Awaitable[Response]]:
+    """The route of one method: its format from the path; Refused becomes the spec's error list."""
+
+    async def endpoint(request: Request) -> Response:
+        fmt = "xml" if request.path_params.get("fmt", "").lower() == "xml" else "json"
+        try:
+            return await method(request, _format(request))
+        except Refused as exc:
+            return errors(fmt, exc.status, exc.description)
+
+    return endpoint
 
 
 def _community_of(reader: Reader, session: Session, code: str | None) -> uuid.UUID | None:
@@ -124,13 +128,13 @@ def _community_of(reader: Reader, session: Session, code: str | None) -> uuid.UU
     return named.id
 
 
-async def _discovery(request: Request, fmt: str) -> Response:
+async def discovery(request: Request, fmt: str) -> Response:
     if await read(request, open311.publishing) == "off":
         raise Refused(403, _("本系统未开放 Open311。"))
     return body(fmt, open311.discovery(absolute_url(request, BASE)), root="discovery")
 
 
-async def _services(request: Request, fmt: str) -> Response:
+async def services(request: Request, fmt: str) -> Response:
     reader = await _reader(request)
     code = request.query_params.get("jurisdiction_id")
 
@@ -141,18 +145,18 @@ async def _services(request: Request, fmt: str) -> Response:
     return body(fmt, await read(request, run), root="services", item="service")
 
 
-async def _service(request: Request, fmt: str) -> Response:
+async def service(request: Request, fmt: str) -> Response:
     reader = await _reader(request)
-    code, service = request.query_params.get("jurisdiction_id"), str(request.path_params["code"])
+    code, wanted = request.query_params.get("jurisdiction_id"), str(request.path_params["code"])
 
     def run(session: Session) -> dict[str, object]:
         _community_of(reader, session, code)
-        return open311.service_definition(session, service)
+        return open311.service_definition(session, wanted)
 
     return body(fmt, await read(request, run), root="service_definition")
 
 
-async def _requests(request: Request, fmt: str) -> Response:
+async def requests(request: Request, fmt: str) -> Response:
     reader = await _reader(request)
     params, ip = request.query_params, client_ip(request)
     one = request.path_params.get("id")
@@ -180,7 +184,7 @@ async def _requests(request: Request, fmt: str) -> Response:
     return body(fmt, await write(request, run), root="service_requests", item="request")
 
 
-async def _post(request: Request, fmt: str) -> Response:
+async def post(request: Request, fmt: str) -> Response:
     try:
         form = await read_form(request)
     except BadForm:
@@ -204,33 +208,9 @@ async def _post(request: Request, fmt: str) -> Response:
     return body(fmt, rows, root="service_requests", item="request", status=201)
 
 
-async def _token(request: Request, fmt: str) -> Response:
+async def token(request: Request, fmt: str) -> Response:
     await _reader(request)
     raise Refused(404, _("没有这个 token：本系统同步创建诉求，提交的回答里已有 service_request_id。"))
-
-
-async def discovery(request: Request) -> Response:
-    return await _answer(request, _discovery)
-
-
-async def services(request: Request) -> Response:
-    return await _answer(request, _services)
-
-
-async def service(request: Request) -> Response:
-    return await _answer(request, _service)
-
-
-async def requests(request: Request) -> Response:
-    return await _answer(request, _requests)
-
-
-async def post_request(request: Request) -> Response:
-    return await _answer(request, _post)
-
-
-async def token(request: Request) -> Response:
-    return await _answer(request, _token)
 
 
 # -- issuing keys (admins) -----------------------------------------------------------------------
@@ -272,13 +252,13 @@ async def key_revoke(request: Request) -> Response:
 
 
 routes = [
-    Route(f"{BASE}/discovery.{{fmt}}", discovery, methods=["GET"]),
-    Route(f"{BASE}/services.{{fmt}}", services, methods=["GET"]),
-    Route(f"{BASE}/services/{{code}}.{{fmt}}", service, methods=["GET"]),
-    Route(f"{BASE}/requests.{{fmt}}", requests, methods=["GET"]),
-    Route(f"{BASE}/requests.{{fmt}}", post_request, methods=["POST"]),
-    Route(f"{BASE}/requests/{{id}}.{{fmt}}", requests, methods=["GET"]),
-    Route(f"{BASE}/tokens/{{token}}.{{fmt}}", token, methods=["GET"]),
+    Route(f"{BASE}/discovery.{{fmt}}", _endpoint(discovery), methods=["GET"]),
+    Route(f"{BASE}/services.{{fmt}}", _endpoint(services), methods=["GET"]),
+    Route(f"{BASE}/services/{{code}}.{{fmt}}", _endpoint(service), methods=["GET"]),
+    Route(f"{BASE}/requests.{{fmt}}", _endpoint(requests), methods=["GET"]),
+    Route(f"{BASE}/requests.{{fmt}}", _endpoint(post), methods=["POST"]),
+    Route(f"{BASE}/requests/{{id}}.{{fmt}}", _endpoint(requests), methods=["GET"]),
+    Route(f"{BASE}/tokens/{{token}}.{{fmt}}", _endpoint(token), methods=["GET"]),
     Route("/admin/api-keys", key_page, methods=["GET"]),
     Route("/admin/api-keys", key_create, methods=["POST"]),
     Route("/admin/api-keys/{id:uuid}/revoke", key_revoke, methods=["POST"]),
