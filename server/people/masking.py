@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 CHINESE_DIGITS = {c: str(n) for n, c in enumerate("零一二三四五六七八九")} | {"〇": "0", "幺": "1"}
 _DIGIT = r"[0-9０-９〇零一二三四五六七八九幺]"
@@ -29,6 +30,7 @@ MOBILE = re.compile(r"^(?:0{0,2}86)?(1[3-9]\d{9})$")
 ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 LANDLINE = re.compile(r"^(?:0{0,2}86)?0?(\d{2,3})(\d{7,8})$")
 LONG = 7
+SPACE = re.compile(r"\s+")
 # A name ending so is a form of address (詹先生, 王阿姨): its ending alone names no one.
 HONORIFICS = ("先生", "女士", "小姐", "阿姨", "大爷", "大妈", "大姐", "大哥", "奶奶", "爷爷", "师傅", "老师")
 # The part of an address below the building: 2单元, 301室, 5层, and 3-2-301 (栋-单元-室).
@@ -39,14 +41,16 @@ ROOM = re.compile(
 )
 
 
+# Full-width and Chinese digits to ASCII, x to X; then everything but digits and X goes.
+PLAIN = str.maketrans(
+    {chr(0xFF10 + n): str(n) for n in range(10)} | CHINESE_DIGITS | {"x": "X", "Ｘ": "X", "ｘ": "X"}
+)
+NOT_DIGIT = re.compile(r"[^0-9X]")
+
+
 def _plain(text: str) -> str:
     """The digits of a matched run in ASCII (X upper-cased), without separators or brackets."""
-    out = []
-    for char in text:
-        char = CHINESE_DIGITS.get(char, unicodedata.normalize("NFKC", char))
-        if char.isdigit() or char in "Xx":
-            out.append(char.upper())
-    return "".join(out)
+    return NOT_DIGIT.sub("", text.translate(PLAIN))
 
 
 def _masked(found: re.Match[str]) -> str:
@@ -73,18 +77,25 @@ def _surname(found: re.Match[str]) -> str:
     return found.group(0)[0] + "某"
 
 
+def _spaced(text: str, squeezed: str, word: str, replacement: Any) -> str:
+    """`word` replaced however spaced; the regex is only built when the word is there."""
+    if word not in squeezed:
+        return text
+    return re.sub(r"\s*".join(map(re.escape, word)), replacement, text)
+
+
 def mask_names(text: str, names: Iterable[str]) -> str:
     """张三丰 → 张某, however spaced (张 三 丰), and the given name alone (三丰) → 某; a form of
     address (王先生) only whole."""
+    squeezed = SPACE.sub("", text)
     for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
-        spaced = r"\s*".join(map(re.escape, name))
-        text = re.sub(spaced, _surname, text)
+        text = _spaced(text, squeezed, name, _surname)
         if name.endswith(HONORIFICS):
             continue
         # The given name after a one- or (欧阳娜娜) two-character surname.
         for given in (name[1:], name[2:]) if len(name) >= 4 else (name[1:],):
             if len(given) >= 2:
-                text = re.sub(r"\s*".join(map(re.escape, given)), "某", text)
+                text = _spaced(text, squeezed, given, "某")
     return text
 
 
