@@ -134,7 +134,7 @@ def test_a_public_open311_answer_holds_none_of_it(
         world,
         DemandStatus.submitted,
         household_id=None,
-        address="桃园新村５栋１单元５０２室",
+        address="欧阳娜娜家 桃园新村５栋１单元５０２室",
         description="欧阳娜娜 电话 +86 139-0794-1234",
         contact_name="欧阳娜娜",
     )

@@ -323,7 +323,7 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
                 "requested_datetime": iso(d.created_at),
                 "updated_datetime": iso(d.updated_at),
                 "expected_datetime": iso(d.deadline),
-                "address": coarse_address(household, d.address),
+                "address": masking.scrub(coarse_address(household, d.address), names),
                 "address_id": None,
                 "zipcode": None,
                 "lat": _coordinate(lat),
