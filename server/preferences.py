@@ -215,6 +215,23 @@ class TimeRange(Kind):
         return value or _("不设")
 
 
+class Choice(Kind):
+    """One of a few codes, each with its label: {"off": "不开放", …}."""
+
+    widget: ClassVar[str] = "choice"
+
+    def __init__(self, choices: Mapping[str, Any]) -> None:
+        self.choices = dict(choices)
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or value.strip() not in self.choices:
+            raise BadValue(_("只能是以下之一：%(names)s", names="、".join(map(str, self.choices.values()))))
+        return value.strip()
+
+    def text(self, value: Any) -> str:
+        return str(self.choices[value])
+
+
 @dataclass(frozen=True)
 class Definition:
     key: str
@@ -393,4 +410,17 @@ _register(
     TimeRange(),
     "22:00-07:00",
     _l("这段时间内不发推送通知。留空表示不设。"),
+)
+_register(
+    "open311.publishing",
+    _l("Open311 公开方式"),
+    Choice(
+        {
+            "off": _l("不开放"),
+            "key": _l("仅限 API 密钥和社区工作人员"),
+            "public": _l("公开（不含任何个人信息）"),
+        }
+    ),
+    "key",
+    _l("其他系统读取诉求（GeoReport v2）的方式。无论哪种，提交诉求都需要 API 密钥。"),
 )

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
         {"code": "dispute", "name": "邻里纠纷"},
     ],
     "push.quiet_hours": "22:00-07:00",
+    "open311.publishing": "key",
 }
 DEADLINES = DEFAULTS["demand.deadline_hours"]
 FIELDS = DEFAULTS["demand.fields"]

@@ -435,7 +435,7 @@ def create_demand(
     return demand
 
 
-def submit_public(session: Session, *, community: Community, data: dict[str, Any]) -> Demand:
+def submit_public(session: Session, *, community: Community, data: dict[str, Any], note: str = "") -> Demand:
     """A resident's own request from the community's public page: `submitted`, source `public`,
     in no grid yet (the office's triage suggests one)."""
     args = _validate(PublicSubmission, data)
@@ -452,7 +452,12 @@ def submit_public(session: Session, *, community: Community, data: dict[str, Any
     )
     session.add(demand)
     add_event(
-        session, demand, actor=None, kind="created", from_status=None, note=_("居民通过社区二维码提交。")
+        session,
+        demand,
+        actor=None,
+        kind="created",
+        from_status=None,
+        note=note or _("居民通过社区二维码提交。"),
     )
     session.flush()
     return demand
