@@ -31,6 +31,7 @@ from server.models import (
 from server.people import masking
 from server.queries import grid_suggestion
 from server.workflows import demands as demand_flow
+from server.workflows.workdays import TimeLimit, calendar_of
 from tests.conftest import Factory
 
 S = DemandStatus
@@ -553,10 +554,10 @@ def test_deadlines_come_from_the_settings_per_type_and_priority(world: World, db
             s, actor=staff, data={"demand_id": str(demands[1].id), "department_id": str(world.department.id)}
         )
     with db.write() as s:
-        hours = preferences.get(s, "demand.deadline_hours")
-        hours["reply"]["urgent"] = 2
-        hours["self"]["normal"] = 48
-        preferences.set(s, "demand.deadline_hours", hours, staff)
+        limits = preferences.get(s, "demand.time_limits")
+        limits["reply"]["urgent"] = "2h"
+        limits["self"]["normal"] = "2"
+        preferences.set(s, "demand.time_limits", limits, staff)
     with db.write() as s:
         dm.dispatch_demand(
             s,
@@ -574,11 +575,12 @@ def test_deadlines_come_from_the_settings_per_type_and_priority(world: World, db
             data={"demand_id": str(demands[3].id), "grid_id": str(world.grid.id), "handling_type": "self"},
         )
     end = utcnow()
-    expected_hours = [8, 168, 2, 48]
-    for demand, hours_allowed in zip(demands, expected_hours, strict=True):
-        deadline = reload(db, demand.id).deadline
-        assert deadline is not None
-        assert start + timedelta(hours=hours_allowed) <= deadline <= end + timedelta(hours=hours_allowed)
+    calendar = calendar_of({})
+    for demand, allowed in zip(demands, ["4h", "7", "2h", "2"], strict=True):
+        row = reload(db, demand.id)
+        assert row.deadline is not None and row.time_limit == allowed
+        limit = TimeLimit.parse(allowed)
+        assert limit.deadline(calendar, start) <= row.deadline <= limit.deadline(calendar, end)
 
 
 def test_overdue_and_due_soon() -> None:

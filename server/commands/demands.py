@@ -332,7 +332,8 @@ def _to_grid(
     demand.accepted_at = None
     demand.handling_type = handling_type
     demand.priority = priority
-    demand.deadline = deadline_for(session, handling_type, priority, when)
+    demand.deadline, demand.time_limit = deadline_for(session, handling_type, priority, when)
+    demand.suspended_at = None
     _rescope(session, demand)
 
 
@@ -343,7 +344,8 @@ def _to_department(
     demand.assignee_id = None
     demand.handling_type = "transfer"
     demand.priority = priority
-    demand.deadline = deadline_for(session, "transfer", priority, when)
+    demand.deadline, demand.time_limit = deadline_for(session, "transfer", priority, when)
+    demand.suspended_at = None
     _rescope(session, demand)
 
 
@@ -688,7 +690,10 @@ def _rate(
         demand.assignee_id = None
         demand.resolved_at = None
         if demand.handling_type:
-            demand.deadline = deadline_for(session, demand.handling_type, demand.priority, when)
+            demand.deadline, demand.time_limit = deadline_for(
+                session, demand.handling_type, demand.priority, when
+            )
+            demand.suspended_at = None
     else:
         demand.closed_at = when
     session.flush()

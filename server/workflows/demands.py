@@ -4,9 +4,10 @@ take it, who handles a request now, and its time limits.
 `TRANSITIONS` (step → the statuses it may be taken from → the status it leads to) and
 `STEP_ROLES` (who may take each step) are read by the commands, the sync catalogue, the
 office pages, the docs and the tests. Time limits come from the setting
-`demand.deadline_hours` (per handling type and priority) and start when the request is
-dispatched or transferred (and again when a dissatisfied resident reopens it);
-`overdue` and `due_soon` say which ones stand out.
+`demand.time_limits` (per handling type and priority, in working days or hours:
+`server.workflows.workdays`) and start when the request is dispatched or transferred
+(and again when a dissatisfied resident reopens it); a suspension stops the clock;
+`overdue`, `due_soon` and `warning_level` say which ones stand out.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from server.clock import aware
 from server.i18n import gettext as _
 from server.models import Demand, DemandStatus, Role, utcnow
 from server.workflows.base import Workflow
+from server.workflows.workdays import BadLimit, TimeLimit, WorkCalendar, warning
 
 S = DemandStatus
 
@@ -154,15 +156,30 @@ def steps_for(actor: Actor, demand: Demand) -> list[str]:
     return found
 
 
-def deadline_for(session: Session, handling_type: str, priority: str, start: datetime) -> datetime:
-    """`start` plus the hours the setting `demand.deadline_hours` allows this kind of request."""
-    hours = preferences.get(session, "demand.deadline_hours")[handling_type][priority]
-    return start + timedelta(hours=int(hours))
+def deadline_for(
+    session: Session, handling_type: str, priority: str, start: datetime
+) -> tuple[datetime, str]:
+    """The deadline the setting `demand.time_limits` gives this kind of request from `start`,
+    and the limit itself ("3" working days, "4h"), kept on the request for its 预警."""
+    limit = TimeLimit.parse(preferences.get(session, "demand.time_limits")[handling_type][priority])
+    return limit.deadline(preferences.work_calendar(session), start), str(limit)
+
+
+def warning_level(demand: Demand, calendar: WorkCalendar, now: datetime | None = None) -> str:
+    """预警 of a running request: ok | soon (即将超期, 75 % of its limit used) | overdue (已超期);
+    "" when it has no limit running (not running, no deadline, or its clock is stopped)."""
+    if demand.deadline is None or demand.status not in RUNNING or demand.suspended_at is not None:
+        return ""
+    try:
+        limit = TimeLimit.parse(demand.time_limit)
+    except BadLimit:  # requests dispatched before limits were kept: only past or not
+        return "overdue" if overdue(demand, now) else "ok"
+    return warning(limit, calendar, demand.deadline, now or utcnow())
 
 
 def overdue(demand: Demand, now: datetime | None = None) -> bool:
     """Past its deadline while someone still owes the resident an answer."""
-    if demand.deadline is None or demand.status not in RUNNING:
+    if demand.deadline is None or demand.status not in RUNNING or demand.suspended_at is not None:
         return False
     return aware(demand.deadline) < (now or utcnow())
 
@@ -177,13 +194,16 @@ def due_soon(demand: Demand, now: datetime | None = None) -> bool:
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """`overdue` as a WHERE clause."""
-    return and_(col(Demand.status).in_(RUNNING), col(Demand.deadline) < now)
+    return and_(
+        col(Demand.status).in_(RUNNING), col(Demand.deadline) < now, col(Demand.suspended_at).is_(None)
+    )
 
 
 def due_soon_clause(now: datetime) -> ColumnElement[bool]:
     """`due_soon` as a WHERE clause."""
     return and_(
         col(Demand.status).in_(RUNNING),
+        col(Demand.suspended_at).is_(None),
         col(Demand.deadline) >= now,
         col(Demand.deadline) <= now + DUE_SOON,
     )

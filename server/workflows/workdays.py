@@ -72,10 +72,9 @@ class WorkCalendar:
 
     def as_json(self, years: range) -> dict[str, Any]:
         """What the phone needs for `years`: the exceptions to Monday–Friday, and which years are known."""
-        inside = lambda day: day.year in years  # noqa: E731
         return {
-            "holidays": sorted(d.isoformat() for d in self.holidays if inside(d)),
-            "workdays": sorted(d.isoformat() for d in self.workdays if inside(d)),
+            "holidays": sorted(d.isoformat() for d in self.holidays if d.year in years),
+            "workdays": sorted(d.isoformat() for d in self.workdays if d.year in years),
             "known": sorted(y for y in self.known_years if y in years),
         }
 
@@ -90,10 +89,10 @@ def _official() -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
 def calendar_of(corrections: Mapping[str, Mapping[str, list[str]]]) -> WorkCalendar:
     """The package's calendar with each year in `corrections` ({"2027": {"holidays": [...],
     "workdays": [...]}}) replacing that year's data."""
-    holidays, workdays, known = _official()
+    package_holidays, package_workdays, known = _official()
     years = {int(year) for year in corrections}
-    holidays = {d for d in holidays if d.year not in years}
-    workdays = {d for d in workdays if d.year not in years}
+    holidays = {d for d in package_holidays if d.year not in years}
+    workdays = {d for d in package_workdays if d.year not in years}
     for entry in corrections.values():
         holidays |= {date.fromisoformat(d) for d in entry.get("holidays", [])}
         workdays |= {date.fromisoformat(d) for d in entry.get("workdays", [])}
@@ -131,7 +130,9 @@ class TimeLimit:
             return (aware(deadline) - aware(now)) / timedelta(hours=1)
         return calendar.between(now, deadline)
 
-    def resumed(self, calendar: WorkCalendar, deadline: datetime, suspended: datetime, now: datetime) -> datetime:
+    def resumed(
+        self, calendar: WorkCalendar, deadline: datetime, suspended: datetime, now: datetime
+    ) -> datetime:
         """The deadline after a stop from `suspended` to `now`: what was left then is left now."""
         if self.hours:
             return aware(deadline) + (aware(now) - aware(suspended))
