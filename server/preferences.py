@@ -106,8 +106,8 @@ class Integer(Kind):
 def limit_text(limit: TimeLimit) -> str:
     """ "3 个工作日", "0.5 个工作日", "4 小时"."""
     if limit.hours:
-        return _("%(n)s 小时", n=f"{limit.amount:g}")
-    return _("%(n)s 个工作日", n=f"{limit.amount:g}")
+        return _("%(n)s 小时", n=format(limit.amount, "g"))
+    return _("%(n)s 个工作日", n=format(limit.amount, "g"))
 
 
 class TimeLimits(Kind):
@@ -169,7 +169,9 @@ def _hours(limit: TimeLimit) -> float:
     return limit.amount if limit.hours else limit.amount * 24
 
 
-DAY_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*[~至]\s*(\d{4}-\d{2}-\d{2}))?\s+(休|班)$")
+DAY_LINE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:\s*[~至]\s*(\d{4}-\d{2}-\d{2}))?\s+(休|班|off|work)$", re.IGNORECASE
+)
 
 
 class CalendarYears(Kind):
@@ -227,7 +229,7 @@ class CalendarYears(Kind):
                 raise BadValue(_("第 %(n)s 行的日期不对。", n=n)) from None
             if last < first or (last - first).days > 31:
                 raise BadValue(_("第 %(n)s 行：一段日期最多 31 天，且先早后晚。", n=n))
-            kind = "holidays" if match.group(3) == "休" else "workdays"
+            kind = "holidays" if match.group(3).lower() in ("休", "off") else "workdays"
             day = first
             while day <= last:
                 entry = found.setdefault(str(day.year), {"holidays": [], "workdays": []})
@@ -482,7 +484,7 @@ _register(
     },
     _l(
         "填工作日数（按国务院节假日和调休安排计算，可以是半天，如 0.5），或小时数加 h（如 4h，按自然时间）。"
-        "从派单起计算，到第 N 个工作日的同一时刻截止；用了 75% 为即将超期，过了为已超期。"
+        "从派单起计算，到第 N 个工作日的同一时刻截止；时限用了四分之三为即将超期，过了为已超期。"
     ),
 )
 _register(

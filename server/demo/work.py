@@ -12,7 +12,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from server import preferences
-from server.workflows.workdays import TimeLimit, calendar_of
 from server.demo.people import CHINA, Home, Person, base_row
 from server.demo.words import (
     CARE_TAGS,
@@ -27,6 +26,7 @@ from server.demo.words import (
     VISIT_NOTES,
     DemandText,
 )
+from server.workflows.workdays import TimeLimit, calendar_of
 
 # The texts name the handling types 回复解释类 / 受理自办类 / 转交办理类 reply / handle / transfer;
 # requests carry the workflow's codes.
