@@ -89,3 +89,5 @@ unchanged  # unused variable (server/ledger/imports.py Counts), summed and shown
 households_added  # unused variable (server/ledger/imports.py Counts), summed and shown through as_dict()
 households_updated  # unused variable (server/ledger/imports.py Counts), summed and shown through as_dict()
 _.font  # unused attribute (server/ledger/workbook.py), openpyxl reads it when saving
+urged  # unused variable (server/queries/demands.py:303), read by templates/demands/dashboard.html
+unknown_year  # unused variable (server/queries/demands.py:304), read by templates/demands/dashboard.html

@@ -202,7 +202,7 @@ def test_every_request_field_has_its_spec_type_and_meaning(
     assert row["status"] == "open" and row["status_notes"] == "已接单"
     assert (row["service_code"], row["service_name"]) == ("infrastructure", "基础设施维护")
     assert row["agency_responsible"].endswith("一网格")
-    assert row["service_notice"] == "受理自办类，办理时限 72 小时"
+    assert row["service_notice"] == "受理自办类，办理时限 3 个工作日"
     for name in ("requested_datetime", "updated_datetime", "expected_datetime"):
         assert W3C.match(row[name]), (name, row[name])
     requested = datetime.fromisoformat(row["requested_datetime"])

@@ -54,6 +54,8 @@ from server.workflows.demands import (
     handles,
     may,
     may_accept,
+    may_stop_clock,
+    resumed_deadline,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -332,7 +334,8 @@ def _to_grid(
     demand.accepted_at = None
     demand.handling_type = handling_type
     demand.priority = priority
-    demand.deadline = deadline_for(session, handling_type, priority, when)
+    demand.deadline, demand.time_limit = deadline_for(session, handling_type, priority, when)
+    demand.suspended_at = None
     _rescope(session, demand)
 
 
@@ -343,7 +346,8 @@ def _to_department(
     demand.assignee_id = None
     demand.handling_type = "transfer"
     demand.priority = priority
-    demand.deadline = deadline_for(session, "transfer", priority, when)
+    demand.deadline, demand.time_limit = deadline_for(session, "transfer", priority, when)
+    demand.suspended_at = None
     _rescope(session, demand)
 
 
@@ -693,7 +697,10 @@ def _rate(
         demand.assignee_id = None
         demand.resolved_at = None
         if demand.handling_type:
-            demand.deadline = deadline_for(session, demand.handling_type, demand.priority, when)
+            demand.deadline, demand.time_limit = deadline_for(
+                session, demand.handling_type, demand.priority, when
+            )
+            demand.suspended_at = None
     else:
         demand.closed_at = when
     session.flush()
@@ -747,6 +754,52 @@ def rate_by_token(session: Session, *, token: str, data: dict[str, Any], ip: str
     return demand
 
 
+# -- the clock and 督办 ----------------------------------------------------------------------------
+
+
+def suspend_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.suspend`: stop the clock while the request waits for the resident or a joint
+    meeting; the reason is on the timeline and in the audit log."""
+    args = _validate(DemandEscalate, data)
+    demand = _open(session, actor, "suspend", args.demand_id)
+    if not may_stop_clock(actor, demand, "suspend"):
+        raise InvalidTransition(_("这条诉求的计时已经暂停，或没有办理时限，或不在您手上。"))
+    when = _step(session, actor, demand, "suspend", to=demand.status, note=args.note, at=at, office=True)
+    demand.suspended_at = when
+    session.flush()
+    return demand
+
+
+def resume_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.resume`: the clock runs again; the deadline moves by the time it stood, so what
+    was left when it stopped is left now (working days, or hours for limits in hours)."""
+    args = _validate(DemandEscalate, data)
+    demand = _open(session, actor, "resume", args.demand_id)
+    if not may_stop_clock(actor, demand, "resume") or demand.suspended_at is None or demand.deadline is None:
+        raise InvalidTransition(_("这条诉求的计时没有暂停，或不在您手上。"))
+    when = _step(session, actor, demand, "resume", to=demand.status, note=args.note, at=at, office=True)
+    demand.deadline = resumed_deadline(session, demand, when)
+    demand.suspended_at = None
+    session.flush()
+    return demand
+
+
+def urge_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.urge` (督办): the office presses the handler; an event on the timeline that
+    notifies whoever holds the request (server/push/triggers.py)."""
+    args = _validate(DemandEscalate, data)
+    demand = _open(session, actor, "urge", args.demand_id)
+    _step(session, actor, demand, "urge", to=demand.status, note=args.note, at=at, office=True)
+    session.flush()
+    return demand
+
+
 # -- the one step table ------------------------------------------------------------------------
 # Step → its command, read by the office routes (`/demands/{id}/{step}`) and the sync catalogue
 # (`demand.{step}`), so both paths take a step through the same function.
@@ -763,4 +816,7 @@ STEP_COMMANDS: dict[str, Callable[..., Demand]] = {
     "decide": decide_demand,
     "rate": rate_demand,
     "close": close_demand,
+    "suspend": suspend_demand,
+    "resume": resume_demand,
+    "urge": urge_demand,
 }

@@ -178,6 +178,9 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "decide": _l("记录会议决定"),
         "rate": _l("记录居民评价"),
         "close": _l("归档"),
+        "suspend": _l("暂停计时"),
+        "resume": _l("恢复计时"),
+        "urge": _l("督办"),
     },
     # The lines of a request's history (demand_event.kind).
     "demand_event": {
@@ -194,6 +197,9 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "decided": _l("联席会议决定"),
         "rated": _l("居民评价"),
         "closed": _l("归档"),
+        "suspended": _l("暂停计时"),
+        "resumed": _l("恢复计时"),
+        "urged": _l("督办"),
     },
 }
 

@@ -39,6 +39,7 @@ from server.models import (
 )
 from server.people import masking
 from server.workflows import demands as demand_flow
+from server.workflows.workdays import TimeLimit
 
 S = DemandStatus
 CLOSED = frozenset({S.replied, S.resolved, S.closed})
@@ -286,7 +287,7 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
         for resident in session.exec(select(Resident).where(col(Resident.household_id).in_(households))):
             people.setdefault(resident.household_id, set()).add(resident.name)
     fields = demand_flow.field_names(session)
-    hours = preferences.get(session, "demand.deadline_hours")
+    limits = preferences.get(session, "demand.time_limits")  # for requests dispatched before limits were kept
     rows = []
     for d in demands:
         household = households.get(d.household_id)
@@ -304,11 +305,14 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
         if demand_flow.overdue(d):
             notes += _("；已逾期")
         notice = ""
-        if d.handling_type:
+        limit = demand_flow.limit_of(d) or (
+            TimeLimit.parse(limits[d.handling_type][d.priority]) if d.handling_type else None
+        )
+        if d.handling_type and limit is not None:
             notice = _(
-                "%(type)s，办理时限 %(hours)s 小时",
+                "%(type)s，办理时限 %(limit)s",
                 type=labels.label("handling_type", d.handling_type),
-                hours=hours[d.handling_type][d.priority],
+                limit=preferences.limit_text(limit),
             )
         rows.append(
             {

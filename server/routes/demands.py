@@ -57,6 +57,9 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "decide": ("decision", "grid_id", "department_id", "handling_type", "priority"),
     "rate": ("rating", "comment"),
     "close": ("note",),
+    "suspend": ("note",),
+    "resume": ("note",),
+    "urge": ("note",),
 }
 COMMANDS = commands.STEP_COMMANDS
 assert set(COMMANDS) == set(demand_flow.STEPS) == set(STEP_FIELDS)
