@@ -40,9 +40,16 @@ def sign_in(page: Page, server: Site, username: str, password: str = PASSWORD) -
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form[data-form=login] button[type=submit]")
-    page.wait_for_selector("#households")
+    page.wait_for_selector("#tabbar a")
     wait_synced(page)
+    open_households(page)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+
+
+def open_households(page: Page) -> None:
+    """The household list by its tab (the app's first screen may be another one)."""
+    page.click("#tabbar a[href='#/households']")
+    page.wait_for_selector("#view[data-screen=households] #households")
 
 
 def pending(page: Page) -> int:

@@ -46,12 +46,12 @@ export const list = {
       <p class="actions"><a class="button" href="#/h/new" data-new-household>${t("新增住户")}</a></p>
       <p class="muted small" id="household-count">${t("共 %(n)s 户", { n: total })}${page.total ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
       <ul class="list" id="households">${rows}</ul>
-      ${total > shown ? html`<p><a class="button" href="#/?q=${encodeURIComponent(query)}&n=${shown + PAGE}">${t("显示更多")}</a></p>` : ""}
+      ${total > shown ? html`<p><a class="button" href="#/households?q=${encodeURIComponent(query)}&n=${shown + PAGE}">${t("显示更多")}</a></p>` : ""}
     </section>`;
   },
   forms: {
     async search(app, form, data) {
-      app.go(`#/?q=${encodeURIComponent(String(data.get("q") || ""))}`);
+      app.go(`#/households?q=${encodeURIComponent(String(data.get("q") || ""))}`);
     },
   },
 };
@@ -61,7 +61,7 @@ export const detail = {
   async render(app, [id]) {
     const household = await getRecord(app.db, "household", id);
     if (!household) {
-      return html`<section class="card"><h1>${t("找不到这一户")}</h1><p>${t("可能已调整到其他网格，或还没有同步到这台手机。")}</p><p><a href="#/">${t("回到住户列表")}</a></p></section>`;
+      return html`<section class="card"><h1>${t("找不到这一户")}</h1><p>${t("可能已调整到其他网格，或还没有同步到这台手机。")}</p><p><a href="#/households">${t("回到住户列表")}</a></p></section>`;
     }
     const [residents, visits, demands, cards, tags] = await Promise.all([
       childrenOf(app.db, "resident", id),
