@@ -61,7 +61,7 @@ const FEW = 200; // households read to check the other words of a search, rather
 
 const HOUSEHOLDS = IDBKeyRange.bound(["household"], ["household", []]);
 
-function byAddress(a, b) {
+export function byAddress(a, b) {
   return indexedDB.cmp(["household", a.data.grid_id ?? "", a.sort ?? ""], ["household", b.data.grid_id ?? "", b.sort ?? ""]);
 }
 
