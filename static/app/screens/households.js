@@ -141,11 +141,12 @@ function filterFields(households, filters, tags) {
 // The jump-to-building index: a chip a 楼栋 of the chosen 小区 (or of each), which
 // filters the list to it; the chip of the chosen one goes back to the whole 小区.
 function buildingChips(households, filters, query) {
+  const name = t("按楼栋跳转");
   const groups = buildingIndex(households, filters);
   if (!groups.length) return "";
   const rest = { ...filters };
   delete rest.unit;
-  return html`<nav class="building-index" aria-label="${t("按楼栋跳转")}">${groups.map((group) => html`<p>
+  return html`<nav class="building-index" aria-label="${name}">${groups.map((group) => html`<p>
     ${groups.length > 1 || !filters.estate ? html`<span class="estate">${group.estate}</span>` : ""}
     ${group.buildings.map((building) => {
       const current = filters.estate === group.estate && filters.building === building;
