@@ -61,8 +61,12 @@ const FEW = 200; // households read to check the other words of a search, rather
 
 const HOUSEHOLDS = IDBKeyRange.bound(["household"], ["household", []]);
 
+// The address index's order ([type, grid, sort]); IndexedDB orders strings by code unit, as `<` does.
 export function byAddress(a, b) {
-  return indexedDB.cmp(["household", a.data.grid_id ?? "", a.sort ?? ""], ["household", b.data.grid_id ?? "", b.sort ?? ""]);
+  const [x, y] = [a.data.grid_id ?? "", b.data.grid_id ?? ""];
+  if (x !== y) return x < y ? -1 : 1;
+  const [s, t] = [a.sort ?? "", b.sort ?? ""];
+  return s < t ? -1 : s > t ? 1 : 0;
 }
 
 // The first `count` households in address order, and how many there are in all.
@@ -179,6 +183,33 @@ export async function lastVisits(db) {
   return found;
 }
 
+// --- reads kept in memory while the data stands ------------------------------------------
+
+// `generation` (meta) counts the changes to records and overlay: every pulled page and every
+// queued write bumps it in its own transaction, whichever context (page or service worker)
+// wrote. A whole read kept under it (the work list's) stays true until it moves.
+async function changed(meta) {
+  meta.put(((await promised(meta.get("generation"))) || 0) + 1, "generation");
+}
+
+const kept = new WeakMap(); // db → { generation, reads: Map of name → promise }
+
+// `read()`'s result, read once a generation; callers must not change what it returns.
+export async function keptRead(db, name, read) {
+  const generation = await getMeta(db, "generation", 0);
+  let entry = kept.get(db);
+  if (!entry || entry.generation !== generation) {
+    entry = { generation, reads: new Map() };
+    kept.set(db, entry);
+  }
+  if (!entry.reads.has(name)) {
+    const result = read();
+    entry.reads.set(name, result);
+    result.catch(() => entry.reads.delete(name));
+  }
+  return entry.reads.get(name);
+}
+
 // Queue one mutation and show its effect at once: one transaction, so a
 // closed tab or a dead battery can never keep one without the other.
 export async function enqueue(db, me, name, args) {
@@ -187,6 +218,7 @@ export async function enqueue(db, me, name, args) {
     const meta = tx.objectStore("meta");
     const id = (await promised(meta.get("next_mutation_id"))) || 1;
     meta.put(id + 1, "next_mutation_id");
+    await changed(meta);
     const entry = { id, name, args, at, status: "pending", format: OUTBOX_FORMAT, created: Date.now() };
     tx.objectStore("outbox").put(entry);
     await applyLocal(view(tx, me), entry);
@@ -242,12 +274,14 @@ export async function applyPage(db, me, page) {
     const last = Math.max((await promised(meta.get("last_mutation_id"))) || 0, page.last_mutation_id);
     meta.put(last, "last_mutation_id");
     const overlay = tx.objectStore("overlay");
+    const had = await promised(overlay.count());
     overlay.clear();
     const pending = (await promised(tx.objectStore("outbox").getAll()))
       .filter((e) => e.status === "pending" && e.id > last)
       .sort((a, b) => a.id - b.id);
     const v = view(tx, me);
     for (const entry of pending) await applyLocal(v, entry); // rule 13
+    if (page.reset || page.changes.length || had || pending.length) await changed(meta); // an empty pull changes nothing
   });
 }
 

@@ -353,3 +353,27 @@ def test_the_list_stays_paged_when_filtered(
     painted(page, lambda: page.click("text=显示更多"))
     assert page.locator("#households li").count() == 100
     assert "estate=" in page.url and "n=100" in page.url
+
+
+# (visit at, now, days between) in UTC; the days are Asia/Shanghai's (UTC+8).
+DAYS = [
+    ("2026-11-30T16:01:00Z", "2026-12-01T15:59:00Z", 0),  # 00:01 and 23:59 of 1 December there
+    ("2026-11-30T15:59:00Z", "2026-11-30T16:01:00Z", 1),  # 23:59 and 00:01: two minutes, one day
+    ("2026-11-01T15:59:00+00:00", "2026-12-01T16:00:00Z", 31),  # the server's offset form
+    ("2026-11-02T12:00:00Z", "2026-12-02T03:00:00Z", 30),
+]
+
+
+def test_days_since_a_visit_are_counted_at_midnight_in_asia_shanghai(
+    phone: BrowserContext, live_server: LiveServer
+) -> None:
+    page = phone.new_page()
+    page.goto(live_server.url + "/app/")
+    page.wait_for_selector("body[data-ready]")
+    script = (
+        "async (cases) => { const m = await import('/static/app/worklist.js');"
+        " return cases.map(([at, now]) => [m.daysSince(at, new Date(now)),"
+        " m.unvisitedFor('30', { completed: at }, new Date(now)), m.unvisitedFor('30', null, new Date(now))]); }"
+    )
+    got = page.evaluate(script, [[at, now] for at, now, _ in DAYS])
+    assert got == [[days, days >= 30, True] for _, _, days in DAYS]

@@ -3,7 +3,7 @@
 
 import { checkIdNumber, ageOn, parseIdNumber } from "../idnumber.js";
 import { labelsOf, t } from "../i18n.js";
-import { allOf, byAddress, childrenOf, getRecord, lastVisits, residentsOf, searchHouseholds } from "../store.js";
+import { allOf, byAddress, childrenOf, getRecord, keptRead, lastVisits, residentsOf, searchHouseholds } from "../store.js";
 import { Html, html, label, maskPhone, options, uuid, when } from "../ui.js";
 import { UNVISITED_DAYS, buildingIndex, filtersOf, isFiltered, keyTags, lastVisitText, listAddress, passes, places, rememberFilters, rememberedFilters, tagsByHousehold } from "../worklist.js";
 import { cardTier, phoneMessage, photoBadges, showErrors, syncBadge, telLink } from "../forms.js";
@@ -35,20 +35,22 @@ export const list = {
       filters = await rememberedFilters(app.db); // the 住户 tab: the list as the worker left it
       if (isFiltered(filters)) history.replaceState(history.state, "", listAddress(filters));
     }
-    const [households, search, visits, tags, residents] = await Promise.all([
-      allOf(app.db, "household"),
-      query && searchHouseholds(app.db, query, Infinity),
-      lastVisits(app.db),
-      allOf(app.db, "tag"),
-      filters.tag ? allOf(app.db, "resident") : null,
+    const filtered = isFiltered(filters);
+    const [households, search, visits, tags, tagged] = await Promise.all([
+      keptRead(app.db, "households", async () => (await allOf(app.db, "household")).sort(byAddress)),
+      query && searchHouseholds(app.db, query, filtered ? Infinity : shown), // filtered: every hit
+      keptRead(app.db, "last visits", () => lastVisits(app.db)),
+      keptRead(app.db, "tags", async () => (await allOf(app.db, "tag")).sort((a, b) => (a.data.sort || 0) - (b.data.sort || 0))),
+      filters.tag ? keptRead(app.db, "tags by household", async () => tagsByHousehold(await allOf(app.db, "resident"))) : new Map(),
     ]);
-    households.sort(byAddress);
-    tags.sort((a, b) => (a.data.sort || 0) - (b.data.sort || 0));
-    const tagged = residents ? tagsByHousehold(residents) : new Map();
     const now = new Date();
-    const hits = search ? new Set(search.households.map((h) => h.id)) : null;
-    const found = households.filter((h) => (!hits || hits.has(h.id)) && passes(filters, h, tagged.get(h.id), visits.get(h.id), now));
-    const page = found.slice(0, shown);
+    let page = search && !filtered ? search.households : null;
+    let total = search && !filtered ? search.total : 0;
+    if (!page) {
+      const hits = search ? new Set(search.households.map((h) => h.id)) : null;
+      const found = households.filter((h) => (!hits || hits.has(h.id)) && passes(filters, h, tagged.get(h.id), visits.get(h.id), now));
+      [page, total] = [found.slice(0, shown), found.length];
+    }
     const byHousehold = await residentsOf(app.db, page.map((h) => h.id));
     const rows = page.map((h) => {
       const people = byHousehold.get(h.id) || [];
@@ -60,7 +62,6 @@ export const list = {
         <span class="meta"><span data-last-visit="${last?.any || ""}">${lastVisitText(last, now)}</span><span class="badge">${label("household_kind", h.data.kind)}</span>${h.data.status !== "active" ? html`<span class="badge amber">${label("household_status", h.data.status)}</span>` : ""}${keyTags(people, tags).map((name) => html`<span class="badge tag" data-tag>${name}</span>`)}</span>
       </a></li>`;
     });
-    const filtered = isFiltered(filters);
     return html`<section>
       <h1 class="visually-hidden">${t("住户")}</h1>
       <form data-form="search" class="worklist" role="search">
@@ -75,9 +76,9 @@ export const list = {
       </form>
       ${buildingChips(households, filters, query)}
       <p class="actions"><a class="button" href="#/h/new" data-new-household>${t("新增住户")}</a>${filtered ? html` <button type="button" data-action="clear-filters">${t("清除筛选")}</button>` : ""}</p>
-      <p class="muted small" id="household-count" data-found="${found.length}">${t("共 %(n)s 户", { n: found.length })}${households.length ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
+      <p class="muted small" id="household-count" data-found="${total}">${t("共 %(n)s 户", { n: total })}${households.length ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
       <ul class="list" id="households">${rows}</ul>
-      ${found.length > shown ? html`<p><a class="button" href="${listAddress(filters, query, shown + PAGE)}">${t("显示更多")}</a></p>` : ""}
+      ${total > shown ? html`<p><a class="button" href="${listAddress(filters, query, shown + PAGE)}">${t("显示更多")}</a></p>` : ""}
     </section>`;
   },
   forms: {
