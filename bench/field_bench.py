@@ -234,7 +234,7 @@ def slow_phone(grid: dict[str, int] = SLOW_GRID) -> tuple[int, dict[str, list[fl
                         rendered_after(page, "(hash) => { location.hash = hash; }", LIST_AT[n % 2])
                     )
                     times["cold"].append(
-                        rendered_after(page, CHANGED + " (hash) => { location.hash = hash; }", LIST_AT[n % 2])
+                        rendered_after(page, CHANGED + " (hash) => { location.hash = hash; }", LIST_AT[(n + 1) % 2])
                     )
                     times["filter"].append(
                         rendered_after(

@@ -37,6 +37,19 @@ class Grid:
     homes: dict[str, Household]  # by a name the test uses
 
 
+def add_visit(db: Database, home: Household, outcome: str, at: datetime) -> None:
+    with db.write() as s:
+        s.add(
+            Visit(
+                household_id=home.id,
+                community_id=home.community_id,
+                grid_id=home.grid_id,
+                outcome=outcome,
+                at=at,
+            )
+        )
+
+
 @pytest.fixture
 def grid(make: Factory, db: Database) -> Grid:
     """Two 小区, buildings whose numeric order is not their text order, tagged residents and
@@ -76,18 +89,8 @@ def grid(make: Factory, db: Database) -> Grid:
         ("old", now - timedelta(days=100), "completed"),
         ("old", now - timedelta(days=2), "nobody_home"),  # does not count as a visit
     ]
-    with db.write() as s:
-        for name, at, outcome in visits:
-            home = homes[name]
-            s.add(
-                Visit(
-                    household_id=home.id,
-                    community_id=home.community_id,
-                    grid_id=home.grid_id,
-                    outcome=outcome,
-                    at=at,
-                )
-            )
+    for name, at, outcome in visits:
+        add_visit(db, homes[name], outcome, at)
     elsewhere = make.household(make.grid(name="别的网格"), estate="幸福小区", building="2栋")
     make.resident(elsewhere, name="不该看到", tags=["alone"])
     return Grid(id=grid.id, worker=make.user("grid_worker", grids=[grid]), homes=homes)
@@ -377,3 +380,23 @@ def test_days_since_a_visit_are_counted_at_midnight_in_asia_shanghai(
     )
     got = page.evaluate(script, [[at, now] for at, now, _ in DAYS])
     assert got == [[days, days >= 30, True] for _, _, days in DAYS]
+
+
+def test_a_visit_pulled_from_the_server_reaches_the_list_kept_in_memory(
+    phone: BrowserContext, live_server: LiveServer, grid: Grid, db: Database
+) -> None:
+    """The list's whole reads are kept until the data changes: a pulled page changes it."""
+    page = phone.new_page()
+    sign_in(page, live_server, grid.worker.username)
+    never = grid.homes["never"]
+    open_list(page, unvisited="90")
+    assert str(never.id) in shown(page) and "从未走访" in row(page, never)
+    add_visit(db, never, "completed", utcnow())  # the office records a visit
+    page.click("[data-action=sync-now]")
+    page.wait_for_function(
+        "(id) => !document.querySelector(`#households a[data-household='${id}']`)", arg=str(never.id)
+    )
+    wait_synced(page)
+    open_list(page)
+    today = datetime.now(LOCAL_TZ).date()
+    assert f"上次走访 {today.month}月{today.day}日" in row(page, never)
