@@ -400,3 +400,27 @@ def test_a_visit_pulled_from_the_server_reaches_the_list_kept_in_memory(
     open_list(page)
     today = datetime.now(LOCAL_TZ).date()
     assert f"上次走访 {today.month}月{today.day}日" in row(page, never)
+
+
+def test_a_household_added_offline_is_in_the_filtered_list_and_its_choices(
+    phone: BrowserContext, live_server: LiveServer, grid: Grid, db: Database
+) -> None:
+    page = phone.new_page()
+    cut_off(page, phone, live_server, grid.worker)
+    open_list(page, estate="芙蓉花园")  # the list's whole reads are kept from here
+    before = shown(page)
+    page.click("[data-new-household]")
+    page.fill("input[name=estate]", "新建小区")
+    page.fill("input[name=building]", "7栋")
+    page.fill("input[name=unit]", "1单元")
+    page.fill("input[name=room]", "701室")
+    page.click("form[data-form=household-new] button[type=submit]")
+    page.wait_for_selector("#view[data-screen=household]")
+    new_id = page.get_attribute("section[data-household]", "data-household")
+    open_list(page, estate="新建小区")
+    assert shown(page) == {new_id}
+    assert page.locator(".building-index .jump").all_inner_texts() == ["7栋"]
+    open_list(page, estate="芙蓉花园")
+    assert shown(page) == before
+    open_list(page)
+    assert found(page) == len(expected(db, grid)) + 1

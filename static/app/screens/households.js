@@ -37,11 +37,11 @@ export const list = {
     }
     const filtered = isFiltered(filters);
     const [households, search, visits, tags, tagged] = await Promise.all([
-      keptRead(app.db, "households", async () => (await allOf(app.db, "household")).sort(byAddress)),
+      keptRead(app.db, "households", ["household"], async () => (await allOf(app.db, "household")).sort(byAddress)),
       query && searchHouseholds(app.db, query, filtered ? Infinity : shown), // filtered: every hit
-      keptRead(app.db, "last visits", () => lastVisits(app.db)),
-      keptRead(app.db, "tags", async () => (await allOf(app.db, "tag")).sort((a, b) => (a.data.sort || 0) - (b.data.sort || 0))),
-      filters.tag ? keptRead(app.db, "tags by household", async () => tagsByHousehold(await allOf(app.db, "resident"))) : new Map(),
+      keptRead(app.db, "last visits", ["visit"], () => lastVisits(app.db)),
+      keptRead(app.db, "tags", ["tag"], async () => (await allOf(app.db, "tag")).sort((a, b) => (a.data.sort || 0) - (b.data.sort || 0))),
+      filters.tag ? keptRead(app.db, "tags by household", ["resident"], async () => tagsByHousehold(await allOf(app.db, "resident"))) : new Map(),
     ]);
     const now = new Date();
     let page = search && !filtered ? search.households : null;
