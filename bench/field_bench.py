@@ -321,7 +321,7 @@ def fast_3g() -> None:
                 )
 
                 page.context.set_offline(True)
-                page.reload()
+                page.goto(base + "/app/#/households")
                 page.wait_for_selector("#households li")
                 timings = []
                 for n in range(25):

@@ -80,3 +80,4 @@ open_card  # unused variable (server/queries/households.py:238), read by templat
 due_for  # unused function (server/queries/visit_tasks.py:89), the server's due list the office and the phone's tests compare with (issue 17)
 rule_ids  # unused variable (server/workflows/visit_tasks.py:67), which rules made a task, for the task screens (issue 17)
 _.is_overdue  # unused method (server/workflows/visit_tasks.py:72), for the 工作台's overdue group (issue 17)
+tasks_for  # unused function (server/queries/tasks.py:22), the tasks the phone must show, which the cross-language and 工作台 tests compare with (issue 17)

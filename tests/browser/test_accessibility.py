@@ -130,7 +130,9 @@ BLENDED_CONTRAST = """() => {
 def field_screens(demo: Demo) -> list[str]:
     h, r = demo.household.id, demo.resident.id
     return [
+        "#/",
         "#/households",
+        "#/households?unvisited=30",
         f"#/households?q={demo.household.address.split()[0]}",
         f"#/h/{h}",
         f"#/h/{h}/edit",

@@ -6,11 +6,12 @@ import * as cards from "./cards.js";
 import * as demands from "./demands.js";
 import * as households from "./households.js";
 import * as outbox from "./outbox.js";
+import * as today from "./today.js";
 import * as visits from "./visits.js";
 import { N_ } from "../ui.js";
 
 export const ROUTES = [
-  [/^\/$/, households.list],
+  [/^\/$/, today.screen],
   [/^\/households$/, households.list],
   [/^\/h\/new$/, households.createForm],
   [/^\/h\/([^/]+)$/, households.detail],
@@ -37,6 +38,7 @@ export const FIRST_SYNC = account.firstSync;
 export const FRAME = {
   login: { title: N_("登录") },
   "first-sync": { title: N_("第一次同步") },
+  today: { title: N_("工作台") },
   households: { title: N_("住户") },
   household: { title: N_("住户详情"), up: () => "#/households" },
   "household-new": { title: N_("新增住户"), up: () => "#/households" },
@@ -53,6 +55,7 @@ export const FRAME = {
 };
 
 export const TABS = [
+  ["#/", N_("工作台")],
   ["#/households", N_("住户")],
   ["#/demands", N_("诉求")],
   ["#/outbox", N_("待同步")],
