@@ -15,7 +15,7 @@ from server.db import Database
 from server.models import Household, TravelCard, User, Visit
 from server.queries.tasks import tasks_for
 from tests.browser.conftest import screenshot
-from tests.browser.field import go_offline, go_online, sign_in, wait_synced
+from tests.browser.field import go_offline, go_online, open_today, sign_in, wait_synced
 from tests.conftest import Factory
 from tests.live import LiveServer
 
@@ -102,7 +102,7 @@ def test_the_workbench_lists_what_the_server_says_is_due_building_by_building(
 ) -> None:
     page = phone.new_page()
     sign_in(page, live_server, day.worker.username)
-    page.wait_for_selector("#task-counts")
+    open_today(page)
     rows = shown(page)
     assert {(kind, record) for _, kind, record in rows} == server_tasks(db, make, day.worker)
     assert rows == [
@@ -126,7 +126,7 @@ def test_a_visit_recorded_offline_clears_its_task_at_once_after_a_reload_and_aft
 ) -> None:
     page = phone.new_page()
     sign_in(page, live_server, day.worker.username)
-    page.wait_for_selector("#task-counts")
+    open_today(page)
     go_offline(phone, live_server)
     page.click(f"[data-task=care_visit][data-record='{day.today.id}']")
     page.wait_for_selector("form[data-form=visit]")
@@ -157,7 +157,7 @@ def test_a_card_made_ready_by_staff_arrives_as_a_task_after_sync(
 ) -> None:
     page = phone.new_page()
     sign_in(page, live_server, day.worker.username)
-    page.wait_for_selector("#task-counts")
+    open_today(page)
     assert "card_deliver" not in {kind for _, kind, _ in shown(page)}
     with db.write() as session:
         advance_application(
