@@ -91,3 +91,4 @@ households_updated  # unused variable (server/ledger/imports.py Counts), summed 
 _.font  # unused attribute (server/ledger/workbook.py), openpyxl reads it when saving
 urged  # unused variable (server/queries/demands.py:303), read by templates/demands/dashboard.html
 unknown_year  # unused variable (server/queries/demands.py:304), read by templates/demands/dashboard.html
+rating_channels  # unused variable (server/queries/demands.py:313), read by templates/demands/dashboard.html

@@ -515,6 +515,17 @@ _register(
     ),
 )
 _register(
+    "demand.callback",
+    _l("满意评价的电话回访"),
+    Choice(
+        {"off": _l("不要求"), "handler_satisfied": _l("办理人本人记录的满意评价，须经社区电话回访才归档")}
+    ),
+    "off",
+    _l(
+        "开启后，网格员在走访时代居民记录的“满意”“基本满意”（或在自己已登录的手机上打开评价链接）不会直接归档，等社区工作人员电话回访居民、记录评价后才归档。"
+    ),
+)
+_register(
     "demand.fields",
     _l("诉求领域"),
     FieldList(),

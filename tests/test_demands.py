@@ -177,7 +177,7 @@ EXPECTED_ROLES: dict[str, set[str]] = {
     "return": DEPARTMENTS,
     "escalate": OFFICE | DEPARTMENTS,
     "decide": OFFICE,
-    "rate": WORKERS,
+    "rate": WORKERS | OFFICE,
     "close": OFFICE,
 }
 GRID_OPEN = {(S.submitted, "grid"), (S.dispatched, "grid"), (S.accepted, "grid"), (S.in_progress, "grid")}
@@ -199,7 +199,7 @@ LEGAL: dict[str, dict[str, set[tuple[str, str]]]] = {
         "department": DEPT_HANDLING,
     },
     "decide": {key: {(S.escalated, "grid"), (S.escalated, "department")} for key in OFFICE},
-    "rate": {"worker": ANSWERED},
+    "rate": {"worker": ANSWERED, **dict.fromkeys(OFFICE, ANSWERED)},
     "close": dict.fromkeys(OFFICE, ANSWERED | {(S.submitted, "grid")}),
 }
 TARGET = {

@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
         "transfer": {"normal": "7", "urgent": "3"},
     },
     "calendar.years": {},
+    "demand.callback": "off",
     "demand.fields": [
         {"code": "property", "name": "物业服务"},
         {"code": "elderly_care", "name": "居家养老"},

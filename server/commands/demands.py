@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, func, select
 
-from server import audit
+from server import audit, preferences
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
 from server.blobs import MAX_PHOTOS, attach, check_hashes, claim
 from server.clock import step_time
@@ -673,6 +673,14 @@ def return_demand(
 # -- the resident's rating -----------------------------------------------------------------------
 
 
+CHANNEL_NOTES = {
+    "resident": _l("（居民本人通过评价链接）"),
+    "visit": _l("（入户代录）"),
+    "phone": _l("（电话回访）"),
+    "proxy": _l("（评价链接在工作人员已登录的浏览器中打开，记为代录）"),
+}
+
+
 def _rate(
     session: Session,
     demand: Demand,
@@ -681,17 +689,28 @@ def _rate(
     rating: str,
     comment: str,
     at: datetime | None,
-    via: str,
+    channel: str,
 ) -> Demand:
     """满意 / 基本满意 close the request; 不满意 (差评) reopens it for rectification, with a new
-    deadline, to be accepted and resolved again."""
+    deadline, to be accepted and resolved again. With the setting `demand.callback` on, a
+    satisfied rating its own handler recorded waits for staff to call the resident back."""
     dissatisfied = rating == "dissatisfied"
-    note = _("居民评价：%(rating)s。", rating=labels.label("rating", rating)) + via + comment
-    when = _step(
-        session, actor, demand, "rate", to=S.rectifying if dissatisfied else S.closed, note=note, at=at
+    by_handler = actor is not None and actor.id == demand.assignee_id and channel in ("visit", "proxy")
+    held = (
+        not dissatisfied and by_handler and preferences.get(session, "demand.callback") == "handler_satisfied"
     )
+    note = _("居民评价：%(rating)s。", rating=labels.label("rating", rating)) + str(CHANNEL_NOTES[channel])
+    if held:
+        note += _("办理人本人记录的满意评价，等待社区电话回访确认。")
+    target = demand.status if held else S.rectifying if dissatisfied else S.closed
+    when = _step(session, actor, demand, "rate", to=target, note=note + comment, at=at)
     demand.rating = rating
     demand.rating_comment = comment
+    demand.rating_channel = channel
+    demand.rated_by = actor.id if actor else None
+    if held:
+        session.flush()
+        return demand  # the rating link stays: the resident may still answer for themselves
     demand.rating_token = ""  # nosec B105
     if dissatisfied:
         demand.assignee_id = None
@@ -710,10 +729,14 @@ def _rate(
 def rate_demand(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Demand:
-    """`demand.rate`: the worker records the resident's rating at the follow-up visit."""
+    """`demand.rate`: the resident's rating recorded by the worker at the follow-up visit
+    (入户代录), or by staff calling the resident back (电话回访)."""
     args = _validate(DemandRate, data)
     demand = _open(session, actor, "rate", args.demand_id)
-    return _rate(session, demand, actor=actor, rating=args.rating, comment=args.comment, at=at, via="")
+    channel = "visit" if actor.is_worker else "phone"
+    return _rate(
+        session, demand, actor=actor, rating=args.rating, comment=args.comment, at=at, channel=channel
+    )
 
 
 class TokenUsed(NotFound):
@@ -729,27 +752,25 @@ def demand_by_token(session: Session, token: str) -> Demand:
     return demand
 
 
-def rate_by_token(session: Session, *, token: str, data: dict[str, Any], ip: str = "") -> Demand:
-    """The resident rates through their link; the link works once."""
+def rate_by_token(
+    session: Session, *, token: str, data: dict[str, Any], ip: str = "", viewer: Actor | None = None
+) -> Demand:
+    """The resident rates through their link; the link works once. Opened in a browser signed in
+    to Doorstep (`viewer`: the handler, a worker of the grid, anyone), it is that person's 代录,
+    never the resident's own rating."""
     args = _validate(ResidentRating, data)
     demand = demand_by_token(session, token)
-    _rate(
-        session,
-        demand,
-        actor=None,
-        rating=args.rating,
-        comment=args.comment,
-        at=None,
-        via=_("（居民通过评价链接）"),
-    )
+    channel = "resident" if viewer is None else "proxy"
+    _rate(session, demand, actor=viewer, rating=args.rating, comment=args.comment, at=None, channel=channel)
     audit.record(
         session,
-        actor=None,
+        actor=viewer,
         action="demand.rate_link",
         record_type="demand",
         record_id=demand.id,
         ip=ip,
         rating=args.rating,
+        channel=channel,
     )
     return demand
 

@@ -182,6 +182,13 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "resume": _l("恢复计时"),
         "urge": _l("督办"),
     },
+    # How a rating reached us (demand.rating_channel).
+    "rating_channel": {
+        "resident": _l("居民本人"),
+        "visit": _l("入户代录"),
+        "phone": _l("电话回访"),
+        "proxy": _l("代录（链接在登录的浏览器中打开）"),
+    },
     # The lines of a request's history (demand_event.kind).
     "demand_event": {
         "created": _l("登记诉求"),

@@ -58,6 +58,11 @@ class Demand(SyncRecord, table=True):
     answer: str = ""
     rating: str | None = None
     rating_comment: str = ""
+    # How the rating reached us: resident (their own link, no Doorstep session), visit (the worker
+    # at the follow-up visit), phone (staff calling back), proxy (the link opened in a signed-in
+    # browser: 代录, never the resident's own); and who recorded it.
+    rating_channel: str = ""
+    rated_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     # The resident's single-use rating link (/r/{token}); made when the request is answered.
     rating_token: str = Field(default="", index=True)
     accepted_at: datetime | None = None

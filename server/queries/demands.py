@@ -188,6 +188,7 @@ class DemandDetail:
     departments: list[Department]
     suggestion: grid_suggestion.Suggestion | None
     fields: dict[str, str]
+    rated_by: str = ""  # who recorded the rating, when not the resident
 
     @property
     def demand(self) -> Demand:
@@ -207,7 +208,7 @@ def demand_detail(
             .order_by(col(DemandEvent.at), col(DemandEvent.created_at))
         )
     )
-    actor_ids = {e.actor_id for e in events if e.actor_id}
+    actor_ids = {e.actor_id for e in events if e.actor_id} | ({demand.rated_by} if demand.rated_by else set())
     people = (
         {u.id: u.display_name for u in session.exec(select(User).where(col(User.id).in_(actor_ids)))}
         if actor_ids
@@ -245,6 +246,7 @@ def demand_detail(
         departments=departments,
         suggestion=grid_suggestion.suggest_grid(session, demand) if routing else None,
         fields=demand_flow.field_names(session),
+        rated_by=people.get(demand.rated_by, "") if demand.rated_by else "",
     )
 
 
@@ -307,6 +309,8 @@ class Dashboard:
     median_resolve_hours: float | None
     ratings: dict[str, int]
     weeks: list[Week] = field(default_factory=list)
+    # How the current ratings reached us (resident, visit, phone, proxy; "" before channels were kept).
+    rating_channels: dict[str, int] = field(default_factory=dict)
 
     @property
     def rated(self) -> int:
@@ -438,6 +442,7 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
             for r in ("satisfied", "basically_satisfied", "dissatisfied")
         },
         weeks=[Week(s, received.get(s, 0), resolved.get(s, 0)) for s in starts],
+        rating_channels=dict(Counter(d.rating_channel for d in demands if d.rating)),
     )
 
 

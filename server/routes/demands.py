@@ -33,7 +33,7 @@ from server.models import Community, Demand, Role
 from server.queries import demands as queries
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text
-from server.web.pages import absolute_url, client_ip, read, render, require_actor, write
+from server.web.pages import absolute_url, client_ip, current_actor, read, render, require_actor, write
 from server.workflows import demands as demand_flow
 
 LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
@@ -395,6 +395,7 @@ async def rating_page(request: Request) -> Response:
         "ratings": get_args(commands.Rating),
         "v": {},
         "errors": {},
+        "signed_in": current_actor(request),
     }
     return render(request, "demands/rate.html", context)
 
@@ -420,7 +421,10 @@ async def rating_submit(request: Request) -> Response:
         )
     try:
         rating = await write(
-            request, lambda s: commands.rate_by_token(s, token=token, data=data, ip=ip).rating
+            request,
+            lambda s: (
+                commands.rate_by_token(s, token=token, data=data, ip=ip, viewer=current_actor(request)).rating
+            ),
         )
     except commands.TokenUsed:
         return _rating_gone(request)
@@ -435,6 +439,7 @@ async def rating_submit(request: Request) -> Response:
             "ratings": get_args(commands.Rating),
             "v": data,
             "errors": errors,
+            "signed_in": current_actor(request),
         }
         return render(request, "demands/rate.html", context, status=status)
     return render(request, "demands/rated.html", {"rating": rating})

@@ -80,7 +80,7 @@ STEP_ROLES: dict[str, frozenset[str]] = {
     "return": frozenset({Role.department}),
     "escalate": OFFICE | {Role.department},
     "decide": OFFICE,  # the joint meeting's decision, recorded by the office
-    "rate": WORKER,  # on the resident's behalf; residents rate through their link
+    "rate": WORKER | OFFICE,  # 入户代录 by the worker, 电话回访 by staff; residents rate through their link
     "close": OFFICE,
     # Stopping the clock while the request waits for the resident or a joint meeting: its
     # handler, or the office.
