@@ -170,13 +170,18 @@ export function residentsOf(db, householdIds) {
 // The latest visit of each household, by outcome: a Map of household id →
 // { completed, nobody_home, any } (ISO times). The work list and the tasks read it.
 export async function lastVisits(db) {
+  return latestVisits(await allOf(db, "visit"));
+}
+
+// The same over visit records in hand.
+export function latestVisits(visits) {
   const found = new Map();
-  for (const v of await allOf(db, "visit")) {
+  for (const v of visits) {
     const id = v.data.household_id;
-    if (!found.has(id)) found.set(id, { completed: null, nobody_home: null, any: null });
-    const last = found.get(id);
+    const last = found.get(id) || { completed: null, nobody_home: null, any: null };
     const at = v.data.at;
-    if (!at) continue;
+    if (!at || v.data.outcome === "planned") continue; // a visit still to make is no visit yet
+    found.set(id, last);
     const later = (than) => !than || Date.parse(at) > Date.parse(than); // "…+00:00" from the server, "…Z" from here
     if (later(last.any)) last.any = at;
     const outcome = v.data.outcome;

@@ -3,7 +3,7 @@
 // requires the same list): read those modules' docstrings for the rules in words.
 "use strict";
 
-import { allOf, lastVisits } from "./store.js";
+import { allOf, keptRead, lastVisits } from "./store.js";
 
 const DAY = 86400000;
 const LOCAL_OFFSET = 8 * 3600000; // Asia/Shanghai, no summer time since 1991
@@ -121,7 +121,11 @@ export const TASK_TYPES = ["household", "resident", "visit_rule", "travel_card",
 // The worker's tasks now, from IndexedDB (the overlay included: a visit recorded
 // offline clears its task at once). Returns { tasks, households } (households by id).
 export async function loadTasks(db, me, now = Date.now()) {
-  const [lists, last] = await Promise.all([Promise.all(TASK_TYPES.map((type) => allOf(db, type))), lastVisits(db)]);
+  // Kept in memory until records of the type change (keptRead), as the work list's reads are.
+  const [lists, last] = await Promise.all([
+    Promise.all(TASK_TYPES.map((type) => keptRead(db, `all ${type}`, [type], () => allOf(db, type)))),
+    keptRead(db, "last visits", ["visit"], () => lastVisits(db)),
+  ]);
   const records = Object.fromEntries(TASK_TYPES.map((type, i) => [type, lists[i]]));
   return { tasks: tasksOf(records, last, me, now), households: new Map(records.household.map((h) => [h.id, h])) };
 }

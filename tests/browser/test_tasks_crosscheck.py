@@ -218,16 +218,8 @@ def _server_tasks(db: Database, make: Factory, world: dict[str, Any], now: datet
 
 PHONE_TASKS = """async ([records, me, now]) => {
   const { tasksOf } = await import("/static/app/tasks.js");
-  // lastVisits (store.js) over the same records, without IndexedDB
-  const last = new Map();
-  for (const v of records.visit) {
-    const l = last.get(v.data.household_id) || { completed: null, nobody_home: null, any: null };
-    for (const key of ["any", v.data.outcome]) {
-      if (key in l && (!l[key] || Date.parse(v.data.at) > Date.parse(l[key]))) l[key] = v.data.at;
-    }
-    last.set(v.data.household_id, l);
-  }
-  return tasksOf(records, last, me, Date.parse(now));
+  const { latestVisits } = await import("/static/app/store.js");
+  return tasksOf(records, latestVisits(records.visit), me, Date.parse(now));
 }"""
 
 
