@@ -131,3 +131,21 @@ def test_the_dashboard_counts_the_ratings_by_channel(client: TestClient, world: 
     login(client, world.users["staff"])
     page = client.get("/demands/dashboard").text
     assert "居民本人 1（33%）" in page and "入户代录 1（33%）" in page and "电话回访 1（33%）" in page
+
+
+def test_the_handler_shows_the_resident_a_qr_of_their_link(
+    client: TestClient, world: World, db: Database
+) -> None:
+    demand = put_demand(db, world, S.resolved, answer="已修好")
+    login(client, world.users["worker"])
+    qr = client.get(f"/demands/{demand.id}/rating-qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+    assert qr.text.startswith("<svg") and qr.headers["cache-control"] == "no-store"
+    other = TestClient(client.app)
+    login(other, world.users["other_worker"])
+    assert other.get(f"/demands/{demand.id}/rating-qr.svg").status_code == 404  # not their grid
+    other.close()
+    client.cookies.clear()
+    assert rate_link(client, demand.rating_token).status_code == 200
+    login(client, world.users["worker"])
+    assert client.get(f"/demands/{demand.id}/rating-qr.svg").status_code == 404  # the link is used up

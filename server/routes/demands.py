@@ -286,6 +286,19 @@ def _dashboard_charts(b: queries.Dashboard) -> dict[str, Any]:
     }
 
 
+async def rating_qr(request: Request) -> Response:
+    """The request's single-use rating link as a QR code (SVG), for the resident to scan with their
+    own phone from the handler's screen after 办结 — so the rating is theirs, not a 代录."""
+    actor = require_actor(request)
+    demand = await read(request, lambda s: queries.demand_detail(s, actor, request.path_params["id"]).demand)
+    if not demand.rating_token or demand.status not in ("replied", "resolved"):
+        raise NotFound("rating link")
+    svg = segno.make(absolute_url(request, f"/r/{demand.rating_token}"), error="m").svg_inline(
+        scale=6, border=2, svgclass="qr"
+    )
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
 async def qr_page(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff)
     communities = await read(request, lambda s: queries.dashboard_communities(s, actor))
@@ -453,6 +466,7 @@ routes = [
     Route("/demands/qr", qr_page, methods=["GET"]),
     Route("/demands/{id:uuid}", demand_page, methods=["GET"]),
     Route("/demands/{id:uuid}/reveal", demand_reveal, methods=["POST"]),
+    Route("/demands/{id:uuid}/rating-qr.svg", rating_qr, methods=["GET"]),
     Route("/demands/{id:uuid}/{step}", demand_step, methods=["POST"]),
     Route("/p/{token}", public_page, methods=["GET"]),
     Route("/p/{token}", public_submit, methods=["POST"]),

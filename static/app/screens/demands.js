@@ -136,8 +136,14 @@ export const detail = {
       if (d.handling_type === "reply") steps.push(stepForm("reply", t("答复居民"), { answer: true }));
       steps.push(stepForm("resolve", t("办结")));
     }
+    // After 办结 the resident rates on their own phone (a rating typed here is a 代录).
+    const rateYourself = ["resolved", "replied"].includes(d.status) && !d.rating && !demand.pending
+      ? html`<figure class="card rating-qr" data-rating-qr>
+          <img src="/demands/${id}/rating-qr.svg" width="200" height="200" alt="${t("评价二维码（联网后显示）")}">
+          <figcaption>${t("请居民用自己的手机扫码评价：在您的手机上记录的评价算作代录。")}</figcaption></figure>`
+      : "";
     if (["resolved", "replied"].includes(d.status) && app.me.grid_ids.includes(d.grid_id)) {
-      steps.push(stepForm("rate", t("记录居民评价"), { rating: true }));
+      steps.push(stepForm("rate", t("记录居民评价（入户代录）"), { rating: true }));
     }
     return html`<section class="card" data-demand="${id}">
       <h1>${label("demand_field", d.field)} · ${label("demand_status", d.status)} ${syncBadge(demand)}</h1>
@@ -154,6 +160,7 @@ export const detail = {
       </dl>
       ${await photoBadges(app, d.photos)}
     </section>
+    ${rateYourself}
     <div class="actions">${steps}</div>
     <section><h2>${t("办理经过")}</h2><ol class="timeline">${timeline}</ol></section>`;
   },
