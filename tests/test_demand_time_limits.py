@@ -3,11 +3,12 @@ the clock stopped and started again, 预警 levels, 督办 with its notice, and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
+from starlette.testclient import TestClient
 
 from server import preferences
 from server.access import Forbidden
@@ -18,7 +19,7 @@ from server.models import AuditLog, Community, DemandEvent, DemandStatus, PushNo
 from server.queries import demands as queries
 from server.workflows import demands as demand_flow
 from server.workflows.workdays import LOCAL, calendar_of
-from tests.conftest import Factory
+from tests.conftest import Factory, login
 from tests.test_demands import World, build_world, dm_actor, put_demand, reload
 
 S = DemandStatus
@@ -158,3 +159,28 @@ def test_urging_notifies_the_handler_and_counts_on_the_dashboard(
     assert "请本周办结" in told[0].body
     assert [(e.from_status, e.to_status) for e in events] == [(S.accepted, S.accepted)]
     assert (board.urged, board.suspended) == (1, 0)
+
+
+def test_the_dashboard_warns_until_next_years_holidays_are_entered(
+    client: TestClient, world: World, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    year = now.astimezone(LOCAL).year + 1
+    with db.read() as s:
+        community = s.get(Community, world.grid.community_id)
+        assert community is not None
+        if year in preferences.work_calendar(s).known_years:
+            pytest.skip(f"the calendar package already knows {year}")  # a newer chinese-calendar
+        assert queries.dashboard(s, community, now=now).unknown_year == year
+    login(client, world.users["admin"])
+    assert f"{year} 年的节假日安排还没有录入" in client.get("/demands/dashboard").text
+    with db.write() as s:
+        preferences.set(
+            s,
+            "calendar.years",
+            f"{year}-01-01 休\n{year}-02-08~{year}-02-12 休\n{year}-02-06 班",
+            dm_actor(db, world, "admin"),
+        )
+        assert queries.dashboard(s, community, now=now).unknown_year is None
+        assert not preferences.work_calendar(s).is_workday(date(year, 2, 8))
+    assert "data-calendar-warning" not in client.get("/demands/dashboard").text

@@ -256,7 +256,7 @@ def test_roles_that_may_not_are_refused_with_403(client: TestClient, world: Worl
         "staff": [
             ("GET", "/admin/api-keys"),
             ("POST", f"/demands/{demand.id}/accept"),
-            ("POST", f"/demands/{demand.id}/rate"),
+            ("POST", f"/demands/{demand.id}/return"),
         ],
     }
     for role, requests in cases.items():

@@ -46,7 +46,7 @@ DEADLINES = [
         "2025-02-12 09:00",
     ),
     ("over New Year 2026 (1–3 Jan off, 4 Jan worked)", "2025-12-31 15:00", "1", "2026-01-04 15:00"),
-    ("into an unknown year: Monday to Friday", "2027-01-01 10:00", "1", "2027-01-04 10:00"),
+    ("a year no calendar knows yet: Monday to Friday", "2031-01-03 10:00", "1", "2031-01-06 10:00"),
     ("4 hours run on the wall clock, even on a Sunday", "2026-12-06 22:00", "4h", "2026-12-07 02:00"),
 ]
 
