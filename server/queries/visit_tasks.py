@@ -45,7 +45,6 @@ def homes(session: Session, actor: Actor) -> dict[uuid.UUID, list[Home]]:
     """The live households the actor holds, by community, with their live residents and last visits."""
     households: Any = Household.__table__  # type: ignore[attr-defined]
     residents: Any = Resident.__table__  # type: ignore[attr-defined]
-    visits: Any = Visit.__table__  # type: ignore[attr-defined]
     held = [scope_filter(actor, Household), households.c.deleted_at.is_(None)]
     rows = session.execute(
         select(households.c.id, households.c.community_id, households.c.grid_id, households.c.status).where(
@@ -60,17 +59,7 @@ def homes(session: Session, actor: Actor) -> dict[uuid.UUID, list[Home]]:
         )
     ):
         people[household_id].append(Person(tags=frozenset(tags or ()), birth_date=birth))
-    last: dict[tuple[uuid.UUID, str], datetime] = {}
-    for household_id, outcome, at in session.execute(
-        select(visits.c.household_id, visits.c.outcome, func.max(visits.c.at))
-        .where(
-            visits.c.household_id.in_(ids),
-            visits.c.deleted_at.is_(None),
-            visits.c.outcome.in_((VisitOutcome.completed, VisitOutcome.nobody_home)),
-        )
-        .group_by(visits.c.household_id, visits.c.outcome)
-    ):
-        last[(household_id, outcome)] = at
+    last = last_visits(session, ids)
     found: dict[uuid.UUID, list[Home]] = defaultdict(list)
     for household_id, community_id, grid_id, status in rows:
         found[community_id].append(
@@ -84,6 +73,22 @@ def homes(session: Session, actor: Actor) -> dict[uuid.UUID, list[Home]]:
             )
         )
     return found
+
+
+def last_visits(session: Session, household_ids: Any) -> dict[tuple[uuid.UUID, str], datetime]:
+    """The latest completed and the latest nobody-home visit of each of these households (a
+    subquery of ids), by (household id, outcome): one aggregate, whatever the number of visits."""
+    visits: Any = Visit.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(visits.c.household_id, visits.c.outcome, func.max(visits.c.at))
+        .where(
+            visits.c.household_id.in_(household_ids),
+            visits.c.deleted_at.is_(None),
+            visits.c.outcome.in_((VisitOutcome.completed, VisitOutcome.nobody_home)),
+        )
+        .group_by(visits.c.household_id, visits.c.outcome)
+    )
+    return {(household_id, outcome): at for household_id, outcome, at in rows}
 
 
 def due_for(session: Session, actor: Actor, today: date) -> list[CareVisit]:

@@ -83,6 +83,15 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def born_by(day: date, age: int) -> date:
+    """The latest birth date of someone `age` or older on `day` (the inverse of `age_on`), so a
+    query can read only the residents an age rule can name."""
+    try:
+        return day.replace(year=day.year - age)
+    except ValueError:  # 29 February of a year that has none: born on the 28th is that old
+        return date(day.year - age, 2, 28)
+
+
 def person_matches(rule: Rule, person: Person, today: date) -> bool:
     if rule.subject == VisitRuleSubject.tag:
         return bool(rule.tag_code) and rule.tag_code in person.tags
@@ -93,6 +102,11 @@ def person_matches(rule: Rule, person: Person, today: date) -> bool:
             and age_on(person.birth_date, today) >= rule.min_age
         )
     return False
+
+
+def rules_naming(person: Person, rules: Sequence[Rule], today: date) -> list[Rule]:
+    """The active rules that name this resident (not the household-status ones): who a care visit is for."""
+    return [rule for rule in rules if rule.active and person_matches(rule, person, today)]
 
 
 def home_matches(rule: Rule, home: Home, today: date) -> bool:
