@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -17,7 +17,7 @@ from server.commands.households import move_household
 from server.db import Database
 from server.models import Household
 from server.queries import coverage as queries
-from server.workflows.visit_tasks import age_on, born_by
+from server.workflows.visit_tasks import Home, Person, Rule, age_on, born_by, care_visit, due_tomorrow
 from tests.conftest import Factory, login
 from tests.test_visit_tasks import visit
 
@@ -163,6 +163,49 @@ def test_born_by_is_the_last_birthday_old_enough(day: date, age: int) -> None:
     latest = born_by(day, age)
     assert age_on(latest, day) >= age
     assert age_on(latest + timedelta(days=1), day) < age
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    today=st.dates(date(2025, 1, 1), date(2027, 12, 31)),
+    born=st.lists(st.integers(min_value=-3, max_value=3), max_size=3),
+    tagged=st.booleans(),
+    completed=st.none() | st.integers(min_value=0, max_value=40),
+    nobody=st.none() | st.integers(min_value=0, max_value=40),
+)
+def test_tomorrows_answer_is_the_rule_run_for_tomorrow(
+    today: date, born: list[int], tagged: bool, completed: int | None, nobody: int | None
+) -> None:
+    """`due_tomorrow` reuses today's care visit unless somebody comes of age overnight: it must
+    say what running the rule for tomorrow says."""
+    rules = [
+        Rule(id="alone", subject="tag", tag_code="elderly_alone", interval_days=7),
+        Rule(id="old", subject="age", min_age=80, interval_days=14),
+    ]
+    people = tuple(
+        Person(
+            tags=frozenset({"elderly_alone"} if tagged and i == 0 else ()),
+            birth_date=born_by(today, 80) + timedelta(days=d),
+        )
+        for i, d in enumerate(born)
+    )
+
+    def ago(days: int | None) -> datetime | None:
+        return None if days is None else datetime.combine(today - timedelta(days=days), time(2), UTC)
+
+    home = Home(
+        id="h",
+        grid_id="g",
+        status="active",
+        people=people,
+        last_completed=ago(completed),
+        last_nobody_home=ago(nobody),
+    )
+    tomorrow = today + timedelta(days=1)
+    later = care_visit(home, rules, tomorrow)
+    assert due_tomorrow(home, rules, today, care_visit(home, rules, today)) == (
+        later is not None and later.is_due(tomorrow)
+    )
 
 
 # -- the pages ---------------------------------------------------------------------------------

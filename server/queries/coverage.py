@@ -19,13 +19,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+import orjson
+from sqlalchemy import String, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
-from server.access import Actor, NotFound, scope_filter
+from server.access import Actor, NotFound, can_hold_row, scope_filter
 from server.i18n import gettext as _
 from server.i18n import labels
 from server.models import (
@@ -39,7 +40,7 @@ from server.models import (
     VisitOutcome,
     VisitRuleSubject,
 )
-from server.queries.visit_tasks import last_visits, rules_by_community
+from server.queries.visit_tasks import last_visit, rules_by_community
 from server.workflows.visit_tasks import (
     Home,
     Person,
@@ -47,8 +48,11 @@ from server.workflows.visit_tasks import (
     age_on,
     born_by,
     care_visit,
+    due_tomorrow,
     rules_naming,
 )
+
+ID_BATCH = 5000  # households read by id per statement (SQLite allows 32,766 parameters, PostgreSQL 65,535)
 
 
 @dataclass(frozen=True)
@@ -131,21 +135,20 @@ def coverage(
         by_id[grid].households = n
     rules = rules_by_community(session, {g.community_id for g in grids})
     tomorrow = today + timedelta(days=1)
-    homes, addresses, people = _cared_homes(session, held, [r for rs in rules.values() for r in rs], tomorrow)
+    every_rule = [r for rs in rules.values() for r in rs]
     why = _Reasons(session, rules.values(), today)
-    for community, home in homes:
-        grid = by_id[uuid.UUID(home.grid_id)]
-        community_rules = rules.get(community, [])
+    for cared in _cared_homes(session, actor, grids, every_rule, tomorrow):
+        grid, home = cared.grid, cared.home
+        community_rules = rules.get(grid.community_id, [])
         now = care_visit(home, community_rules, today)
         if now is not None:
             grid.under_care += 1
             if now.is_overdue(today):
-                household_id = uuid.UUID(home.id)
                 grid.overdue.append(
                     OverdueVisit(
-                        household_id=household_id,
-                        address=addresses[household_id],
-                        who=why.of(home, people[household_id], community_rules),
+                        household_id=uuid.UUID(home.id),
+                        address=cared.address,
+                        who=why.of(home, cared.names, community_rules),
                         due=now.due,
                         days_overdue=(today - now.due).days,
                         interval_days=now.interval_days,
@@ -154,8 +157,7 @@ def coverage(
                 )
             else:
                 grid.within += 1
-        later = care_visit(home, community_rules, tomorrow)
-        if later is not None and later.is_due(tomorrow):
+        if due_tomorrow(home, community_rules, today, now):
             grid.due_tomorrow += 1
     for grid in grids:
         grid.overdue.sort(key=lambda v: (-v.days_overdue, v.address))
@@ -220,10 +222,14 @@ def _grids(
 
 
 def _cared_homes(
-    session: Session, held: list[Any], rules: Sequence[Rule], tomorrow: date
-) -> tuple[list[tuple[uuid.UUID, Home]], dict[uuid.UUID, str], dict[uuid.UUID, list[tuple[str, Person]]]]:
-    """The held households some active rule of some community might name by tomorrow, with only
-    the residents such a rule might name (the rule itself decides, per community)."""
+    session: Session, actor: Actor, grids: Sequence[GridCoverage], rules: Sequence[Rule], tomorrow: date
+) -> list[CaredHome]:
+    """The live households of these grids that some active rule might name by tomorrow, with only
+    the residents such a rule might name; the rule itself then decides, per community.
+
+    The residents are read first, by the indexes of their tags and birth dates, and their
+    households then by primary key, the scope checked on each row (`can_hold_row`): joined,
+    SQLite would walk every household of the community instead (it has no statistics)."""
     households: Any = Household.__table__  # type: ignore[attr-defined]
     residents: Any = Resident.__table__  # type: ignore[attr-defined]
     active = [r for r in rules if r.active]
@@ -244,47 +250,92 @@ def _cared_homes(
         named.append(residents.c.id.in_(tagged))
     if ages:
         named.append(residents.c.birth_date <= born_by(tomorrow, min(ages)))
-    if not named and not statuses:
-        return [], {}, {}
-    live_held = select(households.c.id).where(*held)
-    cared = (
-        select(residents.c.household_id, residents.c.name, residents.c.tags, residents.c.birth_date).where(
-            residents.c.deleted_at.is_(None), residents.c.household_id.in_(live_held), or_(*named)
-        )
-        if named
-        else None
+    # Ids, dates and tags as the database gives them (text on SQLite; psycopg's own types),
+    # turned into Python values by hand where needed: SQLAlchemy's conversions of ten thousand
+    # UUIDs, datetimes and JSON lists would cost more than reading them (as in sync/records.py).
+    people: dict[Any, list[Person]] = defaultdict(list)
+    names: dict[Any, list[str]] = defaultdict(list)
+    if named:
+        for household_id, name, tags_, birth in session.execute(
+            select(
+                _raw(residents.c.household_id),
+                residents.c.name,
+                _raw(residents.c.tags),
+                _raw(residents.c.birth_date),
+            ).where(residents.c.deleted_at.is_(None), or_(*named))
+        ).all():
+            people[household_id].append(Person(tags=frozenset(_codes(tags_)), birth_date=_day(birth)))
+            names[household_id].append(name)
+    columns = (
+        _raw(households.c.id),
+        _raw(households.c.grid_id),
+        households.c.status,
+        households.c.address,
+        _raw(last_visit(households, VisitOutcome.completed)),
+        _raw(last_visit(households, VisitOutcome.nobody_home)),
     )
-    people: dict[uuid.UUID, list[tuple[str, Person]]] = defaultdict(list)
-    if cared is not None:
-        for household_id, name, tags, birth in session.execute(cared):
-            people[household_id].append((name, Person(tags=frozenset(tags or ()), birth_date=birth)))
-    which = [households.c.status.in_(statuses)] if statuses else []
-    if cared is not None:
-        which.append(households.c.id.in_(select(cared.subquery().c.household_id)))
-    picked = select(households.c.id).where(*held, or_(*which))
-    last = last_visits(session, picked)
-    homes: list[tuple[uuid.UUID, Home]] = []
-    addresses: dict[uuid.UUID, str] = {}
-    for household_id, community_id, grid_id, status, address in session.execute(
-        select(
-            households.c.id,
-            households.c.community_id,
-            households.c.grid_id,
-            households.c.status,
-            households.c.address,
-        ).where(*held, or_(*which))
-    ):
-        addresses[household_id] = address
+    live = households.c.deleted_at.is_(None)
+    rows: list[Any] = []
+    wanted = list(people)
+    for start in range(0, len(wanted), ID_BATCH):
+        batch = wanted[start : start + ID_BATCH]
+        rows += session.execute(select(*columns).where(_raw(households.c.id).in_(batch), live)).all()
+    if statuses:
+        held = (scope_filter(actor, Household), households.c.grid_id.in_([g.grid_id for g in grids]))
+        rows += session.execute(select(*columns).where(*held, live, households.c.status.in_(statuses))).all()
+    by_raw: dict[Any, GridCoverage | None] = {}
+    found: dict[str, CaredHome] = {}
+    for raw_id, raw_grid, status, address, completed, nobody_home in rows:
+        if raw_grid not in by_raw:
+            by_raw[raw_grid] = _held_grid(actor, grids, uuid.UUID(str(raw_grid)))
+        grid = by_raw[raw_grid]
+        if grid is None:
+            continue
         home = Home(
-            id=str(household_id),
-            grid_id=str(grid_id),
+            id=str(raw_id),
+            grid_id=str(grid.grid_id),
             status=status,
-            people=tuple(p for _, p in people.get(household_id, ())),
-            last_completed=last.get((household_id, VisitOutcome.completed)),
-            last_nobody_home=last.get((household_id, VisitOutcome.nobody_home)),
+            people=tuple(people.get(raw_id, ())),
+            last_completed=_moment(completed),
+            last_nobody_home=_moment(nobody_home),
         )
-        homes.append((community_id, home))
-    return homes, addresses, people
+        found[home.id] = CaredHome(grid, address, home, names.get(raw_id, []))
+    return list(found.values())
+
+
+def _held_grid(actor: Actor, grids: Sequence[GridCoverage], grid_id: uuid.UUID) -> GridCoverage | None:
+    """The grid of a household read by id, when it is one of `grids` and the actor holds its households."""
+    for grid in grids:
+        if grid.grid_id == grid_id:
+            row = {"community_id": grid.community_id, "grid_id": grid_id}
+            return grid if can_hold_row(actor, Household, row) else None
+    return None
+
+
+def _moment(value: Any) -> datetime | None:
+    return value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _day(value: Any) -> date | None:
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+
+def _codes(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return orjson.loads(value)  # type: ignore[no-any-return]
+    return value or []
+
+
+def _raw(column: Any) -> Any:
+    return type_coerce(column, String)
+
+
+@dataclass(frozen=True)
+class CaredHome:
+    grid: GridCoverage
+    address: str
+    home: Home
+    names: list[str]  # of home.people, in their order
 
 
 class _Reasons:
@@ -300,9 +351,10 @@ class _Reasons:
         self.tags: dict[str, str] = {code: name for code, name in rows}
         self.today = today
 
-    def of(self, home: Home, people: list[tuple[str, Person]], rules: Sequence[Rule]) -> tuple[str, ...]:
+    def of(self, home: Home, names: list[str], rules: Sequence[Rule]) -> tuple[str, ...]:
+        """`names` are those of `home.people`, in their order."""
         found: list[str] = []
-        for name, person in people:
+        for name, person in zip(names, home.people, strict=True):
             matching = rules_naming(person, rules, self.today)
             if not matching:
                 continue

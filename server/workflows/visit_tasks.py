@@ -140,14 +140,28 @@ def care_visit(home: Home, rules: Sequence[Rule], today: date) -> CareVisit | No
     )
 
 
+def due_tomorrow(home: Home, rules: Sequence[Rule], today: date, visit: CareVisit | None) -> bool:
+    """Whether the phones will show the household's care visit tomorrow, given `visit`, the rule's
+    answer today. It is the same visit unless somebody in the household comes of a rule's age
+    overnight: only then does the rule run again, for tomorrow."""
+    tomorrow = today + timedelta(days=1)
+    if any(rule.active and rule.subject == VisitRuleSubject.age for rule in rules) and any(
+        p.birth_date is not None and age_on(p.birth_date, tomorrow) != age_on(p.birth_date, today)
+        for p in home.people
+    ):
+        later = care_visit(home, rules, tomorrow)
+        return later is not None and later.is_due(tomorrow)
+    return visit is not None and visit.is_due(tomorrow)
+
+
 def due_care_visits(homes: Iterable[Home], rules: Sequence[Rule], today: date) -> list[CareVisit]:
     """The care visits due today or overdue, earliest first, then by household id."""
     found = [visit for home in homes if (visit := care_visit(home, rules, today)) and visit.is_due(today)]
     return sorted(found, key=lambda v: (v.due, v.household_id))
 
 
+_RANKS = {priority.value: rank for rank, priority in enumerate(PRIORITY_ORDER)}
+
+
 def _rank(priority: str) -> int:
-    try:
-        return PRIORITY_ORDER.index(VisitRulePriority(priority))
-    except ValueError:
-        return len(PRIORITY_ORDER)
+    return _RANKS.get(priority, len(PRIORITY_ORDER))
