@@ -14,6 +14,7 @@ targets are in docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -214,14 +215,26 @@ def _year_of_visits(
     return rows
 
 
-def median_ms(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float, float]:
+def median_ms(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float, float, float]:
+    """Median, min and max wall time of `fn` in ms, and its median CPU time: the machine is
+    shared, and the CPU time of this process (SQLite runs in it) says what waiting for a core hid."""
     fn()  # warm-up: caches, the first connection
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), min(times), max(times)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return statistics.median(times), min(times), max(times), statistics.median(cpu)
+
+
+def machine() -> str:
+    """How busy and how fast this machine was: the load average and a bare loop of ten million additions."""
+    start, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    load = os.getloadavg()
+    return f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; 10M additions {time.perf_counter() - start:.2f} s"
 
 
 @contextmanager
@@ -310,8 +323,12 @@ def main() -> None:
                 ("GET /coverage/{grid}", page(f"/coverage/{seeded['grid_id']}")),
                 ("GET /demands/dashboard (with the coverage summary)", page("/demands/dashboard")),
             ):
-                median, low, high = median_ms(fn, args.runs)
-                print(f"{name}: median {median:.0f} ms (min {low:.0f}, max {high:.0f}, {args.runs} runs)")
+                median, low, high, cpu = median_ms(fn, args.runs)
+                print(
+                    f"{name}: median {median:.0f} ms (min {low:.0f}, max {high:.0f}; CPU median {cpu:.0f} ms; "
+                    f"{args.runs} runs)"
+                )
+            print(machine())
         if args.plans:
             with statements(db) as seen:
                 query()

@@ -99,6 +99,10 @@ def test_the_figures_and_the_overdue_list_of_each_grid(make: Factory, db: Databa
     assert set(by_grid) == {grid_a.id, grid_b.id}
     assert figures(by_grid[grid_a.id]) == (7, 4, 3, 4, [(homes["late"].id, 13)])
     assert figures(by_grid[grid_b.id]) == (1, 1, 0, 1, [(homes["moved"].id, 3)])
+    with db.read() as s:  # one grid alone reads its residents another way: the same figures
+        for grid in (grid_a, grid_b):
+            alone = queries.grid_coverage(s, make.actor(county["staff"]), grid.id, TODAY)
+            assert figures(alone) == figures(by_grid[grid.id])
     late = by_grid[grid_a.id].overdue[0]
     assert late.address == homes["late"].address
     assert late.who == ("李强（独居老人）", "张奶奶（85 岁）")

@@ -7,7 +7,7 @@ visits the phones will show tomorrow. The rule is `server.workflows.visit_tasks`
 (the same functions `server.queries.visit_tasks` feeds for the phones); this
 module reads only what a rule can name — residents carrying a rule's tag or
 old enough for an age rule, households of a rule's status — so a county of
-40,000 households costs a few thousand rows, not all of them.
+40,000 households costs the rows of the quarter of them under care, not all.
 
 Coverage is counted per grid and per household, never per worker: no ranking,
 no league table (docs/principles.md).
@@ -52,6 +52,7 @@ from server.workflows.visit_tasks import (
     rules_naming,
 )
 
+FEW_GRIDS = 5
 ID_BATCH = 5000  # households read by id per statement (SQLite allows 32,766 parameters, PostgreSQL 65,535)
 
 
@@ -255,6 +256,9 @@ def _cared_homes(
     # UUIDs, datetimes and JSON lists would cost more than reading them (as in sync/records.py).
     people: dict[Any, list[Person]] = defaultdict(list)
     names: dict[Any, list[str]] = defaultdict(list)
+    # One grid, or a worker's few: their residents by the grid index (a resident's grid is its
+    # household's, as phones hold them); a community's many: the named ones by their indexes.
+    few = [residents.c.grid_id.in_([g.grid_id for g in grids])] if len(grids) <= FEW_GRIDS else []
     if named:
         for household_id, name, tags_, birth in session.execute(
             select(
@@ -262,7 +266,7 @@ def _cared_homes(
                 residents.c.name,
                 _raw(residents.c.tags),
                 _raw(residents.c.birth_date),
-            ).where(residents.c.deleted_at.is_(None), or_(*named))
+            ).where(residents.c.deleted_at.is_(None), or_(*named), *few)
         ).all():
             people[household_id].append(Person(tags=frozenset(_codes(tags_)), birth_date=_day(birth)))
             names[household_id].append(name)
