@@ -25,6 +25,9 @@ from server.clock import LOCAL_TZ, aware
 from server.models import VisitRulePriority, VisitRuleSubject
 
 PRIORITY_ORDER = (VisitRulePriority.high, VisitRulePriority.normal, VisitRulePriority.low)
+# The subjects as plain names: the rule runs for every household under care in a county, and
+# reading an enum's member costs more than comparing it.
+TAG, AGE, STATUS = VisitRuleSubject.tag, VisitRuleSubject.age, VisitRuleSubject.household_status
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,9 @@ def born_by(day: date, age: int) -> date:
 
 
 def person_matches(rule: Rule, person: Person, today: date) -> bool:
-    if rule.subject == VisitRuleSubject.tag:
+    if rule.subject == TAG:
         return bool(rule.tag_code) and rule.tag_code in person.tags
-    if rule.subject == VisitRuleSubject.age:
+    if rule.subject == AGE:
         return (
             rule.min_age is not None
             and person.birth_date is not None
@@ -112,7 +115,7 @@ def rules_naming(person: Person, rules: Sequence[Rule], today: date) -> list[Rul
 def home_matches(rule: Rule, home: Home, today: date) -> bool:
     if not rule.active:
         return False
-    if rule.subject == VisitRuleSubject.household_status:
+    if rule.subject == STATUS:
         return bool(rule.household_status) and home.status == rule.household_status
     return any(person_matches(rule, person, today) for person in home.people)
 
@@ -145,7 +148,7 @@ def due_tomorrow(home: Home, rules: Sequence[Rule], today: date, visit: CareVisi
     answer today. It is the same visit unless somebody in the household comes of a rule's age
     overnight: only then does the rule run again, for tomorrow."""
     tomorrow = today + timedelta(days=1)
-    if any(rule.active and rule.subject == VisitRuleSubject.age for rule in rules) and any(
+    if any(rule.active and rule.subject == AGE for rule in rules) and any(
         p.birth_date is not None and age_on(p.birth_date, tomorrow) != age_on(p.birth_date, today)
         for p in home.people
     ):
