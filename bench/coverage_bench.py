@@ -256,9 +256,8 @@ def explain(db: Database, sql: str, params: Any) -> str:
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) "
     with db.engine.connect() as conn:
         rows = conn.exec_driver_sql(prefix + sql, params).all()
-    if db.is_sqlite:
-        return "\n".join(f"{'  ' * (r[1] and 1)}{r[-1]}" for r in rows)
-    return "\n".join(r[0] for r in rows)
+    lines = [f"{'  ' * (r[1] and 1)}{r[-1]}" for r in rows] if db.is_sqlite else [r[0] for r in rows]
+    return "\n".join(line if len(line) <= 160 else line[:150] + " …" for line in lines)  # the id lists
 
 
 def main() -> None:

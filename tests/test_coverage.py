@@ -103,7 +103,9 @@ def test_the_figures_and_the_overdue_list_of_each_grid(make: Factory, db: Databa
         for grid in (grid_a, grid_b):
             alone = queries.grid_coverage(s, make.actor(county["staff"]), grid.id, TODAY)
             assert figures(alone) == figures(by_grid[grid.id])
-    late = by_grid[grid_a.id].overdue[0]
+    assert by_grid[grid_a.id].overdue[0].who == ()  # names only on the grid's own page
+    with db.read() as s:
+        late = queries.grid_coverage(s, make.actor(county["staff"]), grid_a.id, TODAY).overdue[0]
     assert late.address == homes["late"].address
     assert late.who == ("李强（独居老人）", "张奶奶（85 岁）")
     assert (late.due, late.interval_days, late.priority) == (date(2026, 11, 27), 7, "high")
@@ -148,7 +150,7 @@ def test_a_status_rule_names_the_household_itself(make: Factory, db: Database) -
     assert figures(found) == (2, 1, 1, 1, [])
     visit(db, empty, "completed", "2026-10-01T02:00:00")
     with db.read() as s:
-        (found,) = queries.coverage(s, make.actor(make.user("admin")), TODAY).grids
+        found = queries.grid_coverage(s, make.actor(make.user("admin")), grid.id, TODAY)
     assert figures(found) == (2, 1, 0, 1, [(empty.id, 40)])
     assert found.overdue[0].who == ("空置",)
 

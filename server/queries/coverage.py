@@ -60,7 +60,7 @@ ID_BATCH = 5000  # households read by id per statement (SQLite allows 32,766 par
 class OverdueVisit:
     household_id: uuid.UUID
     address: str
-    who: tuple[str, ...]  # the residents a rule names, each with why ("王芳（独居老人）")
+    who: tuple[str, ...]  # the residents a rule names, each with why ("王芳（独居老人）"); one grid's only
     due: date
     days_overdue: int
     interval_days: int
@@ -119,7 +119,8 @@ def coverage(
     grid_id: uuid.UUID | None = None,
 ) -> Coverage:
     """Coverage of every grid the actor may see (staff their community's, an admin all, a worker
-    their own), or only of `community_id` / `grid_id` among them."""
+    their own), or only of `community_id` / `grid_id` among them; who each overdue visit is for
+    only for one grid (its page lists them; the others show counts)."""
     grids = _grids(session, actor, community_id, grid_id)
     by_id = {g.grid_id: g for g in grids}
     if not by_id:
@@ -137,7 +138,7 @@ def coverage(
     rules = rules_by_community(session, {g.community_id for g in grids})
     tomorrow = today + timedelta(days=1)
     every_rule = [r for rs in rules.values() for r in rs]
-    why = _Reasons(session, rules.values(), today)
+    why = _Reasons(session, rules.values(), today) if grid_id is not None else None
     for cared in _cared_homes(session, actor, grids, every_rule, tomorrow):
         grid, home = cared.grid, cared.home
         community_rules = rules.get(grid.community_id, [])
@@ -149,7 +150,7 @@ def coverage(
                     OverdueVisit(
                         household_id=uuid.UUID(home.id),
                         address=cared.address,
-                        who=why.of(home, cared.names, community_rules),
+                        who=why.of(home, cared.names, community_rules) if why else (),
                         due=now.due,
                         days_overdue=(today - now.due).days,
                         interval_days=now.interval_days,
