@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from county import ESTATES, IdNumbers, _name, _with_versions  # noqa: E402
+from county import ESTATES, IdNumbers, _name, _with_versions, add_community  # noqa: E402
 from sync_bench import PASSWORD, SECRET, fresh_database  # noqa: E402
 
 from server.access import Actor  # noqa: E402
@@ -45,7 +45,6 @@ from server.commands.users import create_user  # noqa: E402
 from server.db import Database  # noqa: E402
 from server.demo.words import TAGS, VISIT_RULES  # noqa: E402
 from server.models import (  # noqa: E402
-    Community,
     Grid,
     Household,
     Resident,
@@ -85,20 +84,7 @@ def seed(db: Database, rng: random.Random) -> dict[str, Any]:
     stamp = {"created_at": now, "updated_at": now, "field_versions": {}}
     counts: dict[str, int] = {}
     with db.write() as s:
-        community_id = uuid.uuid4()
-        _with_versions(
-            s,
-            Community,
-            [
-                {
-                    **stamp,
-                    "id": community_id,
-                    "name": "乐安县",
-                    "code": "county",
-                    "public_token": uuid.uuid4().hex[:16],
-                }
-            ],
-        )
+        community_id = add_community(s, stamp, name="乐安县", code="county")
         tags = [
             {**stamp, "id": uuid.uuid4(), "code": t.code, "name": t.name, "category": t.category}
             | {"sensitive": t.sensitive, "active": True, "sort": (i + 1) * 10}
