@@ -29,8 +29,8 @@ class VisitOutcome(StrEnum):
 class Visit(SyncRecord, table=True):
     __table_args__ = (
         *scope_indexes("visit", "grid_id", "community_id"),
-        # A household's latest visit of an outcome is one seek (care visits, issue 17).
-        Index("ix_visit_household_outcome_at", "household_id", "outcome", "at"),
+        # A household's latest live visit of an outcome is one seek in this index alone (care visits).
+        Index("ix_visit_household_outcome_at", "household_id", "outcome", "deleted_at", "at"),
     )
     sync_type = "visit"
     scope_columns = ("community_id", "grid_id")

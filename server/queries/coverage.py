@@ -53,7 +53,6 @@ from server.workflows.visit_tasks import (
 )
 
 FEW_GRIDS = 5
-ID_BATCH = 5000  # households read by id per statement (SQLite allows 32,766 parameters, PostgreSQL 65,535)
 
 
 @dataclass(frozen=True)
@@ -229,9 +228,10 @@ def _cared_homes(
     """The live households of these grids that some active rule might name by tomorrow, with only
     the residents such a rule might name; the rule itself then decides, per community.
 
-    The residents are read first, by the indexes of their tags and birth dates, and their
-    households then by primary key, the scope checked on each row (`can_hold_row`): joined,
-    SQLite would walk every household of the community instead (it has no statistics)."""
+    The residents are read by the indexes of their tags and birth dates, and their households
+    then by primary key (`id IN` those residents), the scope checked per grid (`can_hold_row`):
+    with the scope's `community_id = ?` in the statement, SQLite (which has no statistics)
+    would walk every household of the community by that index instead."""
     households: Any = Household.__table__  # type: ignore[attr-defined]
     residents: Any = Resident.__table__  # type: ignore[attr-defined]
     active = [r for r in rules if r.active]
@@ -260,14 +260,19 @@ def _cared_homes(
     # One grid, or a worker's few: their residents by the grid index (a resident's grid is its
     # household's, as phones hold them); a community's many: the named ones by their indexes.
     few = [residents.c.grid_id.in_([g.grid_id for g in grids])] if len(grids) <= FEW_GRIDS else []
-    if named:
+    cared = (
+        select(_raw(residents.c.household_id)).where(residents.c.deleted_at.is_(None), or_(*named), *few)
+        if named
+        else None
+    )
+    if cared is not None:
         for household_id, name, tags_, birth in session.execute(
-            select(
+            cared.with_only_columns(
                 _raw(residents.c.household_id),
                 residents.c.name,
                 _raw(residents.c.tags),
                 _raw(residents.c.birth_date),
-            ).where(residents.c.deleted_at.is_(None), or_(*named), *few)
+            )
         ).all():
             people[household_id].append(Person(tags=frozenset(_codes(tags_)), birth_date=_day(birth)))
             names[household_id].append(name)
@@ -281,10 +286,8 @@ def _cared_homes(
     )
     live = households.c.deleted_at.is_(None)
     rows: list[Any] = []
-    wanted = list(people)
-    for start in range(0, len(wanted), ID_BATCH):
-        batch = wanted[start : start + ID_BATCH]
-        rows += session.execute(select(*columns).where(_raw(households.c.id).in_(batch), live)).all()
+    if cared is not None:
+        rows += session.execute(select(*columns).where(households.c.id.in_(cared), live)).all()
     if statuses:
         held = (scope_filter(actor, Household), households.c.grid_id.in_([g.grid_id for g in grids]))
         rows += session.execute(select(*columns).where(*held, live, households.c.status.in_(statuses))).all()

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("visit", schema=None) as batch_op:
-        batch_op.create_index("ix_visit_household_outcome_at", ["household_id", "outcome", "at"], unique=False)
+        batch_op.create_index("ix_visit_household_outcome_at", ["household_id", "outcome", "deleted_at", "at"], unique=False)
     with op.batch_alter_table("resident", schema=None) as batch_op:
         batch_op.create_index("ix_resident_birth_date", ["birth_date"], unique=False)
 
