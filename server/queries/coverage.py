@@ -93,10 +93,6 @@ class Coverage:
     grids: list[GridCoverage]
 
     @property
-    def tomorrow(self) -> date:
-        return self.today + timedelta(days=1)
-
-    @property
     def total(self) -> GridCoverage:
         """The grids added up (a community's or the whole scope's figures)."""
         sum_ = GridCoverage(grid_id=uuid.UUID(int=0), name="", community_id=uuid.UUID(int=0))
