@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field
 
 from server.models.base import JSONField, SyncRecord, scope_indexes, utcnow
@@ -30,7 +30,14 @@ class Visit(SyncRecord, table=True):
     __table_args__ = (
         *scope_indexes("visit", "grid_id", "community_id"),
         # A household's latest live visit of an outcome is one seek in this index alone (care visits).
-        Index("ix_visit_household_outcome_at", "household_id", "outcome", "deleted_at", "at"),
+        Index(
+            "ix_visit_household_outcome_at",
+            "household_id",
+            "outcome",
+            "at",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
     sync_type = "visit"
     scope_columns = ("community_id", "grid_id")
