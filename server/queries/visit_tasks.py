@@ -81,7 +81,7 @@ def homes(session: Session, actor: Actor) -> dict[uuid.UUID, list[Home]]:
 
 def last_visit(households: Any, outcome: str) -> Any:
     """A column of the household's latest live visit with this outcome: a correlated subquery
-    that is one seek of the partial index on (household_id, outcome, at) of live visits, which
+    that is one backward seek of the index on (household_id, outcome, at, deleted_at), which
     holds all it reads, however many visits there are."""
     visits: Any = Visit.__table__  # type: ignore[attr-defined]
     return (

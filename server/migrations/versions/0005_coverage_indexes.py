@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
@@ -20,11 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("visit", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_visit_household_outcome_at",
-            ["household_id", "outcome", "at"],
-            unique=False,
-            sqlite_where=sa.text("deleted_at IS NULL"),
-            postgresql_where=sa.text("deleted_at IS NULL"),
+            "ix_visit_household_outcome_at", ["household_id", "outcome", "at", "deleted_at"], unique=False
         )
     with op.batch_alter_table("resident", schema=None) as batch_op:
         batch_op.create_index("ix_resident_birth_date", ["birth_date"], unique=False)
