@@ -80,3 +80,15 @@ open_card  # unused variable (server/queries/households.py:238), read by templat
 due_for  # unused function (server/queries/visit_tasks.py:89), the server's due list the office and the phone's tests compare with (issue 17)
 rule_ids  # unused variable (server/workflows/visit_tasks.py:67), which rules made a task, for the task screens (issue 17)
 _.is_overdue  # unused method (server/workflows/visit_tasks.py:72), for the 工作台's overdue group (issue 17)
+tasks_for  # unused function (server/queries/tasks.py:22), the tasks the phone must show, which the cross-language and 工作台 tests compare with (issue 17)
+rows_done  # unused variable (server/models/ledger_import.py), read by templates/ledger/import.html (issue 18)
+rows_total  # unused variable (server/models/ledger_import.py), read by templates/ledger/import.html
+preview  # unused variable (server/models/ledger_import.py), read by templates/ledger/import.html
+updated  # unused variable (server/ledger/imports.py Counts), summed and shown through as_dict()
+unchanged  # unused variable (server/ledger/imports.py Counts), summed and shown through as_dict()
+households_added  # unused variable (server/ledger/imports.py Counts), summed and shown through as_dict()
+households_updated  # unused variable (server/ledger/imports.py Counts), summed and shown through as_dict()
+_.font  # unused attribute (server/ledger/workbook.py), openpyxl reads it when saving
+urged  # unused variable (server/queries/demands.py:303), read by templates/demands/dashboard.html
+unknown_year  # unused variable (server/queries/demands.py:304), read by templates/demands/dashboard.html
+rating_channels  # unused variable (server/queries/demands.py:313), read by templates/demands/dashboard.html

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from server import blobs, ratelimit
 from server.auth import Sessions
 from server.db import TemporaryFailure
+from server.ledger import import_jobs
 from server.models import MutationOutcome, utcnow
 from server.push import outbox as push_outbox
 from server.push.sender import send_pending
@@ -70,10 +71,15 @@ def _push_remind(services: Services) -> object:
     return written + services.db.run_write(lambda s: push_outbox.purge(s, now=now))
 
 
+def _ledger_imports(services: Services) -> object:
+    return import_jobs.run_pending(services.db, services.vault)
+
+
 JOBS: list[Job] = [
     Job("housekeeping", 3600.0, _housekeeping),
     Job("push_send", 5.0, _push_send),  # claims its rows: safe in several processes
     Job("push_remind", 600.0, _push_remind),  # writes each reminder once (dedupe key)
+    Job("ledger_imports", 2.0, _ledger_imports),  # leased: resumed after a restart
 ]
 
 

@@ -18,7 +18,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlmodel import Session, select
@@ -29,6 +29,7 @@ from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.models import Preference, utcnow
+from server.workflows.workdays import BadLimit, TimeLimit, WorkCalendar, calendar_of
 
 HANDLING_TYPES = {"reply": _l("回复解释类"), "self": _l("受理自办类"), "transfer": _l("转交办理类")}
 PRIORITIES = {"normal": _l("普通"), "urgent": _l("紧急")}
@@ -102,31 +103,45 @@ class Integer(Kind):
         return _("未设置") if value is None else str(value)
 
 
-class Deadlines(Kind):
-    """Hours allowed per handling type and priority: {"reply": {"normal": 24, "urgent": 8}, …}."""
+def limit_text(limit: TimeLimit) -> str:
+    """ "3 个工作日", "0.5 个工作日", "4 小时"."""
+    if limit.hours:
+        return _("%(n)s 小时", n=format(limit.amount, "g"))
+    return _("%(n)s 个工作日", n=format(limit.amount, "g"))
+
+
+class TimeLimits(Kind):
+    """Time limits per handling type and priority, each in working days ("3", "0.5") or hours ("4h"):
+    {"reply": {"normal": "1", "urgent": "4h"}, …}."""
 
     widget: ClassVar[str] = "deadlines"
-    hours = Integer(1, 24 * 365)
 
-    def check(self, value: Any) -> dict[str, dict[str, int]]:
+    def check(self, value: Any) -> dict[str, dict[str, str]]:
         if not isinstance(value, dict):
-            raise BadValue(_("必须按办理类型和紧急程度分别填写小时数。"))
+            raise BadValue(_("必须按办理类型和紧急程度分别填写时限。"))
         unknown = [str(k) for k in value if k not in HANDLING_TYPES]
         if unknown:
             raise BadValue(_("没有这些办理类型：%(names)s", names="、".join(unknown)))
-        result: dict[str, dict[str, int]] = {}
+        result: dict[str, dict[str, str]] = {}
         for handling, handling_name in HANDLING_TYPES.items():
             row = value.get(handling)
             if not isinstance(row, dict) or any(k not in PRIORITIES for k in row):
                 raise BadValue(_("%(type)s：要填写普通和紧急两个时限。", type=handling_name))
-            result[handling] = {}
+            limits: dict[str, TimeLimit] = {}
             for priority, priority_name in PRIORITIES.items():
+                text = str(row.get(priority) if row.get(priority) is not None else "").strip()
+                if not text:
+                    raise BadValue(f"{handling_name}（{priority_name}）：" + _("必须填写。"))
                 try:
-                    result[handling][priority] = int(self.hours.check(row.get(priority)) or 0)
-                except BadValue as exc:
-                    raise BadValue(f"{handling_name}（{priority_name}）：{exc}") from None
-            if result[handling]["urgent"] > result[handling]["normal"]:
+                    limits[priority] = TimeLimit.parse(text)
+                except BadLimit:
+                    raise BadValue(
+                        f"{handling_name}（{priority_name}）："
+                        + _("填工作日数（可以是半天，如 0.5、1.5，最多 365），或小时数加 h（如 4h）。")
+                    ) from None
+            if _hours(limits["urgent"]) > _hours(limits["normal"]):
                 raise BadValue(_("%(type)s：紧急时限不能长于普通时限。", type=handling_name))
+            result[handling] = {priority: str(limit) for priority, limit in limits.items()}
         return result
 
     def from_form(self, form: Mapping[str, Any], name: str) -> Any:
@@ -141,12 +156,107 @@ class Deadlines(Kind):
     def text(self, value: Any) -> str:
         return "；".join(
             _(
-                "%(type)s 普通 %(normal)s 小时、紧急 %(urgent)s 小时",
+                "%(type)s 普通 %(normal)s、紧急 %(urgent)s",
                 type=HANDLING_TYPES[h],
-                normal=value[h]["normal"],
-                urgent=value[h]["urgent"],
+                normal=limit_text(TimeLimit.parse(value[h]["normal"])),
+                urgent=limit_text(TimeLimit.parse(value[h]["urgent"])),
             )
             for h in HANDLING_TYPES
+        )
+
+
+def _hours(limit: TimeLimit) -> float:
+    return limit.amount if limit.hours else limit.amount * 24
+
+
+DAY_LINE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:\s*[~至]\s*(\d{4}-\d{2}-\d{2}))?\s+(休|班|off|work)$", re.IGNORECASE
+)
+
+
+class CalendarYears(Kind):
+    """The holidays (休) and 调休 working days (班) of the years admins entered or corrected:
+    {"2027": {"holidays": ["2027-01-01", …], "workdays": [...]}}. A year entered replaces
+    the calendar package's year; the form is one line a day or a range: `2027-10-01~2027-10-07 休`."""
+
+    widget: ClassVar[str] = "lines"
+
+    def check(self, value: Any) -> dict[str, dict[str, list[str]]]:
+        if isinstance(value, str):
+            value = self._parse(value)
+        if not isinstance(value, dict):
+            raise BadValue(_("格式不对。"))
+        result: dict[str, dict[str, list[str]]] = {}
+        for year, entry in sorted(value.items()):
+            if not re.fullmatch(r"20\d\d", str(year)) or not isinstance(entry, dict):
+                raise BadValue(_("年份 %(year)s 不对。", year=year))
+            days: dict[str, list[str]] = {}
+            for kind in ("holidays", "workdays"):
+                items = entry.get(kind, [])
+                if not isinstance(items, list):
+                    raise BadValue(_("年份 %(year)s 不对。", year=year))
+                try:
+                    parsed = sorted({date.fromisoformat(str(d)) for d in items})
+                except ValueError:
+                    raise BadValue(_("%(year)s 年有一个日期不对。", year=year)) from None
+                if any(d.year != int(year) for d in parsed):
+                    raise BadValue(_("%(year)s 年里有别的年份的日期。", year=year))
+                days[kind] = [d.isoformat() for d in parsed]
+            both = frozenset(days["holidays"]) & frozenset(days["workdays"])
+            if both:
+                raise BadValue(_("%(day)s 不能既放假又上班。", day=min(both)))
+            result[str(year)] = days
+        return result
+
+    def _parse(self, text: str) -> dict[str, dict[str, list[str]]]:
+        found: dict[str, dict[str, list[str]]] = {}
+        for n, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            match = DAY_LINE.match(line)
+            if not match:
+                raise BadValue(
+                    _(
+                        "第 %(n)s 行看不懂：每行一个日期或一段日期，后面写“休”或“班”，如 2027-10-01~2027-10-07 休。",
+                        n=n,
+                    )
+                )
+            try:
+                first = date.fromisoformat(match.group(1))
+                last = date.fromisoformat(match.group(2) or match.group(1))
+            except ValueError:
+                raise BadValue(_("第 %(n)s 行的日期不对。", n=n)) from None
+            if last < first or (last - first).days > 31:
+                raise BadValue(_("第 %(n)s 行：一段日期最多 31 天，且先早后晚。", n=n))
+            kind = "holidays" if match.group(3).lower() in ("休", "off") else "workdays"
+            day = first
+            while day <= last:
+                entry = found.setdefault(str(day.year), {"holidays": [], "workdays": []})
+                entry[kind].append(day.isoformat())
+                day += timedelta(days=1)
+        return found
+
+    def from_form(self, form: Mapping[str, Any], name: str) -> Any:
+        return str(form.get(name, ""))
+
+    def form_value(self, value: Any) -> Any:
+        lines = []
+        for entry in value.values():
+            lines += [f"{d} 休" for d in entry["holidays"]] + [f"{d} 班" for d in entry["workdays"]]
+        return "\n".join(sorted(lines))
+
+    def text(self, value: Any) -> str:
+        if not value:
+            return _("没有录入，用日历包自带的安排")
+        return "；".join(
+            _(
+                "%(year)s 年：放假 %(h)s 天、调休上班 %(w)s 天",
+                year=y,
+                h=len(e["holidays"]),
+                w=len(e["workdays"]),
+            )
+            for y, e in value.items()
         )
 
 
@@ -213,6 +323,23 @@ class TimeRange(Kind):
 
     def text(self, value: Any) -> str:
         return value or _("不设")
+
+
+class Choice(Kind):
+    """One of a few codes, each with its label: {"off": "不开放", …}."""
+
+    widget: ClassVar[str] = "choice"
+
+    def __init__(self, choices: Mapping[str, Any]) -> None:
+        self.choices = dict(choices)
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or value.strip() not in self.choices:
+            raise BadValue(_("只能是以下之一：%(names)s", names="、".join(map(str, self.choices.values()))))
+        return value.strip()
+
+    def text(self, value: Any) -> str:
+        return str(self.choices[value])
 
 
 @dataclass(frozen=True)
@@ -364,15 +491,39 @@ _register(
     _l("发卡后多少个月需要年审。"),
 )
 _register(
-    "demand.deadline_hours",
-    _l("诉求办理时限（小时）"),
-    Deadlines(),
+    "demand.time_limits",
+    _l("诉求办理时限"),
+    TimeLimits(),
     {
-        "reply": {"normal": 24, "urgent": 8},
-        "self": {"normal": 72, "urgent": 24},
-        "transfer": {"normal": 168, "urgent": 72},
+        "reply": {"normal": "1", "urgent": "4h"},
+        "self": {"normal": "3", "urgent": "1"},
+        "transfer": {"normal": "7", "urgent": "3"},
     },
-    _l("从派单起计算，超时的诉求会醒目显示。"),
+    _l(
+        "填工作日数（按国务院节假日和调休安排计算，可以是半天，如 0.5），或小时数加 h（如 4h，按自然时间）。"
+        "从派单起计算，到第 N 个工作日的同一时刻截止；时限用了四分之三为即将超期，过了为已超期。"
+    ),
+)
+_register(
+    "calendar.years",
+    _l("节假日安排"),
+    CalendarYears(),
+    {},
+    _l(
+        "每年 11 月左右国务院公布下一年的放假安排，日历包还没有收录的年份请在这里录入：每行一个日期或一段日期，"
+        "后面写“休”（放假）或“班”（调休上班），如 2027-10-01~2027-10-07 休。录入的年份会替换日历包里这一年的安排。"
+    ),
+)
+_register(
+    "demand.callback",
+    _l("满意评价的电话回访"),
+    Choice(
+        {"off": _l("不要求"), "handler_satisfied": _l("办理人本人记录的满意评价，须经社区电话回访才归档")}
+    ),
+    "off",
+    _l(
+        "开启后，网格员在走访时代居民记录的“满意”“基本满意”（或在自己已登录的手机上打开评价链接）不会直接归档，等社区工作人员电话回访居民、记录评价后才归档。"
+    ),
 )
 _register(
     "demand.fields",
@@ -394,3 +545,21 @@ _register(
     "22:00-07:00",
     _l("这段时间内不发推送通知。留空表示不设。"),
 )
+_register(
+    "open311.publishing",
+    _l("Open311 公开方式"),
+    Choice(
+        {
+            "off": _l("不开放"),
+            "key": _l("仅限 API 密钥和社区工作人员"),
+            "public": _l("公开（不含任何个人信息）"),
+        }
+    ),
+    "key",
+    _l("其他系统读取诉求（GeoReport v2）的方式。无论哪种，提交诉求都需要 API 密钥。"),
+)
+
+
+def work_calendar(session: Session) -> WorkCalendar:
+    """The working-day calendar: the package's, with the years admins entered."""
+    return calendar_of(get(session, "calendar.years"))

@@ -608,13 +608,13 @@ def test_settings_are_saved_refused_with_a_message_and_reset(
     assert refused.status_code == 400
     assert "优惠年龄必须小于免费乘车年龄（60 周岁）" in refused.text
     deadlines = {
-        f"demand.deadline_hours.{h}.{p}": "12"
+        f"demand.time_limits.{h}.{p}": "1"
         for h in ("reply", "self", "transfer")
         for p in ("normal", "urgent")
     }
-    deadlines["demand.deadline_hours.self.urgent"] = "abc"
-    bad = client.post("/admin/settings/demand.deadline_hours", data={"csrf_token": token, **deadlines})
-    assert bad.status_code == 400 and "受理自办类（紧急）：必须是整数" in bad.text
+    deadlines["demand.time_limits.self.urgent"] = "abc"
+    bad = client.post("/admin/settings/demand.time_limits", data={"csrf_token": token, **deadlines})
+    assert bad.status_code == 400 and "受理自办类（紧急）：填工作日数" in bad.text
     assert 'value="abc"' in bad.text
     fields = "property 物业\nelderly_care 居家养老\ninfrastructure 设施\nenvironment 环境\n"
     dropped = client.post(

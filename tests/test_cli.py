@@ -203,13 +203,13 @@ def test_settings_are_shown_and_set_from_the_shell(run: Any, db: Database) -> No
     assert (
         run("admin", "set", "travel_card.discount_age", "null")[1] == "已设置 优惠乘车年龄（周岁）：未设置\n"
     )
-    deadlines = '{"reply": {"normal": 12, "urgent": 4}, "self": {"normal": 48, "urgent": 12}, "transfer": {"normal": 120, "urgent": 48}}'
-    assert run("admin", "set", "demand.deadline_hours", deadlines)[0] == 0
+    deadlines = '{"reply": {"normal": "0.5", "urgent": "4h"}, "self": {"normal": 2, "urgent": "1"}, "transfer": {"normal": "5", "urgent": "2"}}'
+    assert run("admin", "set", "demand.time_limits", deadlines)[0] == 0
     with db.read() as s:
         rows = {p.key: p.value for p in s.exec(select(Preference))}
     assert rows["travel_card.age_threshold"] == 60
     assert rows["push.quiet_hours"] == "21:30-06:00"
-    assert rows["demand.deadline_hours"]["reply"] == {"normal": 12, "urgent": 4}
+    assert rows["demand.time_limits"]["reply"] == {"normal": "0.5", "urgent": "4h"}
     assert "travel_card.age_threshold\t免费乘车年龄（周岁）：60" in run("admin", "settings")[1].splitlines()
 
 

@@ -31,6 +31,7 @@ from server.models import (
 from server.people import masking
 from server.queries import grid_suggestion
 from server.workflows import demands as demand_flow
+from server.workflows.workdays import TimeLimit, calendar_of
 from tests.conftest import Factory
 
 S = DemandStatus
@@ -136,6 +137,9 @@ def step_args(step: str, demand: Demand, world: World) -> dict[str, Any]:
             "decide": {"decision": "联席会议决定：由物业先行维修，费用从维修基金列支"},
             "rate": {"rating": "satisfied", "comment": ""},
             "close": {"note": ""},
+            "suspend": {"note": "等待居民提供材料"},
+            "resume": {"note": "材料已补齐"},
+            "urge": {"note": "请本周内办结"},
         }[step]
     )
 
@@ -173,7 +177,7 @@ EXPECTED_ROLES: dict[str, set[str]] = {
     "return": DEPARTMENTS,
     "escalate": OFFICE | DEPARTMENTS,
     "decide": OFFICE,
-    "rate": WORKERS,
+    "rate": WORKERS | OFFICE,
     "close": OFFICE,
 }
 GRID_OPEN = {(S.submitted, "grid"), (S.dispatched, "grid"), (S.accepted, "grid"), (S.in_progress, "grid")}
@@ -195,7 +199,7 @@ LEGAL: dict[str, dict[str, set[tuple[str, str]]]] = {
         "department": DEPT_HANDLING,
     },
     "decide": {key: {(S.escalated, "grid"), (S.escalated, "department")} for key in OFFICE},
-    "rate": {"worker": ANSWERED},
+    "rate": {"worker": ANSWERED, **dict.fromkeys(OFFICE, ANSWERED)},
     "close": dict.fromkeys(OFFICE, ANSWERED | {(S.submitted, "grid")}),
 }
 TARGET = {
@@ -218,8 +222,12 @@ def sees(role: str, path: str) -> bool:
     return role in ("worker", "staff", "admin") or (role == "department" and path == "department")
 
 
+CLOCK_AND_URGE = {"suspend", "resume", "urge"}
+
+
 def test_the_code_s_tables_are_the_issue_s_workflow() -> None:
-    assert set(demand_flow.STEPS) == set(EXPECTED_ROLES)
+    # The clock and 督办 keep the status; test_demand_time_limits.py covers them.
+    assert set(demand_flow.STEPS) == set(EXPECTED_ROLES) | CLOCK_AND_URGE
     role_codes = {
         "worker": "grid_worker",
         "other_worker": "grid_worker",
@@ -232,7 +240,7 @@ def test_the_code_s_tables_are_the_issue_s_workflow() -> None:
         assert set(demand_flow.STEP_ROLES[step]) == {role_codes[r] for r in roles}, step
     assert set(demand_flow.STEP_ROLES["create"]) == {"grid_worker", "community_staff", "admin"}
     for step, (_sources, target) in demand_flow.TRANSITIONS.items():
-        assert target == (None if step in ("decide", "rate") else TARGET[step]), step
+        assert target == (None if step in {"decide", "rate"} | CLOCK_AND_URGE else TARGET[step]), step
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -553,10 +561,10 @@ def test_deadlines_come_from_the_settings_per_type_and_priority(world: World, db
             s, actor=staff, data={"demand_id": str(demands[1].id), "department_id": str(world.department.id)}
         )
     with db.write() as s:
-        hours = preferences.get(s, "demand.deadline_hours")
-        hours["reply"]["urgent"] = 2
-        hours["self"]["normal"] = 48
-        preferences.set(s, "demand.deadline_hours", hours, staff)
+        limits = preferences.get(s, "demand.time_limits")
+        limits["reply"]["urgent"] = "2h"
+        limits["self"]["normal"] = "2"
+        preferences.set(s, "demand.time_limits", limits, staff)
     with db.write() as s:
         dm.dispatch_demand(
             s,
@@ -574,11 +582,12 @@ def test_deadlines_come_from_the_settings_per_type_and_priority(world: World, db
             data={"demand_id": str(demands[3].id), "grid_id": str(world.grid.id), "handling_type": "self"},
         )
     end = utcnow()
-    expected_hours = [8, 168, 2, 48]
-    for demand, hours_allowed in zip(demands, expected_hours, strict=True):
-        deadline = reload(db, demand.id).deadline
-        assert deadline is not None
-        assert start + timedelta(hours=hours_allowed) <= deadline <= end + timedelta(hours=hours_allowed)
+    calendar = calendar_of({})
+    for demand, allowed in zip(demands, ["4h", "7", "2h", "2"], strict=True):
+        row = reload(db, demand.id)
+        assert row.deadline is not None and row.time_limit == allowed
+        limit = TimeLimit.parse(allowed)
+        assert limit.deadline(calendar, start) <= row.deadline <= limit.deadline(calendar, end)
 
 
 def test_overdue_and_due_soon() -> None:

@@ -89,7 +89,7 @@ def test_triage_to_dispatch_to_accept(client: TestClient, world: World, db: Data
     worker = TestClient(client.app)
     worker_csrf = signed_in(worker, world.users["worker"])
     listing = worker.get("/demands").text
-    assert "单元门禁坏了" in listing and "24 小时内到期" in listing
+    assert "单元门禁坏了" in listing and "剩 4 小时" in listing  # reply, urgent: 4 hours from now
     accepted = worker.post(
         f"/demands/{older.id}/accept", data={"csrf_token": worker_csrf}, follow_redirects=False
     )

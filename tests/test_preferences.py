@@ -16,11 +16,13 @@ DEFAULTS: dict[str, Any] = {
     "travel_card.age_threshold": 65,
     "travel_card.discount_age": None,
     "travel_card.review_months": 12,
-    "demand.deadline_hours": {
-        "reply": {"normal": 24, "urgent": 8},
-        "self": {"normal": 72, "urgent": 24},
-        "transfer": {"normal": 168, "urgent": 72},
+    "demand.time_limits": {
+        "reply": {"normal": "1", "urgent": "4h"},
+        "self": {"normal": "3", "urgent": "1"},
+        "transfer": {"normal": "7", "urgent": "3"},
     },
+    "calendar.years": {},
+    "demand.callback": "off",
     "demand.fields": [
         {"code": "property", "name": "物业服务"},
         {"code": "elderly_care", "name": "居家养老"},
@@ -29,8 +31,9 @@ DEFAULTS: dict[str, Any] = {
         {"code": "dispute", "name": "邻里纠纷"},
     ],
     "push.quiet_hours": "22:00-07:00",
+    "open311.publishing": "key",
 }
-DEADLINES = DEFAULTS["demand.deadline_hours"]
+DEADLINES = DEFAULTS["demand.time_limits"]
 FIELDS = DEFAULTS["demand.fields"]
 
 
@@ -70,16 +73,24 @@ def test_a_default_handed_out_cannot_be_changed_by_its_reader(db: Database) -> N
         ("push.quiet_hours", " 21:30 – 6:00 ", "21:30-06:00"),
         ("push.quiet_hours", "", ""),
         (
-            "demand.deadline_hours",
+            "demand.time_limits",
             {
-                "reply": {"normal": "48", "urgent": 12},
+                "reply": {"normal": " 1.5 ", "urgent": "12 小时"},
                 "self": DEADLINES["self"],
                 "transfer": DEADLINES["transfer"],
             },
             {
-                "reply": {"normal": 48, "urgent": 12},
+                "reply": {"normal": "1.5", "urgent": "12h"},
                 "self": DEADLINES["self"],
                 "transfer": DEADLINES["transfer"],
+            },
+        ),
+        (
+            "calendar.years",
+            "2027-10-01~2027-10-03 休\n\n2027-09-26 班\n2028-01-01 休",
+            {
+                "2027": {"holidays": ["2027-10-01", "2027-10-02", "2027-10-03"], "workdays": ["2027-09-26"]},
+                "2028": {"holidays": ["2028-01-01"], "workdays": []},
             },
         ),
         (
@@ -113,18 +124,28 @@ def test_values_are_normalised_stored_and_read_back(
         ("push.quiet_hours", "25:00-07:00", "格式应为 22:00-07:00"),
         ("push.quiet_hours", "07:00-07:00", "开始和结束时间不能相同"),
         ("push.quiet_hours", 22, "格式应为"),
-        ("demand.deadline_hours", [24, 8], "必须按办理类型和紧急程度分别填写小时数"),
-        ("demand.deadline_hours", {**DEADLINES, "later": {}}, "没有这些办理类型：later"),
-        ("demand.deadline_hours", {**DEADLINES, "self": {"normal": 72}}, "受理自办类（紧急）：必须填写。"),
+        ("demand.time_limits", [24, 8], "必须按办理类型和紧急程度分别填写时限"),
+        ("demand.time_limits", {**DEADLINES, "later": {}}, "没有这些办理类型：later"),
+        ("demand.time_limits", {**DEADLINES, "self": {"normal": "3"}}, "受理自办类（紧急）：必须填写。"),
         (
-            "demand.deadline_hours",
-            {**DEADLINES, "reply": {"normal": 8, "urgent": 24}},
+            "demand.time_limits",
+            {**DEADLINES, "reply": {"normal": "8h", "urgent": "1"}},
             "紧急时限不能长于普通时限",
         ),
         (
-            "demand.deadline_hours",
-            {**DEADLINES, "transfer": {"normal": 0, "urgent": 0}},
-            "必须在 1 到 8760 之间",
+            "demand.time_limits",
+            {**DEADLINES, "transfer": {"normal": "0", "urgent": "0"}},
+            "转交办理类（普通）：填工作日数",
+        ),
+        ("demand.time_limits", {**DEADLINES, "transfer": {"normal": "1.25", "urgent": "1"}}, "可以是半天"),
+        ("calendar.years", "2027-10-01 放假", "第 1 行看不懂"),
+        ("calendar.years", "2027-02-30 休", "第 1 行的日期不对"),
+        ("calendar.years", "2027-10-07~2027-10-01 休", "先早后晚"),
+        ("calendar.years", "2027-10-01 休\n2027-10-01 班", "2027-10-01 不能既放假又上班"),
+        (
+            "calendar.years",
+            {"2027": {"holidays": ["2028-01-01"], "workdays": []}},
+            "2027 年里有别的年份的日期",
         ),
         ("demand.fields", [], "至少要有一个领域"),
         ("demand.fields", FIELDS[:4], "同步协议规定的领域不能删除：dispute"),
@@ -220,13 +241,18 @@ def test_forms_round_trip_through_each_kind() -> None:
     assert text.splitlines()[0] == "property 物业服务"
     parsed = fields.from_form({"demand.fields": text + "\n\nsafety=安全隐患\r\n"}, "demand.fields")
     assert fields.check(parsed) == [*FIELDS, {"code": "safety", "name": "安全隐患"}]
-    deadlines = preferences.definition("demand.deadline_hours").kind
+    deadlines = preferences.definition("demand.time_limits").kind
     form = {f"d.{h}.{p}": str(n) for h, row in DEADLINES.items() for p, n in row.items()}
     assert deadlines.check(deadlines.from_form(form, "d")) == DEADLINES
     assert deadlines.submitted({**form, "d.self.urgent": "x"}, "d")["self"]["urgent"] == "x"
     age = preferences.definition("travel_card.discount_age").kind
     assert (age.form_value(None), age.text(None), age.submitted({"k": "61"}, "k")) == ("", "未设置", "61")
-    assert "回复解释类 普通 24 小时、紧急 8 小时" in deadlines.text(DEADLINES)
+    assert "回复解释类 普通 1 个工作日、紧急 4 小时" in deadlines.text(DEADLINES)
+    years = preferences.definition("calendar.years").kind
+    stored = years.check("2027-02-06 班\n2027-02-10~2027-02-11 休")
+    assert years.form_value(stored) == "2027-02-06 班\n2027-02-10 休\n2027-02-11 休"
+    assert years.check(years.from_form({"y": years.form_value(stored)}, "y")) == stored
+    assert years.text(stored) == "2027 年：放假 2 天、调休上班 1 天"
 
 
 def test_adding_a_key_is_one_registry_entry(

@@ -240,7 +240,7 @@ def test_the_rating_link_works_once(client: TestClient, world: World, db: Databa
     )
     with db.read() as s:
         event = s.exec(select(DemandEvent).where(DemandEvent.demand_id == demand.id)).one()
-        assert (event.kind, event.actor_id) == ("rated", None) and "居民通过评价链接" in event.note
+        assert (event.kind, event.actor_id) == ("rated", None) and "居民本人通过评价链接" in event.note
         assert s.exec(select(AuditLog).where(AuditLog.action == "demand.rate_link")).one().record_id == str(
             demand.id
         )

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from server.cli import admin, push
+from server.cli import admin, ledger, push
 from server.cli.parser import COMMANDS, command
 from server.cli.protocol import BoundedHeaders
 from server.migrate import open_db
@@ -83,12 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     admin.add_parsers(sub)
     push.add_parsers(sub)
+    ledger.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     admin.register()
     push.register()
+    ledger.register()
     args = build_parser().parse_args(argv)
     settings = load_settings()
     return COMMANDS[args.command](args, settings)

@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, func, select
 
-from server import audit
+from server import audit, preferences
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible
 from server.blobs import MAX_PHOTOS, attach, check_hashes, claim
 from server.clock import step_time
@@ -54,6 +54,8 @@ from server.workflows.demands import (
     handles,
     may,
     may_accept,
+    may_stop_clock,
+    resumed_deadline,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -332,7 +334,8 @@ def _to_grid(
     demand.accepted_at = None
     demand.handling_type = handling_type
     demand.priority = priority
-    demand.deadline = deadline_for(session, handling_type, priority, when)
+    demand.deadline, demand.time_limit = deadline_for(session, handling_type, priority, when)
+    demand.suspended_at = None
     _rescope(session, demand)
 
 
@@ -343,7 +346,8 @@ def _to_department(
     demand.assignee_id = None
     demand.handling_type = "transfer"
     demand.priority = priority
-    demand.deadline = deadline_for(session, "transfer", priority, when)
+    demand.deadline, demand.time_limit = deadline_for(session, "transfer", priority, when)
+    demand.suspended_at = None
     _rescope(session, demand)
 
 
@@ -435,7 +439,7 @@ def create_demand(
     return demand
 
 
-def submit_public(session: Session, *, community: Community, data: dict[str, Any]) -> Demand:
+def submit_public(session: Session, *, community: Community, data: dict[str, Any], note: str = "") -> Demand:
     """A resident's own request from the community's public page: `submitted`, source `public`,
     in no grid yet (the office's triage suggests one)."""
     args = _validate(PublicSubmission, data)
@@ -452,7 +456,12 @@ def submit_public(session: Session, *, community: Community, data: dict[str, Any
     )
     session.add(demand)
     add_event(
-        session, demand, actor=None, kind="created", from_status=None, note=_("居民通过社区二维码提交。")
+        session,
+        demand,
+        actor=None,
+        kind="created",
+        from_status=None,
+        note=note or _("居民通过社区二维码提交。"),
     )
     session.flush()
     return demand
@@ -664,6 +673,14 @@ def return_demand(
 # -- the resident's rating -----------------------------------------------------------------------
 
 
+CHANNEL_NOTES = {
+    "resident": _l("（居民本人通过评价链接）"),
+    "visit": _l("（入户代录）"),
+    "phone": _l("（电话回访）"),
+    "proxy": _l("（评价链接在工作人员已登录的浏览器中打开，记为代录）"),
+}
+
+
 def _rate(
     session: Session,
     demand: Demand,
@@ -672,23 +689,37 @@ def _rate(
     rating: str,
     comment: str,
     at: datetime | None,
-    via: str,
+    channel: str,
 ) -> Demand:
     """满意 / 基本满意 close the request; 不满意 (差评) reopens it for rectification, with a new
-    deadline, to be accepted and resolved again."""
+    deadline, to be accepted and resolved again. With the setting `demand.callback` on, a
+    satisfied rating its own handler recorded waits for staff to call the resident back."""
     dissatisfied = rating == "dissatisfied"
-    note = _("居民评价：%(rating)s。", rating=labels.label("rating", rating)) + via + comment
-    when = _step(
-        session, actor, demand, "rate", to=S.rectifying if dissatisfied else S.closed, note=note, at=at
+    by_handler = actor is not None and actor.id == demand.assignee_id and channel in ("visit", "proxy")
+    held = (
+        not dissatisfied and by_handler and preferences.get(session, "demand.callback") == "handler_satisfied"
     )
+    note = _("居民评价：%(rating)s。", rating=labels.label("rating", rating)) + str(CHANNEL_NOTES[channel])
+    if held:
+        note += _("办理人本人记录的满意评价，等待社区电话回访确认。")
+    target = demand.status if held else S.rectifying if dissatisfied else S.closed
+    when = _step(session, actor, demand, "rate", to=target, note=note + comment, at=at)
     demand.rating = rating
     demand.rating_comment = comment
+    demand.rating_channel = channel
+    demand.rated_by = actor.id if actor else None
+    if held:
+        session.flush()
+        return demand  # the rating link stays: the resident may still answer for themselves
     demand.rating_token = ""  # nosec B105
     if dissatisfied:
         demand.assignee_id = None
         demand.resolved_at = None
         if demand.handling_type:
-            demand.deadline = deadline_for(session, demand.handling_type, demand.priority, when)
+            demand.deadline, demand.time_limit = deadline_for(
+                session, demand.handling_type, demand.priority, when
+            )
+            demand.suspended_at = None
     else:
         demand.closed_at = when
     session.flush()
@@ -698,10 +729,14 @@ def _rate(
 def rate_demand(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Demand:
-    """`demand.rate`: the worker records the resident's rating at the follow-up visit."""
+    """`demand.rate`: the resident's rating recorded by the worker at the follow-up visit
+    (入户代录), or by staff calling the resident back (电话回访)."""
     args = _validate(DemandRate, data)
     demand = _open(session, actor, "rate", args.demand_id)
-    return _rate(session, demand, actor=actor, rating=args.rating, comment=args.comment, at=at, via="")
+    channel = "visit" if actor.is_worker else "phone"
+    return _rate(
+        session, demand, actor=actor, rating=args.rating, comment=args.comment, at=at, channel=channel
+    )
 
 
 class TokenUsed(NotFound):
@@ -717,28 +752,72 @@ def demand_by_token(session: Session, token: str) -> Demand:
     return demand
 
 
-def rate_by_token(session: Session, *, token: str, data: dict[str, Any], ip: str = "") -> Demand:
-    """The resident rates through their link; the link works once."""
+def rate_by_token(
+    session: Session, *, token: str, data: dict[str, Any], ip: str = "", viewer: Actor | None = None
+) -> Demand:
+    """The resident rates through their link; the link works once. Opened in a browser signed in
+    to Doorstep (`viewer`: the handler, a worker of the grid, anyone), it is that person's 代录,
+    never the resident's own rating."""
     args = _validate(ResidentRating, data)
     demand = demand_by_token(session, token)
-    _rate(
-        session,
-        demand,
-        actor=None,
-        rating=args.rating,
-        comment=args.comment,
-        at=None,
-        via=_("（居民通过评价链接）"),
-    )
+    channel = "resident" if viewer is None else "proxy"
+    _rate(session, demand, actor=viewer, rating=args.rating, comment=args.comment, at=None, channel=channel)
     audit.record(
         session,
-        actor=None,
+        actor=viewer,
         action="demand.rate_link",
         record_type="demand",
         record_id=demand.id,
         ip=ip,
         rating=args.rating,
+        channel=channel,
     )
+    return demand
+
+
+# -- the clock and 督办 ----------------------------------------------------------------------------
+
+
+def suspend_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.suspend`: stop the clock while the request waits for the resident or a joint
+    meeting; the reason is on the timeline and in the audit log."""
+    args = _validate(DemandEscalate, data)
+    demand = _open(session, actor, "suspend", args.demand_id)
+    if not may_stop_clock(actor, demand, "suspend"):
+        raise InvalidTransition(_("这条诉求的计时已经暂停，或没有办理时限，或不在您手上。"))
+    when = _step(session, actor, demand, "suspend", to=demand.status, note=args.note, at=at, office=True)
+    demand.suspended_at = when
+    session.flush()
+    return demand
+
+
+def resume_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.resume`: the clock runs again; the deadline moves by the time it stood, so what
+    was left when it stopped is left now (working days, or hours for limits in hours)."""
+    args = _validate(DemandEscalate, data)
+    demand = _open(session, actor, "resume", args.demand_id)
+    if not may_stop_clock(actor, demand, "resume") or demand.suspended_at is None or demand.deadline is None:
+        raise InvalidTransition(_("这条诉求的计时没有暂停，或不在您手上。"))
+    when = _step(session, actor, demand, "resume", to=demand.status, note=args.note, at=at, office=True)
+    demand.deadline = resumed_deadline(session, demand, when)
+    demand.suspended_at = None
+    session.flush()
+    return demand
+
+
+def urge_demand(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Demand:
+    """`demand.urge` (督办): the office presses the handler; an event on the timeline that
+    notifies whoever holds the request (server/push/triggers.py)."""
+    args = _validate(DemandEscalate, data)
+    demand = _open(session, actor, "urge", args.demand_id)
+    _step(session, actor, demand, "urge", to=demand.status, note=args.note, at=at, office=True)
+    session.flush()
     return demand
 
 
@@ -758,4 +837,7 @@ STEP_COMMANDS: dict[str, Callable[..., Demand]] = {
     "decide": decide_demand,
     "rate": rate_demand,
     "close": close_demand,
+    "suspend": suspend_demand,
+    "resume": resume_demand,
+    "urge": urge_demand,
 }

@@ -12,12 +12,12 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from server import audit
-from server.access import Actor, Forbidden, get_visible
+from server.access import Actor, Forbidden, OutOfScope, can_hold, get_visible
 from server.commands.households import check_phone
 from server.commands.personal_data import record_change, record_phone_change
 from server.commands.updates import UpdateResult, apply_changes
 from server.commands.validation import validate
-from server.errors import IdReused, InvalidInput
+from server.errors import DomainError, IdReused, InvalidInput
 from server.i18n import gettext as _
 from server.models import Household, Resident, ResidentTag, Tag
 from server.people import idnumber
@@ -82,11 +82,20 @@ def check_tags(session: Session, codes: list[str]) -> list[str]:
     unique = sorted(set(codes))
     if not unique:
         return []
-    known = set(session.exec(select(Tag.code).where(col(Tag.code).in_(unique), Tag.deleted_at == None)))  # noqa: E711
+    known = known_tags(session, unique)
     unknown = [c for c in unique if c not in known]
     if unknown:
-        raise InvalidInput({"tags": _("没有这些标签：%(codes)s", codes="、".join(unknown))})
+        raise _unknown_tags(unknown)
     return unique
+
+
+def known_tags(session: Session, codes: list[str]) -> set[str]:
+    """Those of `codes` that are live tags of the catalogue."""
+    return set(session.exec(select(Tag.code).where(col(Tag.code).in_(codes), Tag.deleted_at == None)))  # noqa: E711
+
+
+def _unknown_tags(codes: list[str]) -> InvalidInput:
+    return InvalidInput({"tags": _("没有这些标签：%(codes)s", codes="、".join(codes))})
 
 
 def sync_tag_links(session: Session, resident: Resident) -> None:
@@ -132,6 +141,68 @@ def create_resident(session: Session, *, actor: Actor, vault: Vault, data: dict[
             if same:
                 return existing
             raise IdReused(_("这个编号已被另一位居民使用。"))
+    resident = _new_resident(household, args, parsed, phone, tags, vault)
+    session.add(resident)
+    session.flush()
+    sync_tag_links(session, resident)
+    return resident
+
+
+def add_residents(
+    session: Session, *, actor: Actor, vault: Vault, items: list[tuple[Household, dict[str, Any]]]
+) -> list[Resident | DomainError]:
+    """New residents (each into its household, which may not be flushed yet), checked as
+    `create_resident` checks one, for a caller that writes many at once (the ledger
+    import): each answer is the resident added to the session or why it was refused. The
+    caller flushes, then calls `link_tags`. No client ids, so no replays."""
+    if actor.is_department:
+        raise Forbidden(actor.role)
+    checked: list[tuple[Household, ResidentCreate, idnumber.IdNumber | None, str] | DomainError] = []
+    codes: set[str] = set()
+    for household, data in items:
+        if not can_hold(actor, household):
+            raise OutOfScope("household")
+        try:
+            args = validate(ResidentCreate, {**data, "household_id": household.id})
+            check_relation(args.relation)
+            checked.append((household, args, check_id_number(args.id_number), check_phone(args.phone)))
+            codes.update(args.tags)
+        except DomainError as exc:
+            checked.append(exc)
+    known = known_tags(session, sorted(codes)) if codes else set()
+    answers: list[Resident | DomainError] = []
+    for item in checked:
+        if isinstance(item, DomainError):
+            answers.append(item)
+            continue
+        household, args, parsed, phone = item
+        unknown = sorted(set(args.tags) - known)
+        if unknown:
+            answers.append(_unknown_tags(unknown))
+            continue
+        resident = _new_resident(household, args, parsed, phone, sorted(set(args.tags)), vault)
+        session.add(resident)
+        answers.append(resident)
+    return answers
+
+
+def link_tags(session: Session, residents: list[Resident]) -> None:
+    """resident_tag rows of flushed new residents (`sync_tag_links` for many, none to delete)."""
+    codes = {code for r in residents for code in r.tags}
+    if not codes:
+        return
+    ids = dict(session.exec(select(Tag.code, Tag.id).where(col(Tag.code).in_(codes))).all())
+    session.add_all(ResidentTag(resident_id=r.id, tag_id=ids[code]) for r in residents for code in r.tags)
+
+
+def _new_resident(
+    household: Household,
+    args: ResidentCreate,
+    parsed: idnumber.IdNumber | None,
+    phone: str,
+    tags: list[str],
+    vault: Vault,
+) -> Resident:
     resident = Resident(
         id=args.resident_id or uuid.uuid4(),
         household_id=household.id,
@@ -144,9 +215,6 @@ def create_resident(session: Session, *, actor: Actor, vault: Vault, data: dict[
         tags=tags,
     )
     _set_id_number(resident, parsed, vault)
-    session.add(resident)
-    session.flush()
-    sync_tag_links(session, resident)
     return resident
 
 

@@ -26,6 +26,7 @@ from server.demo.words import (
     VISIT_NOTES,
     DemandText,
 )
+from server.workflows.workdays import TimeLimit, calendar_of
 
 # The texts name the handling types 回复解释类 / 受理自办类 / 转交办理类 reply / handle / transfer;
 # requests carry the workflow's codes.
@@ -97,11 +98,11 @@ class Work:
         grids: dict[str, tuple[uuid.UUID, str]],
         homes: list[Home],
         staff: Staff,
-        deadline_hours: dict[str, dict[str, int]] | None = None,
     ) -> None:
         self.rng = rng
-        # Hours allowed per handling type and priority (setting `demand.deadline_hours`).
-        self.hours = deadline_hours or preferences.definition("demand.deadline_hours").default
+        # Limits per handling type and priority (setting `demand.time_limits`), on the official calendar.
+        self.limits = preferences.definition("demand.time_limits").default
+        self.calendar = calendar_of({})
         self.new_id = new_id
         self.now = now
         self.community_id = community_id
@@ -238,10 +239,12 @@ class Work:
         )
 
         handling = None if state == "submitted" else HANDLING[text.handling]
-        limit = timedelta(hours=self.hours[HANDLING[text.handling]]["normal"])
+        limit = TimeLimit.parse(self.limits[HANDLING[text.handling]]["normal"])
         waited = rng.uniform(*WAITED[state])
         if overdue and handling is not None:
-            waited = limit.total_seconds() / 3600 + rng.uniform(6, 40)
+            # Past the limit on any calendar: working days are at most a day and a half of wall
+            # clock each, on average, even through a holiday week.
+            waited = (limit.amount if limit.hours else limit.amount * 24 * 2.5) + rng.uniform(6, 40)
         # Laid out backwards from the last step, each moved back into working hours.
         waited = min(waited, OLDEST.total_seconds() / 3600 - sum(s.hours for s in steps))
         times = [self._daytime(self.now - timedelta(hours=waited))]
@@ -271,7 +274,8 @@ class Work:
                 "status": status,
                 "handling_type": handling,
                 "priority": "normal",
-                "deadline": routed + limit if routed else None,
+                "deadline": limit.deadline(self.calendar, routed) if routed else None,
+                "time_limit": str(limit) if routed else "",
                 "assignee_id": worker if "accepted" in when else None,
                 "created_by": steps[0].actor,
                 "contact_name": head.name,

@@ -22,6 +22,13 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "vacant": _l("空置"),
         "moved_out": _l("已迁出"),
     },
+    "import_status": {
+        "checking": _l("检查中"),
+        "checked": _l("待确认"),
+        "importing": _l("导入中"),
+        "done": _l("已完成"),
+        "failed": _l("无法导入"),
+    },
     "visit_purpose": {
         "routine": _l("日常走访"),
         "care": _l("关爱重点人群"),
@@ -171,6 +178,16 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "decide": _l("记录会议决定"),
         "rate": _l("记录居民评价"),
         "close": _l("归档"),
+        "suspend": _l("暂停计时"),
+        "resume": _l("恢复计时"),
+        "urge": _l("督办"),
+    },
+    # How a rating reached us (demand.rating_channel).
+    "rating_channel": {
+        "resident": _l("居民本人"),
+        "visit": _l("入户代录"),
+        "phone": _l("电话回访"),
+        "proxy": _l("代录（链接在登录的浏览器中打开）"),
     },
     # The lines of a request's history (demand_event.kind).
     "demand_event": {
@@ -187,6 +204,9 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "decided": _l("联席会议决定"),
         "rated": _l("居民评价"),
         "closed": _l("归档"),
+        "suspended": _l("暂停计时"),
+        "resumed": _l("恢复计时"),
+        "urged": _l("督办"),
     },
 }
 

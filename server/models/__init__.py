@@ -6,6 +6,7 @@ from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict
 from server.models.demand import Demand, DemandEvent, DemandStatus
 from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
+from server.models.ledger_import import ImportStatus, LedgerImport
 from server.models.org import Community, Department, Grid, Role, User, UserGrid
 from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
 from server.models.state import (
@@ -60,6 +61,8 @@ __all__ = [
     "Household",
     "HouseholdKind",
     "HouseholdStatus",
+    "ImportStatus",
+    "LedgerImport",
     "MutationOutcome",
     "Preference",
     "PushAttempt",

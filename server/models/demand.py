@@ -41,6 +41,10 @@ class Demand(SyncRecord, table=True):
     handling_type: str | None = None
     priority: str = "normal"
     deadline: datetime | None = None
+    time_limit: str = (
+        ""  # the limit the deadline was set with: "3" working days, "4h" (setting demand.time_limits)
+    )
+    suspended_at: datetime | None = None  # the clock stopped (waiting for the resident or a joint meeting)
     assignee_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     created_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     contact_name: str = ""
@@ -54,6 +58,11 @@ class Demand(SyncRecord, table=True):
     answer: str = ""
     rating: str | None = None
     rating_comment: str = ""
+    # How the rating reached us: resident (their own link, no Doorstep session), visit (the worker
+    # at the follow-up visit), phone (staff calling back), proxy (the link opened in a signed-in
+    # browser: 代录, never the resident's own); and who recorded it.
+    rating_channel: str = ""
+    rated_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     # The resident's single-use rating link (/r/{token}); made when the request is answered.
     rating_token: str = Field(default="", index=True)
     accepted_at: datetime | None = None

@@ -139,6 +139,7 @@ EVENTS: dict[tuple[str, str, str | None], str] = {
     ("demand_event", "rated", "rectifying"): "demand_reopened",
     ("demand_event", "created", None): "demand_submitted",
     ("demand_event", "returned", None): "demand_returned",
+    ("demand_event", "urged", None): "demand_urged",
     ("demand_event", "transferred", None): "demand_transferred",
     ("demand_event", "decided", "transferred"): "demand_transferred",
     ("travel_card_event", "approve", None): "card_approved",
@@ -182,6 +183,9 @@ NOTICES: dict[str, Notice] = {
         _l("诉求已超期"),
         _l("%(field)s：%(summary)s。期限%(deadline)s已过，请尽快办理。"),
         _by_priority,
+    ),
+    "demand_urged": Notice(
+        holders, _l("社区督办了一条诉求"), _l("%(field)s：%(summary)s。督办意见：%(note)s"), _by_priority
     ),
     "card_approved": Notice(
         the_person, _l("出行卡申请已通过"), _l("%(name)s的老年出行卡申请已审核通过，等待制卡。")

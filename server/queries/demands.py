@@ -13,8 +13,10 @@ from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from server import preferences
 from server.access import Actor, get_visible, scope_filter
 from server.clock import LOCAL_TZ
+from server.i18n import gettext as _
 from server.models import (
     Community,
     Demand,
@@ -29,6 +31,7 @@ from server.models import (
 )
 from server.queries import grid_suggestion
 from server.workflows import demands as demand_flow
+from server.workflows.workdays import WorkCalendar
 
 S = DemandStatus
 LIST_LIMIT = 100
@@ -60,7 +63,9 @@ class DemandRow:
     grid: str
     department: str
     overdue: bool
-    due_soon: bool
+    due_soon: bool  # 即将超期: past 75 % of its limit
+    left: str = ""  # "剩 1.5 个工作日", "剩 3 小时", "超期 0.5 个工作日"
+    suspended: bool = False
     suggestion: grid_suggestion.Suggestion | None = None
 
 
@@ -103,6 +108,7 @@ def rows_for(
     grids = _names(session, Grid, {d.grid_id for d in demands if d.grid_id})
     departments = _names(session, Department, {d.department_id for d in demands if d.department_id})
     fields = demand_flow.field_names(session)
+    calendar = preferences.work_calendar(session)
     suggesters: dict[uuid.UUID, grid_suggestion.GridSuggester] = {}
 
     def suggestion(demand: Demand) -> grid_suggestion.Suggestion | None:
@@ -119,11 +125,24 @@ def rows_for(
             grid=grids.get(d.grid_id, "") if d.grid_id else "",
             department=departments.get(d.department_id, "") if d.department_id else "",
             overdue=demand_flow.overdue(d, now),
-            due_soon=demand_flow.due_soon(d, now),
+            due_soon=demand_flow.warning_level(d, calendar, now) == "soon",
+            left=left_text(demand_flow.time_left(d, calendar, now)),
+            suspended=d.suspended_at is not None and d.status in demand_flow.RUNNING,
             suggestion=suggestion(d),
         )
         for d in demands
     ]
+
+
+def left_text(left: tuple[float, bool] | None) -> str:
+    """What is left of a limit, for people: 剩 1.5 个工作日, 剩 3 小时, 超期 0.5 个工作日."""
+    if left is None:
+        return ""
+    amount, hours = left
+    number = f"{abs(amount):.1f}".removesuffix(".0")
+    if amount < 0:
+        return _("超期 %(n)s 小时", n=number) if hours else _("超期 %(n)s 个工作日", n=number)
+    return _("剩 %(n)s 小时", n=number) if hours else _("剩 %(n)s 个工作日", n=number)
 
 
 def _live(actor: Actor) -> list[ColumnElement[bool]]:
@@ -169,6 +188,7 @@ class DemandDetail:
     departments: list[Department]
     suggestion: grid_suggestion.Suggestion | None
     fields: dict[str, str]
+    rated_by: str = ""  # who recorded the rating, when not the resident
 
     @property
     def demand(self) -> Demand:
@@ -188,7 +208,7 @@ def demand_detail(
             .order_by(col(DemandEvent.at), col(DemandEvent.created_at))
         )
     )
-    actor_ids = {e.actor_id for e in events if e.actor_id}
+    actor_ids = {e.actor_id for e in events if e.actor_id} | ({demand.rated_by} if demand.rated_by else set())
     people = (
         {u.id: u.display_name for u in session.exec(select(User).where(col(User.id).in_(actor_ids)))}
         if actor_ids
@@ -226,6 +246,7 @@ def demand_detail(
         departments=departments,
         suggestion=grid_suggestion.suggest_grid(session, demand) if routing else None,
         fields=demand_flow.field_names(session),
+        rated_by=people.get(demand.rated_by, "") if demand.rated_by else "",
     )
 
 
@@ -279,12 +300,17 @@ class Dashboard:
     by_grid: list[Count]
     by_department: list[Count]
     overdue: int
-    due_soon: int
+    due_soon: int  # 即将超期: past 75 % of the limit
+    suspended: int  # the clock stopped
+    urged: int  # running requests the office has urged (督办)
+    unknown_year: int | None  # next year, when its holidays are not known yet
     open: int
     median_accept_hours: float | None
     median_resolve_hours: float | None
     ratings: dict[str, int]
     weeks: list[Week] = field(default_factory=list)
+    # How the current ratings reached us (resident, visit, phone, proxy; "" before channels were kept).
+    rating_channels: dict[str, int] = field(default_factory=dict)
 
     @property
     def rated(self) -> int:
@@ -341,10 +367,11 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
     for event in session.exec(
         select(DemandEvent).where(
             DemandEvent.community_id == community.id,
-            col(DemandEvent.kind).in_(("created", "dispatched", "decided")),
+            col(DemandEvent.kind).in_(("created", "dispatched", "decided", "urged")),
         )
     ):
         events[event.demand_id].append(event)
+    calendar = preferences.work_calendar(session)
     fields = demand_flow.field_names(session)
     grids = {
         g.id: g
@@ -401,7 +428,12 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
             if k is not None
         ],
         overdue=sum(demand_flow.overdue(d, now) for d in demands),
-        due_soon=sum(demand_flow.due_soon(d, now) for d in demands),
+        due_soon=sum(demand_flow.warning_level(d, calendar, now) == "soon" for d in demands),
+        suspended=sum(d.suspended_at is not None and d.status in demand_flow.RUNNING for d in demands),
+        urged=sum(
+            d.status in demand_flow.RUNNING and any(e.kind == "urged" for e in events[d.id]) for d in demands
+        ),
+        unknown_year=_unknown_next_year(calendar, now),
         open=sum(d.status in demand_flow.RUNNING or d.status == S.submitted for d in demands),
         median_accept_hours=_median(accept_hours),
         median_resolve_hours=_median(resolve_hours),
@@ -410,7 +442,14 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
             for r in ("satisfied", "basically_satisfied", "dissatisfied")
         },
         weeks=[Week(s, received.get(s, 0), resolved.get(s, 0)) for s in starts],
+        rating_channels=dict(Counter(d.rating_channel for d in demands if d.rating)),
     )
+
+
+def _unknown_next_year(calendar: WorkCalendar, now: datetime) -> int | None:
+    """Next year, when the calendar does not know its holidays yet (they are announced each November)."""
+    year = now.astimezone(LOCAL_TZ).year + 1
+    return None if year in calendar.known_years else year
 
 
 def _grid_order(grids: dict[uuid.UUID, Grid], key: uuid.UUID | None) -> tuple[int, str]:

@@ -1,16 +1,20 @@
-"""Residents' requests as Open311 GeoReport v2 (read-only), and finding the API keys that may read them.
+"""Residents' requests as Open311 GeoReport v2, and finding the API keys and jurisdictions.
 
 Mapping (https://wiki.open311.org/GeoReport_v2): one service per request field
-(setting `demand.fields`); one service request per demand. Nothing in it
-names or reaches a resident: no contact fields, the description with phone and
-ID numbers and the names of the household's people masked, the address cut to
-the estate and building, coordinates rounded to three decimals (~100 m), no
-household id, no photos (they show homes and faces).
+(setting `demand.fields`); one service request per demand; one jurisdiction
+(`jurisdiction_id`) per community, by its code. Nothing in it names or
+reaches a resident, whoever reads (setting `open311.publishing` may make it
+public): no contact fields, the description scrubbed by `people.masking` (names
+of the contact and the household's people, phone and ID numbers however typed,
+unit and room), the address cut to the estate and building, coordinates
+rounded to three decimals (~100 m), no household id, no photos (they show
+homes and faces).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -35,10 +39,11 @@ from server.models import (
 )
 from server.people import masking
 from server.workflows import demands as demand_flow
+from server.workflows.workdays import TimeLimit
 
 S = DemandStatus
 CLOSED = frozenset({S.replied, S.resolved, S.closed})
-DEFAULT_DAYS = 90
+DEFAULT_DAYS = 90  # the spec's window: the default, and the most one query may span
 MAX_REQUESTS = 1000
 GROUP = "社区微诉求"
 # What each core field covers, for the service list (other fields are described by their name).
@@ -49,6 +54,54 @@ ABOUT: dict[str, tuple[str, str]] = {
     "environment": ("环境卫生：垃圾、绿化、噪声、违章搭建等。", "垃圾,绿化,噪音,卫生,违建"),
     "dispute": ("邻里纠纷：漏水、噪声、占道、宠物等邻里矛盾的调解。", "纠纷,调解,漏水,邻里,宠物"),
 }
+
+
+SPEC = "http://wiki.open311.org/GeoReport_v2"
+FORMATS = ["text/xml", "application/json"]
+CHANGESET = "2026-12-03T00:00:00+08:00"  # when the endpoints below last changed
+
+
+class Refused(Exception):
+    """An Open311 error: the HTTP status the spec gives it, and a description for people."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def publishing(session: Session) -> str:
+    """off, key (API keys and staff sessions) or public."""
+    return str(preferences.get(session, "open311.publishing"))
+
+
+def jurisdiction(session: Session, code: str | None) -> Community | None:
+    """The community a `jurisdiction_id` names (its code); None when none was sent."""
+    if code is None or not code.strip():
+        return None
+    found = session.exec(
+        select(Community).where(Community.code == code.strip(), col(Community.deleted_at).is_(None))
+    ).first()
+    if found is None:
+        raise Refused(404, _("没有这个 jurisdiction_id（社区编码）。"))
+    return found
+
+
+def discovery(url: str) -> dict[str, Any]:
+    return {
+        "changeset": CHANGESET,
+        "contact": _("请联系本系统的管理员申请 API 密钥。"),
+        "key_service": _("API 密钥由管理员在“API 密钥”页面发放。"),
+        "endpoints": [
+            {
+                "specification": SPEC,
+                "url": url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": FORMATS,
+            }
+        ],
+    }
 
 
 # -- API keys ----------------------------------------------------------------------------------
@@ -69,6 +122,14 @@ def all_keys(session: Session) -> list[ApiKey]:
 # -- services ----------------------------------------------------------------------------------
 
 
+def service_definition(session: Session, code: str) -> dict[str, Any]:
+    """A field's definition. No field asks for more than the description and address every
+    request has, so none has attributes (and `metadata` is false in the list)."""
+    if code not in demand_flow.field_names(session):
+        raise Refused(404, _("没有这个 service_code；可用的见 services.xml。"))
+    return {"service_code": code, "attributes": []}
+
+
 def services(session: Session) -> list[dict[str, Any]]:
     return [
         {
@@ -87,13 +148,12 @@ def services(session: Session) -> list[dict[str, Any]]:
 # -- filters -----------------------------------------------------------------------------------
 
 
-class BadFilter(ValueError):
-    """A filter Open311 clients sent that we cannot read; `code` is stable, the message is for people."""
+class BadFilter(Refused):
+    """A filter Open311 clients sent that we cannot read: a 400; `code` names the filter."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(400, message)
         self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -124,16 +184,18 @@ def _list(text: str | None) -> list[str]:
 
 
 def parse_filters(session: Session, params: Any, *, now: datetime | None = None) -> Filters:
-    now = now or utcnow()
     start_text, end_text = params.get("start_date"), params.get("end_date")
+    window = timedelta(days=DEFAULT_DAYS)
     end = _moment(end_text, "end_date", end=True) if end_text else None
-    start = (
-        _moment(start_text, "start_date", end=False)
-        if start_text
-        else (end or now) - timedelta(days=DEFAULT_DAYS)
-    )
+    start = _moment(start_text, "start_date", end=False) if start_text else None
+    if start is None:
+        start = (end or now or utcnow()) - window
+    elif end is None:
+        end = start + window
     if end is not None and start > end:
         raise BadFilter("invalid_date_range", _("start_date 不能晚于 end_date。"))
+    if end is not None and end - start > window:
+        raise BadFilter("invalid_date_range", _("start_date 到 end_date 不能超过 90 天。"))
     statuses = _list(params.get("status"))
     if any(s not in ("open", "closed") for s in statuses):
         raise BadFilter("invalid_status", _("status 只能是 open 或 closed。"))
@@ -158,37 +220,51 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds") if moment else None
 
 
-ROOM = re.compile(r"\s*(\d+\s*(单元|室|号房|户|层|楼层)|[A-Za-z]?\d{3,4}\s*(室|房)?$).*$")
+# From the unit or room on: 2单元301室, 301, 3-2-301 (栋-单元-室), 2门.
+ROOM = re.compile(
+    r"\s*(\d+\s*(单元|门|室|号房|户|层|楼层)|[A-Za-z]?\d{3,4}\s*(室|房)?$|-\s*\d+\s*-\s*\d+).*$"
+)
 
 
 def coarse_address(household: Household | None, text: str) -> str:
     """The estate and building, never the unit or the room."""
     if household is not None:
         return " ".join(part for part in (household.estate, household.building) if part)
-    return ROOM.sub("", text).strip()
+    return masking.mask_numbers(ROOM.sub("", unicodedata.normalize("NFKC", text))).strip()
 
 
 def _coordinate(value: float | None) -> float | None:
     return round(value, 3) if value is not None else None
 
 
-def _unnamed(text: str, names: set[str]) -> str:
-    for name in sorted(names, key=len, reverse=True):
-        if len(name) >= 2:
-            text = text.replace(name, name[0] + "某")
-    return masking.mask_numbers(text)
+def request(session: Session, request_id: str, *, community_id: uuid.UUID | None) -> dict[str, Any]:
+    """One request by its id, or a 404."""
+    try:
+        found = uuid.UUID(request_id)
+    except ValueError:
+        raise Refused(404, _("没有这个 service_request_id。")) from None
+    rows = requests(
+        session,
+        Filters(utcnow(), None, frozenset(), frozenset(), frozenset({found})),
+        community_id=community_id,
+    )
+    if not rows:
+        raise Refused(404, _("没有这个 service_request_id。"))
+    return rows[0]
 
 
 def requests(session: Session, filters: Filters, *, community_id: uuid.UUID | None) -> list[dict[str, Any]]:
-    query = select(Demand).where(col(Demand.deleted_at).is_(None), col(Demand.created_at) >= filters.start)
-    if filters.end is not None:
-        query = query.where(col(Demand.created_at) < filters.end)
+    query = select(Demand).where(col(Demand.deleted_at).is_(None))
     if community_id is not None:
         query = query.where(Demand.community_id == community_id)
+    if filters.ids:  # the spec: service_request_id overrides every other filter
+        query = query.where(col(Demand.id).in_(filters.ids))
+        return _rows(session, list(session.exec(query.order_by(col(Demand.created_at).desc()))))
+    query = query.where(col(Demand.created_at) >= filters.start)
+    if filters.end is not None:
+        query = query.where(col(Demand.created_at) < filters.end)
     if filters.service_codes:
         query = query.where(col(Demand.field).in_(filters.service_codes))
-    if filters.ids:
-        query = query.where(col(Demand.id).in_(filters.ids))
     if filters.statuses == {"open"}:
         query = query.where(col(Demand.status).not_in(CLOSED))
     elif filters.statuses == {"closed"}:
@@ -211,7 +287,7 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
         for resident in session.exec(select(Resident).where(col(Resident.household_id).in_(households))):
             people.setdefault(resident.household_id, set()).add(resident.name)
     fields = demand_flow.field_names(session)
-    hours = preferences.get(session, "demand.deadline_hours")
+    limits = preferences.get(session, "demand.time_limits")  # for requests dispatched before limits were kept
     rows = []
     for d in demands:
         household = households.get(d.household_id)
@@ -229,11 +305,14 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
         if demand_flow.overdue(d):
             notes += _("；已逾期")
         notice = ""
-        if d.handling_type:
+        limit = demand_flow.limit_of(d) or (
+            TimeLimit.parse(limits[d.handling_type][d.priority]) if d.handling_type else None
+        )
+        if d.handling_type and limit is not None:
             notice = _(
-                "%(type)s，办理时限 %(hours)s 小时",
+                "%(type)s，办理时限 %(limit)s",
                 type=labels.label("handling_type", d.handling_type),
-                hours=hours[d.handling_type][d.priority],
+                limit=preferences.limit_text(limit),
             )
         rows.append(
             {
@@ -242,13 +321,13 @@ def _rows(session: Session, demands: list[Demand]) -> list[dict[str, Any]]:
                 "status_notes": notes,
                 "service_name": fields.get(d.field, d.field),
                 "service_code": d.field,
-                "description": _unnamed(d.description, names),
+                "description": masking.scrub(d.description, names),
                 "agency_responsible": agency,
                 "service_notice": notice,
                 "requested_datetime": iso(d.created_at),
                 "updated_datetime": iso(d.updated_at),
                 "expected_datetime": iso(d.deadline),
-                "address": coarse_address(household, d.address),
+                "address": masking.scrub(coarse_address(household, d.address), names),
                 "address_id": None,
                 "zipcode": None,
                 "lat": _coordinate(lat),

@@ -36,7 +36,7 @@ from server.queries import demands as queries
 from server.routes.coverage import coverage_chart
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text
-from server.web.pages import absolute_url, client_ip, read, render, require_actor, write
+from server.web.pages import absolute_url, client_ip, current_actor, read, render, require_actor, write
 from server.workflows import demands as demand_flow
 
 LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
@@ -60,6 +60,9 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "decide": ("decision", "grid_id", "department_id", "handling_type", "priority"),
     "rate": ("rating", "comment"),
     "close": ("note",),
+    "suspend": ("note",),
+    "resume": ("note",),
+    "urge": ("note",),
 }
 COMMANDS = commands.STEP_COMMANDS
 assert set(COMMANDS) == set(demand_flow.STEPS) == set(STEP_FIELDS)
@@ -394,6 +397,7 @@ async def rating_page(request: Request) -> Response:
         "ratings": get_args(commands.Rating),
         "v": {},
         "errors": {},
+        "signed_in": current_actor(request),
     }
     return render(request, "demands/rate.html", context)
 
@@ -419,7 +423,10 @@ async def rating_submit(request: Request) -> Response:
         )
     try:
         rating = await write(
-            request, lambda s: commands.rate_by_token(s, token=token, data=data, ip=ip).rating
+            request,
+            lambda s: (
+                commands.rate_by_token(s, token=token, data=data, ip=ip, viewer=current_actor(request)).rating
+            ),
         )
     except commands.TokenUsed:
         return _rating_gone(request)
@@ -434,6 +441,7 @@ async def rating_submit(request: Request) -> Response:
             "ratings": get_args(commands.Rating),
             "v": data,
             "errors": errors,
+            "signed_in": current_actor(request),
         }
         return render(request, "demands/rate.html", context, status=status)
     return render(request, "demands/rated.html", {"rating": rating})

@@ -143,23 +143,33 @@ async def icon(request: Request) -> Response:
 async def labels(request: Request) -> Response:
     """Names of every coded value (statuses, kinds, fields …) in one language: the field app
     shows the same words as the office pages. Request fields come from the settings, and so
-    do the rules the phone applies at the door (`rules`: who may apply for a travel card).
+    do the rules the phone applies at the door (`rules`: who may apply for a travel card,
+    the working-day calendar time limits are counted on).
     The phone fetches this again after every sync, so a settings change reaches it then."""
     lang = request.path_params["lang"]
     if lang not in i18n.LANGUAGES:
         return Response(status_code=404)
     from server import preferences
+    from server.clock import LOCAL_TZ
     from server.i18n.labels import LABELS
+    from server.models import utcnow
     from server.web.pages import read
     from server.workflows.travel_cards import card_ages
 
-    fields, ages = await read(request, lambda s: (preferences.get(s, "demand.fields"), card_ages(s)))
+    fields, ages, calendar = await read(
+        request, lambda s: (preferences.get(s, "demand.fields"), card_ages(s), preferences.work_calendar(s))
+    )
     with i18n.language(lang):
         table: dict[str, dict[str, Any]] = {
             group: {value: str(text) for value, text in values.items()} for group, values in LABELS.items()
         }
         table["demand_field"] = {f["code"]: f["name"] for f in fields}  # data, as admins named them
-    table["rules"] = {"travel_card": {"age_threshold": ages.threshold, "discount_age": ages.discount}}
+    year = utcnow().astimezone(LOCAL_TZ).year
+    table["rules"] = {
+        "travel_card": {"age_threshold": ages.threshold, "discount_age": ages.discount},
+        # Working days for time limits (server/workflows/workdays.py), last year to next.
+        "calendar": calendar.as_json(range(year - 1, year + 2)),
+    }
     return JSONResponse(table, headers=NO_CACHE)
 
 

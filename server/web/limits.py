@@ -16,6 +16,9 @@ from server.web.csrf import ErrorPage
 
 KB = 1024
 SIGNED_IN = 24 * KB * KB  # a travel card form with its photo (blobs.MAX_BLOB is 10 MB)
+SIGNED_IN_PATHS = {  # what the larger signed-in forms need
+    "/ledger/imports": 40 * KB * KB,  # a county's household ledger (50,000 rows are about 4 MB)
+}
 ANONYMOUS = 64 * KB  # the residents' public request form, the largest anonymous form
 ANONYMOUS_PATHS = {  # what the smaller anonymous forms need
     "/login": 16 * KB,  # a 1024-character password, percent-encoded
@@ -30,9 +33,9 @@ class TooLarge(Exception):
 
 
 def cap_for(scope: Scope) -> int:
-    if scope.get("user_session") is not None:
-        return SIGNED_IN
     path: str = scope["path"]
+    if scope.get("user_session") is not None:
+        return SIGNED_IN_PATHS.get(path, SIGNED_IN)
     for prefix, cap in ANONYMOUS_PATHS.items():
         if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
             return cap

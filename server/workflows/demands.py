@@ -4,9 +4,10 @@ take it, who handles a request now, and its time limits.
 `TRANSITIONS` (step → the statuses it may be taken from → the status it leads to) and
 `STEP_ROLES` (who may take each step) are read by the commands, the sync catalogue, the
 office pages, the docs and the tests. Time limits come from the setting
-`demand.deadline_hours` (per handling type and priority) and start when the request is
-dispatched or transferred (and again when a dissatisfied resident reopens it);
-`overdue` and `due_soon` say which ones stand out.
+`demand.time_limits` (per handling type and priority, in working days or hours:
+`server.workflows.workdays`) and start when the request is dispatched or transferred
+(and again when a dissatisfied resident reopens it); a suspension stops the clock;
+`overdue`, `due_soon` and `warning_level` say which ones stand out.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from server.clock import aware
 from server.i18n import gettext as _
 from server.models import Demand, DemandStatus, Role, utcnow
 from server.workflows.base import Workflow
+from server.workflows.workdays import BadLimit, TimeLimit, WorkCalendar, warning
 
 S = DemandStatus
 
@@ -47,6 +49,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "decide": (frozenset({S.escalated}), None),
     "rate": (frozenset({S.replied, S.resolved}), None),
     "close": (frozenset({S.submitted, S.replied, S.resolved}), S.closed),
+    # The clock and 督办: the status stays as it is.
+    "suspend": (frozenset({S.dispatched, S.accepted, S.in_progress, S.transferred, S.rectifying}), None),
+    "resume": (frozenset({S.dispatched, S.accepted, S.in_progress, S.transferred, S.rectifying}), None),
+    "urge": (
+        frozenset({S.dispatched, S.accepted, S.in_progress, S.transferred, S.escalated, S.rectifying}),
+        None,
+    ),
 }
 
 
@@ -71,8 +80,13 @@ STEP_ROLES: dict[str, frozenset[str]] = {
     "return": frozenset({Role.department}),
     "escalate": OFFICE | {Role.department},
     "decide": OFFICE,  # the joint meeting's decision, recorded by the office
-    "rate": WORKER,  # on the resident's behalf; residents rate through their link
+    "rate": WORKER | OFFICE,  # 入户代录 by the worker, 电话回访 by staff; residents rate through their link
     "close": OFFICE,
+    # Stopping the clock while the request waits for the resident or a joint meeting: its
+    # handler, or the office.
+    "suspend": HANDLERS | OFFICE,
+    "resume": HANDLERS | OFFICE,
+    "urge": OFFICE,
 }
 
 
@@ -95,6 +109,9 @@ EVENT_KINDS: dict[str, str] = {
     "decide": "decided",
     "rate": "rated",
     "close": "closed",
+    "suspend": "suspended",
+    "resume": "resumed",
+    "urge": "urged",
 }
 
 
@@ -138,6 +155,16 @@ def may_accept(actor: Actor, demand: Demand) -> bool:
     return actor.is_worker and demand.grid_id in actor.grid_ids and demand.department_id is None
 
 
+CLOCK_STEPS = frozenset({"suspend", "resume"})
+
+
+def may_stop_clock(actor: Actor, demand: Demand, step: str) -> bool:
+    """`suspend` while the clock runs, `resume` while it stands, by the office or the handler."""
+    if demand.deadline is None or (step == "suspend") != (demand.suspended_at is None):
+        return False
+    return actor.is_staff or handles(actor, demand)
+
+
 def steps_for(actor: Actor, demand: Demand) -> list[str]:
     """The steps the actor may take on this request now (the buttons its page shows)."""
     if not can_hold(actor, demand):
@@ -150,19 +177,62 @@ def steps_for(actor: Actor, demand: Demand) -> list[str]:
             continue
         if step == "accept" and not may_accept(actor, demand):
             continue
+        if step in CLOCK_STEPS and not may_stop_clock(actor, demand, step):
+            continue
         found.append(step)
     return found
 
 
-def deadline_for(session: Session, handling_type: str, priority: str, start: datetime) -> datetime:
-    """`start` plus the hours the setting `demand.deadline_hours` allows this kind of request."""
-    hours = preferences.get(session, "demand.deadline_hours")[handling_type][priority]
-    return start + timedelta(hours=int(hours))
+def deadline_for(
+    session: Session, handling_type: str, priority: str, start: datetime
+) -> tuple[datetime, str]:
+    """The deadline the setting `demand.time_limits` gives this kind of request from `start`,
+    and the limit itself ("3" working days, "4h"), kept on the request for its 预警."""
+    limit = TimeLimit.parse(preferences.get(session, "demand.time_limits")[handling_type][priority])
+    return limit.deadline(preferences.work_calendar(session), start), str(limit)
+
+
+def resumed_deadline(session: Session, demand: Demand, now: datetime) -> datetime:
+    """The deadline once a stopped clock runs again at `now`: what was left when it stopped is
+    left now. A request dispatched before limits were kept moves on the wall clock."""
+    assert demand.deadline is not None and demand.suspended_at is not None
+    try:
+        limit = TimeLimit.parse(demand.time_limit)
+    except BadLimit:
+        limit = TimeLimit(1, hours=True)
+    return limit.resumed(preferences.work_calendar(session), demand.deadline, demand.suspended_at, now)
+
+
+def limit_of(demand: Demand) -> TimeLimit | None:
+    try:
+        return TimeLimit.parse(demand.time_limit)
+    except BadLimit:
+        return None
+
+
+def time_left(demand: Demand, calendar: WorkCalendar, now: datetime) -> tuple[float, bool] | None:
+    """What is left of a running request's limit at `now` and whether in hours (else working days);
+    frozen at the moment its clock stopped. None without a limit."""
+    limit = limit_of(demand)
+    if demand.deadline is None or demand.status not in RUNNING or limit is None:
+        return None
+    return limit.left(calendar, demand.deadline, demand.suspended_at or now), limit.hours
+
+
+def warning_level(demand: Demand, calendar: WorkCalendar, now: datetime | None = None) -> str:
+    """预警 of a running request: ok | soon (即将超期, 75 % of its limit used) | overdue (已超期);
+    "" when it has no limit running (not running, no deadline, or its clock is stopped)."""
+    if demand.deadline is None or demand.status not in RUNNING or demand.suspended_at is not None:
+        return ""
+    limit = limit_of(demand)
+    if limit is None:  # dispatched before limits were kept: within 24 hours is soon, as it was
+        return "overdue" if overdue(demand, now) else "soon" if due_soon(demand, now) else "ok"
+    return warning(limit, calendar, demand.deadline, now or utcnow())
 
 
 def overdue(demand: Demand, now: datetime | None = None) -> bool:
     """Past its deadline while someone still owes the resident an answer."""
-    if demand.deadline is None or demand.status not in RUNNING:
+    if demand.deadline is None or demand.status not in RUNNING or demand.suspended_at is not None:
         return False
     return aware(demand.deadline) < (now or utcnow())
 
@@ -177,13 +247,16 @@ def due_soon(demand: Demand, now: datetime | None = None) -> bool:
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """`overdue` as a WHERE clause."""
-    return and_(col(Demand.status).in_(RUNNING), col(Demand.deadline) < now)
+    return and_(
+        col(Demand.status).in_(RUNNING), col(Demand.deadline) < now, col(Demand.suspended_at).is_(None)
+    )
 
 
 def due_soon_clause(now: datetime) -> ColumnElement[bool]:
     """`due_soon` as a WHERE clause."""
     return and_(
         col(Demand.status).in_(RUNNING),
+        col(Demand.suspended_at).is_(None),
         col(Demand.deadline) >= now,
         col(Demand.deadline) <= now + DUE_SOON,
     )

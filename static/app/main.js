@@ -180,7 +180,7 @@ function renderTabs() {
   }
   const path = location.hash || "#/";
   nav.innerHTML = TABS.map(([href, text]) => {
-    const current = href === "#/" ? path === "#/" || path.startsWith("#/h/") : path.startsWith(href);
+    const current = href === "#/" ? path === "#/" : href === "#/households" ? path.startsWith(href) || path.startsWith("#/h/") : path.startsWith(href);
     const due = app.status ? app.status.waiting + app.status.rejected + (app.status.conflicts || 0) : 0;
     return String(html`<a href="${href}" ${current ? html`aria-current="page"` : ""}>${t(text)}${href === "#/outbox" && due ? html` <span class="count">${due}</span>` : ""}</a>`);
   }).join("");

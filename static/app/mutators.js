@@ -157,6 +157,7 @@ const MUTATORS = {
       household_id: card.data.household_id, grid_id: card.data.grid_id, worker_id: view.me.id,
       purpose: "service", outcome: "planned", planned_for: a.planned_for, notes: "", photos: [], at: entry.at,
     });
+    await patch(view, entry, "travel_card", a.application_id, { review_visit_id: a.visit_id }); // the review is planned: its task goes
   },
   async "conflict.resolve"(view, entry, a) {
     const conflict = await view.get("conflict", a.conflict_id);

@@ -4,7 +4,8 @@
 import { OUTBOX_FORMAT, addressWords, getMeta, indexed, promised, transact } from "./db.js";
 import { applyLocal, stored } from "./mutators.js";
 
-function view(tx, me) {
+// `touched` (a Set) collects the types of the records put, for their generations.
+function view(tx, me, touched = null) {
   const overlay = tx.objectStore("overlay");
   const records = tx.objectStore("records");
   return {
@@ -15,6 +16,7 @@ function view(tx, me) {
       return (await promised(records.get([type, id]))) || null;
     },
     put(record) {
+      touched?.add(record.type);
       return promised(overlay.put(indexed(record)));
     },
   };
@@ -61,8 +63,12 @@ const FEW = 200; // households read to check the other words of a search, rather
 
 const HOUSEHOLDS = IDBKeyRange.bound(["household"], ["household", []]);
 
-function byAddress(a, b) {
-  return indexedDB.cmp(["household", a.data.grid_id ?? "", a.sort ?? ""], ["household", b.data.grid_id ?? "", b.sort ?? ""]);
+// The address index's order ([type, grid, sort]); IndexedDB orders strings by code unit, as `<` does.
+export function byAddress(a, b) {
+  const [x, y] = [a.data.grid_id ?? "", b.data.grid_id ?? ""];
+  if (x !== y) return x < y ? -1 : 1;
+  const [s, t] = [a.sort ?? "", b.sort ?? ""];
+  return s < t ? -1 : s > t ? 1 : 0;
 }
 
 // The first `count` households in address order, and how many there are in all.
@@ -164,19 +170,58 @@ export function residentsOf(db, householdIds) {
 // The latest visit of each household, by outcome: a Map of household id →
 // { completed, nobody_home, any } (ISO times). The work list and the tasks read it.
 export async function lastVisits(db) {
+  return latestVisits(await allOf(db, "visit"));
+}
+
+// The same over visit records in hand.
+export function latestVisits(visits) {
   const found = new Map();
-  for (const v of await allOf(db, "visit")) {
+  for (const v of visits) {
     const id = v.data.household_id;
-    if (!found.has(id)) found.set(id, { completed: null, nobody_home: null, any: null });
-    const last = found.get(id);
+    const last = found.get(id) || { completed: null, nobody_home: null, any: null };
     const at = v.data.at;
-    if (!at) continue;
+    if (!at || v.data.outcome === "planned") continue; // a visit still to make is no visit yet
+    found.set(id, last);
     const later = (than) => !than || Date.parse(at) > Date.parse(than); // "…+00:00" from the server, "…Z" from here
     if (later(last.any)) last.any = at;
     const outcome = v.data.outcome;
     if ((outcome === "completed" || outcome === "nobody_home") && later(last[outcome])) last[outcome] = at;
   }
   return found;
+}
+
+// --- reads kept in memory while the data stands ------------------------------------------
+
+// `generation:<type>` (meta) counts the changes to the records of a type, server's or
+// overlay's: every pulled page and every queued write bumps the types it touched in its own
+// transaction, whichever context (page or service worker) wrote; a reset bumps
+// `generation:*`. A whole read kept under the generations of its types (the work list's)
+// stays true until one of them moves: a visit recorded leaves the households kept.
+const EVERY = "*";
+
+async function changed(meta, types) {
+  for (const type of types) {
+    const key = `generation:${type}`;
+    meta.put(((await promised(meta.get(key))) || 0) + 1, key);
+  }
+}
+
+const kept = new WeakMap(); // db → Map of name → { generation, result (a promise) }
+
+// `read()`'s result, read again only when a record of one of `types` changed; callers
+// must not change what it returns.
+export async function keptRead(db, name, types, read) {
+  const keys = [EVERY, ...types].map((type) => `generation:${type}`);
+  const generation = (await transact(db, ["meta"], "readonly", (tx) =>
+    Promise.all(keys.map((key) => promised(tx.objectStore("meta").get(key)))))).map((n) => n || 0).join(" ");
+  if (!kept.has(db)) kept.set(db, new Map());
+  const reads = kept.get(db);
+  if (reads.get(name)?.generation !== generation) {
+    const result = read();
+    reads.set(name, { generation, result });
+    result.catch(() => reads.delete(name));
+  }
+  return reads.get(name).result;
 }
 
 // Queue one mutation and show its effect at once: one transaction, so a
@@ -189,7 +234,9 @@ export async function enqueue(db, me, name, args) {
     meta.put(id + 1, "next_mutation_id");
     const entry = { id, name, args, at, status: "pending", format: OUTBOX_FORMAT, created: Date.now() };
     tx.objectStore("outbox").put(entry);
-    await applyLocal(view(tx, me), entry);
+    const touched = new Set();
+    await applyLocal(view(tx, me, touched), entry);
+    await changed(meta, touched);
     return entry;
   });
 }
@@ -232,8 +279,10 @@ export function outboxEntries(db) {
 export async function applyPage(db, me, page) {
   return transact(db, ["records", "overlay", "outbox", "meta"], "readwrite", async (tx) => {
     const records = tx.objectStore("records");
+    const touched = new Set(page.reset ? [EVERY] : []);
     if (page.reset) records.clear(); // rule 11: the local copy, never the outbox
     for (const change of page.changes) {
+      touched.add(change.type);
       if (change.op === "put") records.put(indexed(stored(change.type, change.id, change.version, change.data)));
       else records.delete([change.type, change.id]);
     }
@@ -242,12 +291,14 @@ export async function applyPage(db, me, page) {
     const last = Math.max((await promised(meta.get("last_mutation_id"))) || 0, page.last_mutation_id);
     meta.put(last, "last_mutation_id");
     const overlay = tx.objectStore("overlay");
+    for (const [type] of await promised(overlay.getAllKeys())) touched.add(type); // what was on top goes
     overlay.clear();
     const pending = (await promised(tx.objectStore("outbox").getAll()))
       .filter((e) => e.status === "pending" && e.id > last)
       .sort((a, b) => a.id - b.id);
-    const v = view(tx, me);
+    const v = view(tx, me, touched);
     for (const entry of pending) await applyLocal(v, entry); // rule 13
+    await changed(meta, touched); // an empty pull with nothing pending changes nothing
   });
 }
 

@@ -18,7 +18,15 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    sync_playwright,
+)
 
 from server.db import Database
 from tests.conftest import PASSWORD, SECRET
@@ -155,3 +163,26 @@ def screenshot(page: Page, name: str) -> Path:
 def overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than the viewport (0 when nothing sticks out)."""
     return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+
+
+MODULES = "http://modules.test"
+
+
+@pytest.fixture
+def module_page(browser: Browser) -> Iterator[Page]:
+    """A blank page that can import the field app's modules (served from the checkout itself),
+    for tests that run them on their own."""
+    context = browser.new_context()
+
+    def serve(route: Route) -> None:
+        path = route.request.url.removeprefix(MODULES)
+        if path.startswith("/static/"):
+            route.fulfill(path=str(ROOT / path.lstrip("/")), content_type="text/javascript")
+        else:
+            route.fulfill(body="<!doctype html><title>tasks</title>", content_type="text/html")
+
+    context.route(f"{MODULES}/**", serve)
+    page = context.new_page()
+    page.goto(f"{MODULES}/")
+    yield page
+    context.close()

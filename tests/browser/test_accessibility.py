@@ -131,7 +131,9 @@ def field_screens(demo: Demo) -> list[str]:
     h, r = demo.household.id, demo.resident.id
     return [
         "#/",
-        f"#/?q={demo.household.address.split()[0]}",
+        "#/households",
+        "#/households?unvisited=30",
+        f"#/households?q={demo.household.address.split()[0]}",
         f"#/h/{h}",
         f"#/h/{h}/edit",
         f"#/h/{h}/visit",
@@ -255,11 +257,11 @@ def test_every_field_screen_passes_axe_and_fits_a_finger(
         page.fill("textarea[name=notes]", notes)
         page.click("form[data-form=visit] button[type=submit]")
         page.wait_for_selector(f"#view[data-screen=household] >> text={notes}")
-    show(page, "#/")
+    show(page, "#/households")
     page.wait_for_function("() => document.getElementById('syncstate').dataset.pending === '2'")
-    problems["#/ offline"] = violations(page)
+    problems["#/households offline"] = violations(page)
     if width == 360:
-        small["#/ offline"] = too_small(page)
+        small["#/households offline"] = too_small(page)
         assert status_lines(page) == 1, page.inner_text("#syncstate")
         screenshot(page, "a11y-field-offline-360")
         show(page, f"#/h/{demo.household.id}/resident")

@@ -23,6 +23,7 @@ from tests.browser.field import (
     go_offline,
     go_online,
     open_app,
+    open_households,
     outbox_counts,
     pending,
     sign_in,
@@ -455,6 +456,8 @@ def test_the_app_is_installable_and_starts_offline(
         assert png_size(body) == (side, side)
     go_offline(phone)
     page.goto(live_server.url + manifest["start_url"])
+    page.wait_for_selector("body[data-ready]")
+    open_households(page)
     page.wait_for_selector("#households li")
     screenshot(page, "field-11-start-url-offline")
 

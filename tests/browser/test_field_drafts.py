@@ -94,12 +94,12 @@ def test_a_visit_typed_survives_a_reload_and_leaving_and_goes_when_saved(
         page.once("dialog", handle)
 
     answer(False)
-    page.click("#tabbar a[href='#/']")
+    page.click("#tabbar a[href='#/households']")
     page.wait_for_timeout(300)
     assert asked and "还没有保存" in asked[0]
     expect(page.locator("textarea[name=notes]")).to_have_value(NOTES)
     answer(True)
-    page.click("#tabbar a[href='#/']")
+    page.click("#tabbar a[href='#/households']")
     page.wait_for_selector("#households")
     assert len(asked) == 2
     page.goto(form_url)

@@ -145,7 +145,7 @@ def test_a_household_added_offline_reaches_the_server_with_its_first_resident(
     page.fill("input[name=name]", "周立新")
     page.click("form[data-form=resident] button[type=submit]")
     page.wait_for_selector(f"[data-household='{household_id}'] ~ section li.resident")
-    goto(page, "/?q=1002")
+    goto(page, "/households?q=1002")
     page.wait_for_selector(f"#households a[data-household='{household_id}']")
     assert queued(page) == 2
 

@@ -10,7 +10,7 @@ from playwright.sync_api import BrowserContext, Route, expect
 
 from server.models import User
 from tests.browser.conftest import screenshot, watch_console
-from tests.browser.field import open_app, wait_synced
+from tests.browser.field import open_app, open_households, wait_synced
 from tests.conftest import PASSWORD, Factory
 from tests.live import LiveServer
 
@@ -63,8 +63,9 @@ def test_the_first_sync_shows_how_far_the_download_has_come(
     screenshot(page, "first-sync-progress")
 
     held[0].continue_()
-    page.wait_for_selector("#households")
+    page.wait_for_selector("#tabbar a")
     wait_synced(page)
+    open_households(page)
     expect(page.locator("#household-count")).to_contain_text(f"共 {HOUSEHOLDS} 户")
     assert page.locator("#first-sync").count() == 0
     assert problems == []

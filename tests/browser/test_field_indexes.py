@@ -114,6 +114,6 @@ def test_households_are_found_through_indexes_also_after_upgrading_a_version_1_p
     page.fill("input[name=name]", "李四")
     page.click("form[data-form=resident] button[type=submit]")
     page.wait_for_selector("#view[data-screen=household] >> text=李四")
-    page.goto(page.url.split("#")[0] + "#/")
+    page.goto(page.url.split("#")[0] + "#/households")
     page.wait_for_selector("#households li")
     assert search(page, "李") == [tall.address]

@@ -66,7 +66,8 @@ def test_a_household_opens_at_the_top_and_back_restores_the_list(
     left_at = scroll_y(page)
     # The row at the middle of the screen, as a thumb would pick it.
     household_id = page.evaluate(
-        "() => document.elementFromPoint(180, 370).closest('[data-household]').dataset.household"
+        "() => [...document.querySelectorAll('#households [data-household]')].find((a) => {"
+        " const r = a.getBoundingClientRect(); return r.top <= 370 && r.bottom >= 330; }).dataset.household"
     )
     page.click(f"#households [data-household='{household_id}']")
     page.wait_for_selector(f"section[data-household='{household_id}'] h1")

@@ -2,7 +2,8 @@
 // dispatched to the grid, progress and resolve it, record the rating.
 "use strict";
 
-import { t } from "../i18n.js";
+import { rule, t } from "../i18n.js";
+import { makeCalendar, parseLimit, timeLeft, warning } from "../workdays.js";
 import { allOf, byHistory, childrenOf, getRecord } from "../store.js";
 import { html, label, options, uuid, when } from "../ui.js";
 import { phoneMessage, photoBadges, photoField, showErrors, syncBadge, telLink } from "../forms.js";
@@ -11,16 +12,38 @@ const OPEN = ["dispatched", "accepted", "in_progress", "rectifying", "submitted"
 // The time limit runs only while someone owes the resident an answer (server/commands/demands.py).
 const CLOCK_RUNS = ["dispatched", "accepted", "in_progress", "transferred", "escalated", "rectifying"];
 
-function overdue(demand) {
-  return demand.data.deadline && CLOCK_RUNS.includes(demand.data.status) && new Date(demand.data.deadline) < new Date();
+let calendar = null; // from the labels' rules, made once per labels fetch
+
+function clock() {
+  const data = rule("calendar");
+  if (!calendar || calendar.data !== data) calendar = { data, cal: makeCalendar(data || {}) };
+  return calendar.cal;
 }
 
+function overdue(demand) {
+  return demand.data.deadline && CLOCK_RUNS.includes(demand.data.status) && !demand.data.suspended_at && new Date(demand.data.deadline) < new Date();
+}
+
+// 预警 as the office shows it (server/workflows/demands.py: warning_level, time_left).
 function dueBadge(demand) {
-  if (!demand.data.deadline || !CLOCK_RUNS.includes(demand.data.status)) return "";
-  const hours = (new Date(demand.data.deadline) - Date.now()) / 3600000;
-  if (hours < 0) return html`<span class="badge red">${t("已超时")}</span>`;
-  if (hours < 24) return html`<span class="badge amber">${t("24 小时内到期")}</span>`;
-  return html`<span class="badge">${t("期限 %(d)s", { d: when(demand.data.deadline) })}</span>`;
+  const d = demand.data;
+  if (!d.deadline || !CLOCK_RUNS.includes(d.status)) return "";
+  if (d.suspended_at) return html`<span class="badge" data-warning="suspended">${t("暂停计时")}</span>`;
+  const deadline = Date.parse(d.deadline);
+  const limit = parseLimit(d.time_limit);
+  if (!limit) {
+    const hours = (deadline - Date.now()) / 3600000;
+    if (hours < 0) return html`<span class="badge red" data-warning="overdue">${t("已超期")}</span>`;
+    return html`<span class="badge${hours < 24 ? " amber" : ""}" data-warning="${hours < 24 ? "soon" : "ok"}">${t("期限 %(d)s", { d: when(d.deadline) })}</span>`;
+  }
+  const level = warning(clock(), limit, deadline, Date.now());
+  const left = timeLeft(clock(), limit, deadline, Date.now());
+  const n = Math.abs(left).toFixed(1).replace(/\.0$/, "");
+  const text = left < 0 || level === "overdue"
+    ? (limit.hours ? t("超期 %(n)s 小时", { n }) : t("超期 %(n)s 个工作日", { n }))
+    : (limit.hours ? t("剩 %(n)s 小时", { n }) : t("剩 %(n)s 个工作日", { n }));
+  const tone = { overdue: " red", soon: " amber", ok: "" }[level];
+  return html`<span class="badge${tone}" data-warning="${level}" title="${t("期限 %(d)s", { d: when(d.deadline) })}">${text}</span>`;
 }
 
 function row(demand) {

@@ -2,9 +2,10 @@
 "use strict";
 
 import { checkIdNumber, ageOn, parseIdNumber } from "../idnumber.js";
-import { t } from "../i18n.js";
-import { allOf, childrenOf, getRecord, householdPage, residentsOf, searchHouseholds } from "../store.js";
+import { labelsOf, t } from "../i18n.js";
+import { allOf, byAddress, childrenOf, getRecord, keptRead, lastVisits, residentsOf, searchHouseholds } from "../store.js";
 import { Html, html, label, maskPhone, options, uuid, when } from "../ui.js";
+import { UNVISITED_DAYS, buildingIndex, filtersOf, isFiltered, keyTags, lastVisitText, listAddress, passes, places, rememberFilters, rememberedFilters, tagsByHousehold } from "../worklist.js";
 import { cardTier, phoneMessage, photoBadges, showErrors, syncBadge, telLink } from "../forms.js";
 
 const PAGE = 50;
@@ -19,49 +20,154 @@ function idMessage(value) {
   }[result.error] || "";
 }
 
+// The list as a work list (worklist.js): filters by place, tag, status and days since a
+// visit, combined with the search; the address holds them, the phone remembers them.
 export const list = {
   name: "households",
   async render(app) {
     const params = new URLSearchParams(location.hash.split("?")[1] || "");
-    const query = params.get("q") || "";
+    const query = (params.get("q") || "").trim();
     const shown = Number(params.get("n") || PAGE);
-    const [page, search] = await Promise.all([householdPage(app.db, query ? 0 : shown), query && searchHouseholds(app.db, query, shown)]);
-    const { households: found, total } = search || page;
-    const byHousehold = await residentsOf(app.db, found.slice(0, shown).map((h) => h.id));
-    const rows = found.slice(0, shown).map((h) => {
+    let filters = filtersOf(params);
+    if ([...params.keys()].length) {
+      await rememberFilters(app.db, filters);
+    } else {
+      filters = await rememberedFilters(app.db); // the 住户 tab: the list as the worker left it
+      if (isFiltered(filters)) history.replaceState(history.state, "", listAddress(filters));
+    }
+    const filtered = isFiltered(filters);
+    const [households, search, visits, tags, tagged] = await Promise.all([
+      keptRead(app.db, "households", ["household"], async () => (await allOf(app.db, "household")).sort(byAddress)),
+      query && searchHouseholds(app.db, query, filtered ? Infinity : shown), // filtered: every hit
+      keptRead(app.db, "last visits", ["visit"], () => lastVisits(app.db)),
+      keptRead(app.db, "tags", ["tag"], async () => (await allOf(app.db, "tag")).sort((a, b) => (a.data.sort || 0) - (b.data.sort || 0))),
+      filters.tag ? keptRead(app.db, "tags by household", ["resident"], async () => tagsByHousehold(await allOf(app.db, "resident"))) : new Map(),
+    ]);
+    const now = new Date();
+    let page = search && !filtered ? search.households : null;
+    let total = search && !filtered ? search.total : 0;
+    if (!page) {
+      const hits = search ? new Set(search.households.map((h) => h.id)) : null;
+      const found = households.filter((h) => (!hits || hits.has(h.id)) && passes(filters, h, tagged.get(h.id), visits.get(h.id), now));
+      [page, total] = [found.slice(0, shown), found.length];
+    }
+    const byHousehold = await residentsOf(app.db, page.map((h) => h.id));
+    const rows = page.map((h) => {
       const people = byHousehold.get(h.id) || [];
       const head = people.find((r) => r.data.relation === "head") || people[0];
+      const last = visits.get(h.id);
       return html`<li><a href="#/h/${h.id}" data-household="${h.id}">
         <span class="title">${h.data.address}</span> ${syncBadge(h)}
-        <span class="meta">${head ? head.data.name : t("暂无居民")} · ${t("%(n)s 人", { n: people.length })} · ${maskPhone(h.data.phone)}</span>
-        <span class="meta"><span class="badge">${label("household_kind", h.data.kind)}</span>${h.data.status !== "active" ? html`<span class="badge amber">${label("household_status", h.data.status)}</span>` : ""}</span>
+        <span class="meta">${head ? head.data.name : t("暂无居民")} · ${t("%(n)s 人", { n: people.length })}${h.data.phone ? ` · ${maskPhone(h.data.phone)}` : ""}</span>
+        <span class="meta"><span data-last-visit="${last?.any || ""}">${lastVisitText(last, now)}</span><span class="badge">${label("household_kind", h.data.kind)}</span>${h.data.status !== "active" ? html`<span class="badge amber">${label("household_status", h.data.status)}</span>` : ""}${keyTags(people, tags).map((name) => html`<span class="badge tag" data-tag>${name}</span>`)}</span>
       </a></li>`;
     });
     return html`<section>
       <h1 class="visually-hidden">${t("住户")}</h1>
-      <form data-form="search" class="searchbar" role="search">
-        <input type="search" name="q" value="${query}" placeholder="${t("搜索地址、姓名或电话后四位")}" aria-label="${t("搜索住户")}">
-        <button type="submit">${t("搜索")}</button>
+      <form data-form="search" class="worklist" role="search">
+        <div class="searchbar">
+          <input type="search" name="q" value="${query}" placeholder="${t("搜索地址、姓名或电话后四位")}" aria-label="${t("搜索住户")}">
+          <button type="submit">${t("搜索")}</button>
+        </div>
+        <details class="worklist-filters" ${filtersOpen ? new Html("open") : ""}>
+          <summary>${t("筛选")}${filtered ? html` <span class="count">${Object.keys(filters).length}</span> <span class="chosen">${chosenText(filters, tags)}</span>` : ""}</summary>
+          ${filterFields(households, filters, tags)}
+        </details>
       </form>
-      <p class="actions"><a class="button" href="#/h/new" data-new-household>${t("新增住户")}</a></p>
-      <p class="muted small" id="household-count">${t("共 %(n)s 户", { n: total })}${page.total ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
+      ${buildingChips(households, filters, query)}
+      <p class="actions"><a class="button" href="#/h/new" data-new-household>${t("新增住户")}</a>${filtered ? html` <button type="button" data-action="clear-filters">${t("清除筛选")}</button>` : ""}</p>
+      <p class="muted small" id="household-count" data-found="${total}">${t("共 %(n)s 户", { n: total })}${households.length ? "" : html` · ${t("还没有数据：联网后会自动下载您网格的住户。")}`}</p>
       <ul class="list" id="households">${rows}</ul>
-      ${total > shown ? html`<p><a class="button" href="#/?q=${encodeURIComponent(query)}&n=${shown + PAGE}">${t("显示更多")}</a></p>` : ""}
+      ${total > shown ? html`<p><a class="button" href="${listAddress(filters, query, shown + PAGE)}">${t("显示更多")}</a></p>` : ""}
     </section>`;
   },
   forms: {
     async search(app, form, data) {
-      app.go(`#/?q=${encodeURIComponent(String(data.get("q") || ""))}`);
+      const chosen = filtersOf(data);
+      const before = filtersOf(new URLSearchParams(location.hash.split("?")[1] || ""));
+      // A 楼栋 belongs to its 小区 and a 单元 to its 楼栋: a new place drops the finer ones.
+      if (chosen.estate !== before.estate) delete chosen.building;
+      if (chosen.estate !== before.estate || chosen.building !== before.building) delete chosen.unit;
+      await rememberFilters(app.db, chosen);
+      app.go(listAddress(chosen, String(data.get("q") || "").trim()));
+    },
+  },
+  actions: {
+    async "clear-filters"(app) {
+      const query = new URLSearchParams(location.hash.split("?")[1] || "").get("q") || "";
+      await rememberFilters(app.db, {});
+      app.go(listAddress({}, query));
     },
   },
 };
+
+// The panel stays as the worker left it (open while picking several filters), folded at first.
+let filtersOpen = false;
+document.addEventListener("toggle", (event) => {
+  if (event.target instanceof HTMLDetailsElement && event.target.matches(".worklist-filters")) filtersOpen = event.target.open;
+}, true);
+
+// The filters in force, in words: "幸福小区 10栋 · 独居老人 · 未走访超过 30 天".
+function chosenText(filters, tags) {
+  const tagName = tags.find((tag) => tag.data.code === filters.tag)?.data.name || filters.tag;
+  return [
+    [filters.estate, filters.building, filters.unit].filter(Boolean).join(" "),
+    filters.tag && tagName,
+    filters.status && label("household_status", filters.status),
+    filters.unvisited && t("未走访超过 %(n)s 天", { n: filters.unvisited }),
+  ].filter(Boolean).join(" · ");
+}
+
+function choice(name, text, values, selected, { all = t("全部"), disabled = false, labelOf = (v) => v } = {}) {
+  return html`<label>${text}<select name="${name}" ${disabled ? new Html("disabled") : ""}>
+    <option value="">${all}</option>${values.map((v) => html`<option value="${v}" ${v === selected ? new Html("selected") : ""}>${labelOf(v)}</option>`)}
+  </select></label>`;
+}
+
+function filterFields(households, filters, tags) {
+  const { estates, buildings, units } = places(households, filters);
+  const tagNames = new Map(tags.map((tag) => [tag.data.code, tag.data.name]));
+  const shownTags = tags.filter((tag) => tag.data.active !== false || tag.data.code === filters.tag).map((tag) => tag.data.code);
+  return html`<div class="filter-fields">
+    ${choice("estate", t("小区"), estates, filters.estate)}
+    ${choice("building", t("楼栋"), buildings, filters.building, { disabled: !filters.estate })}
+    ${choice("unit", t("单元"), units, filters.unit, { disabled: !filters.building })}
+    ${choice("tag", t("标签"), shownTags, filters.tag, { labelOf: (code) => tagNames.get(code) || code })}
+    ${choice("status", t("状态"), Object.keys(labelsOf("household_status")), filters.status, { labelOf: (v) => label("household_status", v) })}
+    ${choice("unvisited", t("走访"), UNVISITED_DAYS, filters.unvisited, { all: t("不限"), labelOf: (days) => t("未走访超过 %(n)s 天", { n: days }) })}
+    <button type="submit" class="small">${t("筛选")}</button>
+  </div>`;
+}
+
+// The jump-to-building index: a chip a 楼栋 of the chosen 小区 (or of each), which
+// filters the list to it; the chip of the chosen one goes back to the whole 小区.
+function buildingChips(households, filters, query) {
+  const name = t("按楼栋跳转");
+  const groups = buildingIndex(households, filters);
+  if (!groups.length) return "";
+  const rest = { ...filters };
+  delete rest.unit;
+  return html`<nav class="building-index" aria-label="${name}">${groups.map((group) => html`<p>
+    ${groups.length > 1 || !filters.estate ? html`<span class="estate">${group.estate}</span>` : ""}
+    ${group.buildings.map((building) => {
+      const current = filters.estate === group.estate && filters.building === building;
+      const to = current ? { ...rest, estate: group.estate, building: "" } : { ...rest, estate: group.estate, building };
+      return html`<a class="jump" href="${listAddress(to, query)}" data-building="${building}" ${current ? html`aria-current="true"` : ""}>${building}</a>`;
+    })}</p>`)}</nav>`;
+}
+
+// Selecting a filter applies it at once; the button is there for keyboards and habit.
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (select instanceof HTMLSelectElement && select.closest("form[data-form=search]")) select.form.requestSubmit();
+});
 
 export const detail = {
   name: "household",
   async render(app, [id]) {
     const household = await getRecord(app.db, "household", id);
     if (!household) {
-      return html`<section class="card"><h1>${t("找不到这一户")}</h1><p>${t("可能已调整到其他网格，或还没有同步到这台手机。")}</p><p><a href="#/">${t("回到住户列表")}</a></p></section>`;
+      return html`<section class="card"><h1>${t("找不到这一户")}</h1><p>${t("可能已调整到其他网格，或还没有同步到这台手机。")}</p><p><a href="#/households">${t("回到住户列表")}</a></p></section>`;
     }
     const [residents, visits, demands, cards, tags] = await Promise.all([
       childrenOf(app.db, "resident", id),

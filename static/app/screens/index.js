@@ -6,11 +6,13 @@ import * as cards from "./cards.js";
 import * as demands from "./demands.js";
 import * as households from "./households.js";
 import * as outbox from "./outbox.js";
+import * as today from "./today.js";
 import * as visits from "./visits.js";
 import { N_ } from "../ui.js";
 
 export const ROUTES = [
-  [/^\/$/, households.list],
+  [/^\/$/, today.screen],
+  [/^\/households$/, households.list],
   [/^\/h\/new$/, households.createForm],
   [/^\/h\/([^/]+)$/, households.detail],
   [/^\/h\/([^/]+)\/edit$/, households.edit],
@@ -36,23 +38,25 @@ export const FIRST_SYNC = account.firstSync;
 export const FRAME = {
   login: { title: N_("登录") },
   "first-sync": { title: N_("第一次同步") },
+  today: { title: N_("工作台") },
   households: { title: N_("住户") },
-  household: { title: N_("住户详情"), up: () => "#/" },
-  "household-new": { title: N_("新增住户"), up: () => "#/" },
+  household: { title: N_("住户详情"), up: () => "#/households" },
+  "household-new": { title: N_("新增住户"), up: () => "#/households" },
   "household-edit": { title: N_("修改户信息"), up: ([id]) => `#/h/${id}` },
   "visit-form": { title: N_("记录走访"), up: ([id]) => `#/h/${id}` },
-  "resident-form": { title: N_("居民信息"), up: () => "#/" },
+  "resident-form": { title: N_("居民信息"), up: () => "#/households" },
   "demand-form": { title: N_("登记诉求"), up: ([id]) => `#/h/${id}` },
   demands: { title: N_("诉求") },
   demand: { title: N_("诉求详情"), up: () => "#/demands" },
-  "card-start": { title: N_("办理老年出行卡"), up: () => "#/" },
-  card: { title: N_("出行卡申请"), up: () => "#/" },
+  "card-start": { title: N_("办理老年出行卡"), up: () => "#/households" },
+  card: { title: N_("出行卡申请"), up: () => "#/households" },
   outbox: { title: N_("待同步") },
   me: { title: N_("我的") },
 };
 
 export const TABS = [
-  ["#/", N_("住户")],
+  ["#/", N_("工作台")],
+  ["#/households", N_("住户")],
   ["#/demands", N_("诉求")],
   ["#/outbox", N_("待同步")],
   ["#/me", N_("我的")],

@@ -11,9 +11,10 @@ export const form = {
   async render(app, [householdId]) {
     const household = await getRecord(app.db, "household", householdId);
     if (!household) return html`<p class="error">${t("找不到这一户。")}</p>`;
+    const params = new URLSearchParams(location.hash.split("?")[1] || "");
     return html`<section class="card"><h1>${t("记录走访")}</h1><p class="muted">${household.data.address}</p>
-      <form data-form="visit" class="stack" data-household="${householdId}" data-visit="${uuid()}">
-        <label>${t("走访目的")}<select name="purpose">${options("visit_purpose", "routine")}</select></label>
+      <form data-form="visit" class="stack" data-household="${householdId}" data-visit="${uuid()}" data-from="${params.get("from") || ""}">
+        <label>${t("走访目的")}<select name="purpose">${options("visit_purpose", params.get("purpose") || "routine")}</select></label>
         <label>${t("走访结果")}<select name="outcome">${options("visit_outcome", "completed", { except: ["planned"] })}</select></label>
         <label>${t("情况记录")}<textarea name="notes" maxlength="2000" placeholder="${t("家里情况、居民反映的问题……")}"></textarea></label>
         ${photoField("visit-photos")}
@@ -31,7 +32,9 @@ export const form = {
         photos: data.getAll("photos").map(String),
       });
       app.say(t("走访已保存，联网后同步。"));
-      app.returnTo(`#/h/${form.dataset.household}`, `[data-visit="${form.dataset.visit}"]`);
+      // From the 工作台, back to it: the task is gone at once.
+      if (form.dataset.from === "today") app.returnTo("#/", "#task-counts");
+      else app.returnTo(`#/h/${form.dataset.household}`, `[data-visit="${form.dataset.visit}"]`);
     },
   },
 };

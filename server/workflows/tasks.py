@@ -1,0 +1,166 @@
+"""The worker's tasks (issue 17): what the 工作台 lists, made by rule from the records a phone holds.
+
+Pure functions over plain values. The phone runs the same rules over its
+IndexedDB in `static/app/tasks.js`; `tests/test_tasks_crosscheck.py` feeds
+both the same generated grids and requires the same list, dates included.
+
+- care visits (`server.workflows.visit_tasks`): overdue, due today, and those
+  due within the week ahead;
+- travel cards: needing a supplement, ready to deliver to the door, an issued
+  card whose yearly review (年审) falls within 30 days and is not planned yet;
+- requests: dispatched to one of the worker's grids and not accepted yet,
+  reopened for rectification after a 差评, and those the worker handles that
+  are due within 24 hours or overdue;
+- conflicts the worker's own edits met, still open.
+
+A task is due on a date (Asia/Shanghai). Care visits are due on the rule's
+date; a step waiting for the worker (a supplement, a delivery, an acceptance)
+is due today, and so is a request (on its deadline's date when that has
+passed), overdue once the deadline has passed; a review to plan is overdue
+once its date has passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from server.clock import aware
+from server.workflows.demands import RUNNING
+from server.workflows.visit_tasks import Home, Rule, care_visit, local_date
+
+WEEK = 7  # care visits due within this many days from today (today included) are listed
+AHEAD = timedelta(days=30)  # a yearly review is planned within this many days of its date
+DUE_SOON = timedelta(hours=24)
+
+
+class TaskKind(StrEnum):
+    care_visit = "care_visit"
+    card_supplement = "card_supplement"
+    card_deliver = "card_deliver"
+    card_review = "card_review"
+    demand_accept = "demand_accept"
+    demand_rectify = "demand_rectify"
+    demand_due = "demand_due"
+    conflict = "conflict"
+
+
+@dataclass(frozen=True)
+class CardState:
+    id: str
+    household_id: str | None
+    status: str
+    delivery: str = "collect"
+    review_due: date | None = None
+    review_planned: bool = False
+
+
+@dataclass(frozen=True)
+class RequestState:
+    id: str
+    household_id: str | None
+    grid_id: str | None
+    status: str
+    department_id: str | None = None
+    assignee_id: str | None = None
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConflictState:
+    id: str
+    user_id: str | None
+    status: str
+    household_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Worker:
+    id: str
+    grid_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: TaskKind
+    record_id: str  # the household for care visits, else the card, request or conflict
+    household_id: str | None
+    due: date
+    overdue: bool
+
+    def group(self, today: date) -> str:
+        """overdue | today | week: the section of the 工作台 it shows in."""
+        if self.overdue:
+            return "overdue"
+        return "today" if self.due <= today else "week"
+
+
+def care_tasks(homes: Iterable[Home], rules: Sequence[Rule], today: date) -> list[Task]:
+    horizon = today + timedelta(days=WEEK - 1)
+    found = []
+    for home in homes:
+        visit = care_visit(home, rules, today)
+        if visit is not None and visit.due <= horizon:
+            found.append(Task(TaskKind.care_visit, home.id, home.id, visit.due, visit.is_overdue(today)))
+    return found
+
+
+def card_task(card: CardState, today: date) -> Task | None:
+    if card.status == "needs_supplement":
+        return Task(TaskKind.card_supplement, card.id, card.household_id, today, False)
+    if card.status == "ready" and card.delivery == "door":
+        return Task(TaskKind.card_deliver, card.id, card.household_id, today, False)
+    review = card.review_due
+    if card.status == "issued" and review is not None and not card.review_planned and review - today <= AHEAD:
+        return Task(TaskKind.card_review, card.id, card.household_id, today, review < today)
+    return None
+
+
+def request_task(request: RequestState, worker: Worker, now: datetime) -> Task | None:
+    if request.department_id is not None or request.status not in RUNNING:
+        return None
+    today = local_date(now)
+    deadline = aware(request.deadline) if request.deadline is not None else None
+    overdue = deadline is not None and deadline < now
+    due = min(today, local_date(deadline)) if deadline is not None else today
+    on_grid = request.grid_id is not None and request.grid_id in worker.grid_ids
+    if on_grid and request.status == "rectifying" and request.assignee_id is None:
+        return Task(TaskKind.demand_rectify, request.id, request.household_id, due, overdue)
+    if on_grid and request.status == "dispatched" and request.assignee_id is None:
+        return Task(TaskKind.demand_accept, request.id, request.household_id, due, overdue)
+    if request.assignee_id == worker.id and deadline is not None and deadline <= now + DUE_SOON:
+        return Task(TaskKind.demand_due, request.id, request.household_id, due, overdue)
+    return None
+
+
+def conflict_task(conflict: ConflictState, worker: Worker, today: date) -> Task | None:
+    if conflict.status != "open" or conflict.user_id != worker.id:
+        return None
+    return Task(TaskKind.conflict, conflict.id, conflict.household_id, today, False)
+
+
+def tasks_of(
+    worker: Worker,
+    now: datetime,
+    *,
+    homes: Iterable[Home] = (),
+    rules: Sequence[Rule] = (),
+    cards: Iterable[CardState] = (),
+    requests: Iterable[RequestState] = (),
+    conflicts: Iterable[ConflictState] = (),
+) -> list[Task]:
+    """Every task of the worker at `now`, by due date, then kind, then record."""
+    today = local_date(now)
+    found = care_tasks(homes, rules, today)
+    for card in cards:
+        if task := card_task(card, today):
+            found.append(task)
+    for request in requests:
+        if task := request_task(request, worker, now):
+            found.append(task)
+    for conflict in conflicts:
+        if task := conflict_task(conflict, worker, today):
+            found.append(task)
+    return sorted(found, key=lambda task: (task.due, task.kind, task.record_id))

@@ -1,0 +1,95 @@
+// 工作台: the worker's day, made by rule from what the phone holds (tasks.js), offline.
+// Overdue first, then today, then the week ahead; in each, building by building.
+"use strict";
+
+import { addressKey } from "../db.js";
+import { t } from "../i18n.js";
+import { addDays, loadTasks, localDate } from "../tasks.js";
+import { html, N_ } from "../ui.js";
+
+const GROUPS = [
+  ["overdue", N_("已超期")],
+  ["today", N_("今天")],
+  ["week", N_("本周")],
+];
+
+const KINDS = {
+  care_visit: N_("关爱走访"),
+  card_supplement: N_("出行卡：补充材料"),
+  card_deliver: N_("出行卡：送卡上门"),
+  card_review: N_("出行卡：安排年审"),
+  demand_accept: N_("诉求：待接单"),
+  demand_rectify: N_("诉求：差评整改"),
+  demand_due: N_("诉求：即将到期"),
+  conflict: N_("数据冲突：待处理"),
+};
+
+function target(task) {
+  if (task.kind === "care_visit") return `#/h/${task.household_id}/visit?purpose=care&from=today`;
+  if (task.kind.startsWith("card_")) return `#/card/${task.record_id}`;
+  if (task.kind.startsWith("demand_")) return `#/d/${task.record_id}`;
+  return "#/outbox";
+}
+
+function groupOf(task, today) {
+  if (task.overdue) return "overdue";
+  return task.due <= today ? "today" : "week";
+}
+
+const WEEKDAYS = [N_("周日"), N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六")];
+
+function dueText(task, today) {
+  if (task.overdue) {
+    const days = Math.round((Date.parse(today) - Date.parse(task.due)) / 86400000);
+    return days > 0 ? t("超期 %(n)s 天", { n: days }) : t("已超期");
+  }
+  if (task.due <= today) return t("今天");
+  if (task.due === addDays(today, 1)) return t("明天");
+  const [, m, d] = task.due.split("-").map(Number);
+  return t("%(m)s月%(d)s日 %(w)s", { m, d, w: t(WEEKDAYS[new Date(`${task.due}T00:00:00Z`).getUTCDay()]) });
+}
+
+// Tasks of one section, by building (小区 / 楼栋 / 单元, in numeric order), then door.
+function byBuilding(tasks, households) {
+  const blocks = new Map();
+  for (const task of tasks) {
+    const h = households.get(task.household_id)?.data;
+    const name = h ? [h.estate, h.building, h.unit].filter(Boolean).join(" ") : "";
+    if (!blocks.has(name)) blocks.set(name, []);
+    blocks.get(name).push({ task, h });
+  }
+  const order = (name) => (name ? addressKey(name) : "\uffff"); // tasks of no household last
+  return [...blocks.entries()]
+    .sort(([a], [b]) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
+    .map(([name, rows]) => [name, rows.sort((x, y) => {
+      const [ax, ay] = [addressKey(x.h?.address), addressKey(y.h?.address)];
+      return ax < ay ? -1 : ax > ay ? 1 : x.task.kind < y.task.kind ? -1 : x.task.kind > y.task.kind ? 1 : 0;
+    })]);
+}
+
+export const screen = {
+  name: "today",
+  async render(app) {
+    const now = Date.now();
+    const today = localDate(now);
+    const { tasks, households } = await loadTasks(app.db, app.me, now);
+    const sections = GROUPS.map(([key, title]) => [key, title, tasks.filter((task) => groupOf(task, today) === key)]);
+    const counts = sections.map(([key, title, list]) => html`<li data-count="${key}"><span class="number">${list.length}</span> ${t(title)}</li>`);
+    const body = sections.filter(([, , list]) => list.length).map(([key, title, list]) => html`<section class="tasks" data-group="${key}">
+      <h2>${t(title)} <span class="muted">（${list.length}）</span></h2>
+      ${byBuilding(list, households).map(([building, rows]) => html`<h3 class="building">${building || t("其他")} · ${t("%(n)s 项", { n: rows.length })}</h3>
+        <ul class="list">${rows.map(({ task, h }) => html`<li><a href="${target(task)}" data-task="${task.kind}" data-record="${task.record_id}" data-household="${task.household_id || ""}">
+          <span class="title">${h ? h.room || h.address : t("不在住户下")}</span>
+          <span class="meta"><span class="badge${task.kind === "care_visit" ? "" : " amber"}">${t(KINDS[task.kind])}</span> <span class="${task.overdue ? "late" : ""}">${dueText(task, today)}</span></span>
+        </a></li>`)}</ul>`)}
+    </section>`);
+    const empty = !tasks.length
+      ? html`<section class="card done" data-empty><h2>${t("今天的工作都完成了")}</h2><p class="muted">${t("按走访规则，本周没有到期的关爱走访，也没有等您处理的出行卡、诉求或冲突。")}</p><p><a class="button" href="#/households">${t("查看住户")}</a></p></section>`
+      : "";
+    return html`<section>
+      <h1 class="visually-hidden">${t("工作台")}</h1>
+      <ul class="counts" id="task-counts">${counts}</ul>
+      ${empty}${body}
+    </section>`;
+  },
+};
