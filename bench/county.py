@@ -85,6 +85,13 @@ def _with_versions(session: Any, model: Any, rows: list[dict[str, Any]]) -> None
         session.execute(insert(model), rows[start : start + 2000])
 
 
+def add_community(session: Any, stamp: dict[str, Any], *, name: str, code: str) -> uuid.UUID:
+    community_id = uuid.uuid4()
+    row = {**stamp, "id": community_id, "name": name, "code": code, "public_token": uuid.uuid4().hex[:16]}
+    _with_versions(session, Community, [row])
+    return community_id
+
+
 def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
 
@@ -122,20 +129,7 @@ def seed(
     password_hash = hash_password(password)
     stamp = {"created_at": now, "updated_at": now, "field_versions": {}}
     with db.write() as s:
-        community_id = uuid.uuid4()
-        _with_versions(
-            s,
-            Community,
-            [
-                {
-                    **stamp,
-                    "id": community_id,
-                    "name": "乐安县负载测试社区",
-                    "code": "load",
-                    "public_token": uuid.uuid4().hex[:16],
-                }
-            ],
-        )
+        community_id = add_community(s, stamp, name="乐安县负载测试社区", code="load")
         _with_versions(
             s,
             Department,

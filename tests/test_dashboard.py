@@ -239,7 +239,7 @@ def test_the_page_draws_its_charts_in_svg(
     assert response.status_code == 200
     page = response.text
     svgs = re.findall(r"<svg class=\"chart\".*?</svg>", page, flags=re.S)
-    assert len(svgs) == 5
+    assert len(svgs) == 6  # five of requests, one of care-visit coverage
     for svg in svgs:
         assert "style=" not in svg and "<script" not in svg and "viewBox" in svg and "<title>" in svg
     assert "一网格" in page and "县住建局" in page and "<polyline" in page

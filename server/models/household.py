@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 from enum import StrEnum
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server.models.base import JSONField, SyncRecord, scope_indexes
@@ -50,7 +51,11 @@ class Sex(StrEnum):
 
 
 class Resident(SyncRecord, table=True):
-    __table_args__ = scope_indexes("resident", "grid_id", "community_id")
+    __table_args__ = (
+        *scope_indexes("resident", "grid_id", "community_id"),
+        # Age rules of care visits read only residents born before a date (issue 17).
+        Index("ix_resident_birth_date", "birth_date"),
+    )
     sync_type = "resident"
     scope_columns = ("community_id", "grid_id")
     private_columns = frozenset({"id_cipher", "id_hash"})

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import Index
 from sqlmodel import Field
 
 from server.models.base import JSONField, SyncRecord, scope_indexes, utcnow
@@ -26,7 +27,12 @@ class VisitOutcome(StrEnum):
 
 
 class Visit(SyncRecord, table=True):
-    __table_args__ = scope_indexes("visit", "grid_id", "community_id")
+    __table_args__ = (
+        *scope_indexes("visit", "grid_id", "community_id"),
+        # A household's latest live visit of an outcome is one seek in this index alone (care
+        # visits): newest first by `at`, `deleted_at` read from the index.
+        Index("ix_visit_household_outcome_at", "household_id", "outcome", "at", "deleted_at"),
+    )
     sync_type = "visit"
     scope_columns = ("community_id", "grid_id")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from server.access import Actor, scope_filter
@@ -45,12 +45,16 @@ def homes(session: Session, actor: Actor) -> dict[uuid.UUID, list[Home]]:
     """The live households the actor holds, by community, with their live residents and last visits."""
     households: Any = Household.__table__  # type: ignore[attr-defined]
     residents: Any = Resident.__table__  # type: ignore[attr-defined]
-    visits: Any = Visit.__table__  # type: ignore[attr-defined]
     held = [scope_filter(actor, Household), households.c.deleted_at.is_(None)]
     rows = session.execute(
-        select(households.c.id, households.c.community_id, households.c.grid_id, households.c.status).where(
-            *held
-        )
+        select(
+            households.c.id,
+            households.c.community_id,
+            households.c.grid_id,
+            households.c.status,
+            last_visit(households, VisitOutcome.completed),
+            last_visit(households, VisitOutcome.nobody_home),
+        ).where(*held)
     ).all()
     ids = select(households.c.id).where(*held)
     people: dict[uuid.UUID, list[Person]] = defaultdict(list)
@@ -60,30 +64,38 @@ def homes(session: Session, actor: Actor) -> dict[uuid.UUID, list[Home]]:
         )
     ):
         people[household_id].append(Person(tags=frozenset(tags or ()), birth_date=birth))
-    last: dict[tuple[uuid.UUID, str], datetime] = {}
-    for household_id, outcome, at in session.execute(
-        select(visits.c.household_id, visits.c.outcome, func.max(visits.c.at))
-        .where(
-            visits.c.household_id.in_(ids),
-            visits.c.deleted_at.is_(None),
-            visits.c.outcome.in_((VisitOutcome.completed, VisitOutcome.nobody_home)),
-        )
-        .group_by(visits.c.household_id, visits.c.outcome)
-    ):
-        last[(household_id, outcome)] = at
     found: dict[uuid.UUID, list[Home]] = defaultdict(list)
-    for household_id, community_id, grid_id, status in rows:
+    for household_id, community_id, grid_id, status, completed, nobody_home in rows:
         found[community_id].append(
             Home(
                 id=str(household_id),
                 grid_id=str(grid_id),
                 status=status,
                 people=tuple(people.get(household_id, ())),
-                last_completed=last.get((household_id, VisitOutcome.completed)),
-                last_nobody_home=last.get((household_id, VisitOutcome.nobody_home)),
+                last_completed=completed,
+                last_nobody_home=nobody_home,
             )
         )
     return found
+
+
+def last_visit(households: Any, outcome: str) -> Any:
+    """A column of the household's latest live visit with this outcome: a correlated subquery
+    that is one backward seek of the index on (household_id, outcome, at, deleted_at), which
+    holds all it reads, however many visits there are."""
+    visits: Any = Visit.__table__  # type: ignore[attr-defined]
+    return (
+        select(visits.c.at)
+        .where(
+            visits.c.household_id == households.c.id,
+            visits.c.outcome == outcome,
+            visits.c.deleted_at.is_(None),
+        )
+        .order_by(visits.c.at.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label(f"last_{outcome}")
+    )
 
 
 def due_for(session: Session, actor: Actor, today: date) -> list[CareVisit]:

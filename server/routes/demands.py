@@ -25,12 +25,15 @@ from starlette.routing import Route
 
 from server import audit, ratelimit
 from server.access import Actor, NotFound, can_hold, get_visible
+from server.clock import local_today
 from server.commands import demands as commands
 from server.errors import DomainError
 from server.i18n import gettext as _
 from server.i18n import labels
 from server.models import Community, Demand, Role
+from server.queries import coverage
 from server.queries import demands as queries
+from server.routes.coverage import coverage_chart
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text
 from server.web.pages import absolute_url, client_ip, current_actor, read, render, require_actor, write
@@ -221,16 +224,15 @@ def _community_choice(request: Request, communities: list[Community]) -> Communi
 async def dashboard_page(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff)
 
-    def load(session: Session) -> tuple[list[Community], queries.Dashboard]:
+    def load(session: Session) -> tuple[list[Community], queries.Dashboard, coverage.Coverage]:
         communities = queries.dashboard_communities(session, actor)
-        return communities, queries.dashboard(session, _community_choice(request, communities))
+        community = _community_choice(request, communities)
+        care = coverage.coverage(session, actor, local_today(), community_id=community.id)
+        return communities, queries.dashboard(session, community), care
 
-    communities, board = await read(request, load)
-    return render(
-        request,
-        "demands/dashboard.html",
-        {"communities": communities, "b": board, "charts": _dashboard_charts(board)},
-    )
+    communities, board, care = await read(request, load)
+    figures = {"b": board, "care": care, "charts": _dashboard_charts(board) | {"care": coverage_chart(care)}}
+    return render(request, "demands/dashboard.html", {"communities": communities, **figures})
 
 
 def _dashboard_charts(b: queries.Dashboard) -> dict[str, Any]:

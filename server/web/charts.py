@@ -70,11 +70,12 @@ def _width(text: str) -> float:
     return sum(FONT if ord(ch) > 0x2E80 else FONT * 0.6 for ch in text)
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, label_width: int = 96) -> Markup:
-    """Horizontal bars, one a row: label on the left, the bar, its value at its end."""
+def bar_chart(bars: Sequence[Bar], *, title: str, label_width: int = 96, full: int | None = None) -> Markup:
+    """Horizontal bars, one a row: label on the left, the bar, its value at its end. The longest
+    bar is the largest value, or `full` when the values are parts of a whole (100 for percents)."""
     top = 4
     height = top + max(1, len(bars)) * (BAR + GAP)
-    most = max((b.value for b in bars), default=0) or 1
+    most = full or max((b.value for b in bars), default=0) or 1
     # Space for the value text after the longest bar, e.g. "8（逾期 1）".
     tail = max((_width(f"{b.value}{b.extra}") for b in bars), default=0)
     room = WIDTH - label_width - max(56, tail + 8)

@@ -25,6 +25,9 @@ from server.clock import LOCAL_TZ, aware
 from server.models import VisitRulePriority, VisitRuleSubject
 
 PRIORITY_ORDER = (VisitRulePriority.high, VisitRulePriority.normal, VisitRulePriority.low)
+# The subjects as plain names: the rule runs for every household under care in a county, and
+# reading an enum's member costs more than comparing it.
+TAG, AGE, STATUS = VisitRuleSubject.tag, VisitRuleSubject.age, VisitRuleSubject.household_status
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,19 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def born_by(day: date, age: int) -> date:
+    """The latest birth date of someone `age` or older on `day` (the inverse of `age_on`), so a
+    query can read only the residents an age rule can name."""
+    try:
+        return day.replace(year=day.year - age)
+    except ValueError:  # 29 February of a year that has none: born on the 28th is that old
+        return date(day.year - age, 2, 28)
+
+
 def person_matches(rule: Rule, person: Person, today: date) -> bool:
-    if rule.subject == VisitRuleSubject.tag:
+    if rule.subject == TAG:
         return bool(rule.tag_code) and rule.tag_code in person.tags
-    if rule.subject == VisitRuleSubject.age:
+    if rule.subject == AGE:
         return (
             rule.min_age is not None
             and person.birth_date is not None
@@ -95,10 +107,15 @@ def person_matches(rule: Rule, person: Person, today: date) -> bool:
     return False
 
 
+def rules_naming(person: Person, rules: Sequence[Rule], today: date) -> list[Rule]:
+    """The active rules that name this resident (not the household-status ones): who a care visit is for."""
+    return [rule for rule in rules if rule.active and person_matches(rule, person, today)]
+
+
 def home_matches(rule: Rule, home: Home, today: date) -> bool:
     if not rule.active:
         return False
-    if rule.subject == VisitRuleSubject.household_status:
+    if rule.subject == STATUS:
         return bool(rule.household_status) and home.status == rule.household_status
     return any(person_matches(rule, person, today) for person in home.people)
 
@@ -126,14 +143,28 @@ def care_visit(home: Home, rules: Sequence[Rule], today: date) -> CareVisit | No
     )
 
 
+def due_tomorrow(home: Home, rules: Sequence[Rule], today: date, visit: CareVisit | None) -> bool:
+    """Whether the phones will show the household's care visit tomorrow, given `visit`, the rule's
+    answer today. It is the same visit unless somebody in the household comes of a rule's age
+    overnight: only then does the rule run again, for tomorrow."""
+    tomorrow = today + timedelta(days=1)
+    if any(rule.active and rule.subject == AGE for rule in rules) and any(
+        p.birth_date is not None and age_on(p.birth_date, tomorrow) != age_on(p.birth_date, today)
+        for p in home.people
+    ):
+        later = care_visit(home, rules, tomorrow)
+        return later is not None and later.is_due(tomorrow)
+    return visit is not None and visit.is_due(tomorrow)
+
+
 def due_care_visits(homes: Iterable[Home], rules: Sequence[Rule], today: date) -> list[CareVisit]:
     """The care visits due today or overdue, earliest first, then by household id."""
     found = [visit for home in homes if (visit := care_visit(home, rules, today)) and visit.is_due(today)]
     return sorted(found, key=lambda v: (v.due, v.household_id))
 
 
+_RANKS = {priority.value: rank for rank, priority in enumerate(PRIORITY_ORDER)}
+
+
 def _rank(priority: str) -> int:
-    try:
-        return PRIORITY_ORDER.index(VisitRulePriority(priority))
-    except ValueError:
-        return len(PRIORITY_ORDER)
+    return _RANKS.get(priority, len(PRIORITY_ORDER))
