@@ -16,6 +16,7 @@ from server.commands import demands as dm
 from server.db import Database
 from server.errors import InvalidTransition
 from server.models import AuditLog, Community, DemandEvent, DemandStatus, PushNotification
+from server.push import triggers
 from server.queries import demands as queries
 from server.workflows import demands as demand_flow
 from server.workflows.workdays import LOCAL, calendar_of
@@ -184,3 +185,20 @@ def test_the_dashboard_warns_until_next_years_holidays_are_entered(
         assert queries.dashboard(s, community, now=now).unknown_year is None
         assert not preferences.work_calendar(s).is_workday(date(year, 2, 8))
     assert "data-calendar-warning" not in client.get("/demands/dashboard").text
+
+
+def test_the_due_soon_notice_comes_at_75_percent_of_the_limit(world: World, db: Database) -> None:
+    now = datetime.now(UTC)
+    calendar = calendar_of({})
+    early, late = (  # 3 working days with all of them left, and with half a day left
+        put_demand(
+            db, world, S.accepted, handling_type="self", time_limit="3", deadline=calendar.add(now, left)
+        )
+        for left in (3, 0.5)
+    )
+    assert [demand_flow.warning_level(d, calendar, now) for d in (early, late)] == ["ok", "soon"]
+    with db.write() as s:
+        triggers.remind(s, now=now)
+    with db.read() as s:
+        told = s.exec(select(PushNotification).where(PushNotification.kind == "demand_due_soon")).all()
+    assert [(m.record_id, m.user_id) for m in told] == [(late.id, world.users["worker"].id)]

@@ -22,6 +22,7 @@ from server.workflows.tasks import (
     tasks_of,
 )
 from server.workflows.visit_tasks import Home, Person, Rule
+from server.workflows.workdays import calendar_of
 from tests.conftest import Factory
 
 NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -81,6 +82,50 @@ def test_card_tasks(card: CardState, kind: TaskKind | None, overdue: bool) -> No
             None,
             False,
         ),
+        (  # 3 working days, 1 day left (Thursday 10 Dec 10:00 → Friday): 2 of 3 used, not yet 75 %
+            RequestState(
+                "d", "h", "g1", "accepted", assignee_id="me", deadline=NOW + timedelta(days=1), time_limit="3"
+            ),
+            None,
+            None,
+            False,
+        ),
+        (  # half a day left of 3: 即将超期
+            RequestState(
+                "d",
+                "h",
+                "g1",
+                "accepted",
+                assignee_id="me",
+                deadline=NOW + timedelta(hours=12),
+                time_limit="3",
+            ),
+            TaskKind.demand_due,
+            TODAY,
+            False,
+        ),
+        (  # 7 working days with 30 hours left (Thursday → Friday 16:00): 1.25 of 7 left, past 75 %
+            RequestState(
+                "d",
+                "h",
+                "g1",
+                "accepted",
+                assignee_id="me",
+                deadline=NOW + timedelta(hours=30),
+                time_limit="7",
+            ),
+            TaskKind.demand_due,
+            TODAY,
+            False,
+        ),
+        (  # the clock stopped: no task, not overdue
+            RequestState(
+                "d", "h", "g1", "accepted", assignee_id="me", deadline=NOW - timedelta(days=1), suspended=True
+            ),
+            None,
+            None,
+            False,
+        ),
         (
             RequestState("d", "h", "g1", "resolved", assignee_id="me", deadline=NOW - timedelta(days=2)),
             None,
@@ -92,7 +137,7 @@ def test_card_tasks(card: CardState, kind: TaskKind | None, overdue: bool) -> No
 def test_request_tasks(
     request_: RequestState, kind: TaskKind | None, due: date | None, overdue: bool
 ) -> None:
-    task = request_task(request_, ME, NOW)
+    task = request_task(request_, ME, NOW, calendar_of({}))
     assert (task.kind if task else None) == kind
     if task:
         assert (task.due, task.overdue) == (due, overdue)

@@ -41,10 +41,10 @@ class Demand(SyncRecord, table=True):
     handling_type: str | None = None
     priority: str = "normal"
     deadline: datetime | None = None
-    time_limit: str = (
-        ""  # the limit the deadline was set with: "3" working days, "4h" (setting demand.time_limits)
-    )
-    suspended_at: datetime | None = None  # the clock stopped (waiting for the resident or a joint meeting)
+    # The limit the deadline was set with: "3" working days, "4h" (setting demand.time_limits).
+    time_limit: str = ""
+    # The clock stopped (waiting for the resident or a joint meeting).
+    suspended_at: datetime | None = None
     assignee_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     created_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     contact_name: str = ""

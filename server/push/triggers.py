@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
-from server import i18n
+from server import i18n, preferences
 from server.clock import aware, in_local
 from server.i18n import _l, labels
 from server.models import (
@@ -46,7 +46,7 @@ from server.models import (
 )
 from server.people.masking import mask_numbers
 from server.push.outbox import enqueue
-from server.workflows.demands import due_soon_clause, field_names, overdue_clause
+from server.workflows.demands import field_names, overdue_clause, running_clause, warning_level
 
 # An event older than this (a phone that was offline for days) is history, not news.
 NEWS_WINDOW = timedelta(hours=24)
@@ -420,14 +420,18 @@ class _Reminder:
 def _reminders(
     session: Session, now: datetime, only: Collection[uuid.UUID] | None = None
 ) -> Iterator[_Reminder]:
+    calendar = preferences.work_calendar(session)
     for kind, clause in (
-        ("demand_due_soon", due_soon_clause(now)),
+        # 即将超期 is 75 % of each request's own limit: every clock still running is a candidate.
+        ("demand_due_soon", running_clause(now)),
         ("demand_overdue", overdue_clause(now) & (col(Demand.deadline) >= now - OVERDUE_WINDOW)),
     ):
         query = select(Demand).where(clause, col(Demand.deleted_at).is_(None))
         if only is not None:
             query = query.where(col(Demand.id).in_(list(only)))
         demands = session.exec(query).all()
+        if kind == "demand_due_soon":
+            demands = [d for d in demands if warning_level(d, calendar, now) == "soon"]
         if not demands:
             continue
         # One read for every key already written of this kind (the outbox keeps 30 days),
@@ -461,7 +465,7 @@ def due_reminders(session: Session, *, now: datetime | None = None) -> set[uuid.
 def remind(
     session: Session, *, now: datetime | None = None, only: Collection[uuid.UUID] | None = None
 ) -> int:
-    """Requests due within 24 hours, and overdue ones, to whoever holds them: once per deadline.
+    """Requests 即将超期 (75 % of their limit used), and overdue ones, to whoever holds them: once per deadline.
     `only` limits the sweep to those requests (what `due_reminders` found)."""
     now = now or utcnow()
     written = 0

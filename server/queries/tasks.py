@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from server import preferences
 from server.access import Actor, scope_filter
 from server.models import Conflict, Demand, TravelCard
 from server.queries.visit_tasks import homes, rules_by_community
@@ -67,9 +68,12 @@ def tasks_for(session: Session, actor: Actor, now: datetime) -> list[Task]:
                 department_id=_text(d.department_id),
                 assignee_id=_text(d.assignee_id),
                 deadline=d.deadline,
+                time_limit=d.time_limit,
+                suspended=d.suspended_at is not None,
             )
             for d in requests
         ],
+        calendar=preferences.work_calendar(session),
         conflicts=[ConflictState(id=str(c.id), user_id=_text(c.user_id), status=c.status) for c in conflicts],
     )
     return sorted(found, key=lambda task: (task.due, task.kind, task.record_id))

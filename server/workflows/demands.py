@@ -252,6 +252,13 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def running_clause(now: datetime) -> ColumnElement[bool]:
+    """Requests whose clock runs and has not run out: the candidates for 即将超期."""
+    return and_(
+        col(Demand.status).in_(RUNNING), col(Demand.suspended_at).is_(None), col(Demand.deadline) >= now
+    )
+
+
 def due_soon_clause(now: datetime) -> ColumnElement[bool]:
     """`due_soon` as a WHERE clause."""
     return and_(

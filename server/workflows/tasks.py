@@ -10,7 +10,9 @@ both the same generated grids and requires the same list, dates included.
   card whose yearly review (年审) falls within 30 days and is not planned yet;
 - requests: dispatched to one of the worker's grids and not accepted yet,
   reopened for rectification after a 差评, and those the worker handles that
-  are due within 24 hours or overdue;
+  are 即将超期 (75 % of their limit used, in working days) or overdue — within
+  24 hours for a request dispatched before limits were kept; a stopped clock
+  is neither;
 - conflicts the worker's own edits met, still open.
 
 A task is due on a date (Asia/Shanghai). Care visits are due on the rule's
@@ -30,6 +32,7 @@ from enum import StrEnum
 from server.clock import aware
 from server.workflows.demands import RUNNING
 from server.workflows.visit_tasks import Home, Rule, care_visit, local_date
+from server.workflows.workdays import BadLimit, TimeLimit, WorkCalendar, calendar_of, warning
 
 WEEK = 7  # care visits due within this many days from today (today included) are listed
 AHEAD = timedelta(days=30)  # a yearly review is planned within this many days of its date
@@ -66,6 +69,8 @@ class RequestState:
     department_id: str | None = None
     assignee_id: str | None = None
     deadline: datetime | None = None
+    time_limit: str = ""  # "3" working days, "4h"; "" for requests dispatched before limits were kept
+    suspended: bool = False  # the clock stopped
 
 
 @dataclass(frozen=True)
@@ -118,19 +123,30 @@ def card_task(card: CardState, today: date) -> Task | None:
     return None
 
 
-def request_task(request: RequestState, worker: Worker, now: datetime) -> Task | None:
+def warned(request: RequestState, calendar: WorkCalendar, now: datetime) -> bool:
+    """预警: 75 % of the limit used, or past it (within 24 hours for a request without a kept limit)."""
+    if request.deadline is None or request.suspended:
+        return False
+    try:
+        limit = TimeLimit.parse(request.time_limit)
+    except BadLimit:
+        return aware(request.deadline) <= now + DUE_SOON
+    return warning(limit, calendar, request.deadline, now) != "ok"
+
+
+def request_task(request: RequestState, worker: Worker, now: datetime, calendar: WorkCalendar) -> Task | None:
     if request.department_id is not None or request.status not in RUNNING:
         return None
     today = local_date(now)
     deadline = aware(request.deadline) if request.deadline is not None else None
-    overdue = deadline is not None and deadline < now
+    overdue = deadline is not None and deadline < now and not request.suspended
     due = min(today, local_date(deadline)) if deadline is not None else today
     on_grid = request.grid_id is not None and request.grid_id in worker.grid_ids
     if on_grid and request.status == "rectifying" and request.assignee_id is None:
         return Task(TaskKind.demand_rectify, request.id, request.household_id, due, overdue)
     if on_grid and request.status == "dispatched" and request.assignee_id is None:
         return Task(TaskKind.demand_accept, request.id, request.household_id, due, overdue)
-    if request.assignee_id == worker.id and deadline is not None and deadline <= now + DUE_SOON:
+    if request.assignee_id == worker.id and warned(request, calendar, now):
         return Task(TaskKind.demand_due, request.id, request.household_id, due, overdue)
     return None
 
@@ -150,6 +166,7 @@ def tasks_of(
     cards: Iterable[CardState] = (),
     requests: Iterable[RequestState] = (),
     conflicts: Iterable[ConflictState] = (),
+    calendar: WorkCalendar | None = None,
 ) -> list[Task]:
     """Every task of the worker at `now`, by due date, then kind, then record."""
     today = local_date(now)
@@ -157,8 +174,9 @@ def tasks_of(
     for card in cards:
         if task := card_task(card, today):
             found.append(task)
+    calendar = calendar or calendar_of({})
     for request in requests:
-        if task := request_task(request, worker, now):
+        if task := request_task(request, worker, now, calendar):
             found.append(task)
     for conflict in conflicts:
         if task := conflict_task(conflict, worker, today):

@@ -3,7 +3,9 @@
 // requires the same list): read those modules' docstrings for the rules in words.
 "use strict";
 
+import { rule } from "./i18n.js";
 import { allOf, keptRead, lastVisits } from "./store.js";
+import { makeCalendar, parseLimit, warning } from "./workdays.js";
 
 const DAY = 86400000;
 const LOCAL_OFFSET = 8 * 3600000; // Asia/Shanghai, no summer time since 1991
@@ -76,24 +78,33 @@ function cardTask(c, id, today) {
   return null;
 }
 
-function requestTask(d, id, me, now) {
+// 预警 (server/workflows/tasks.py: warned).
+function warned(d, calendar, now) {
+  if (!d.deadline || d.suspended_at) return false;
+  const limit = parseLimit(d.time_limit);
+  if (!limit) return Date.parse(d.deadline) <= now + DUE_SOON;
+  return warning(calendar, limit, Date.parse(d.deadline), now) !== "ok";
+}
+
+function requestTask(d, id, me, now, calendar) {
   if (d.department_id || !RUNNING.has(d.status)) return null;
   const today = localDate(now);
   const deadline = d.deadline ? Date.parse(d.deadline) : null;
-  const overdue = deadline !== null && deadline < now;
+  const overdue = deadline !== null && deadline < now && !d.suspended_at;
   const due = deadline !== null && localDate(deadline) < today ? localDate(deadline) : today;
   const onGrid = Boolean(d.grid_id) && me.grid_ids.includes(d.grid_id);
   if (onGrid && d.status === "rectifying" && !d.assignee_id) return task("demand_rectify", id, d.household_id, due, overdue);
   if (onGrid && d.status === "dispatched" && !d.assignee_id) return task("demand_accept", id, d.household_id, due, overdue);
-  if (d.assignee_id === me.id && deadline !== null && deadline <= now + DUE_SOON) return task("demand_due", id, d.household_id, due, overdue);
+  if (d.assignee_id === me.id && warned(d, calendar, now)) return task("demand_due", id, d.household_id, due, overdue);
   return null;
 }
 
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
 // Every task of `me` ({ id, grid_ids }) at `now` (ms) from records as the phone holds them
-// ({ id, data }), keyed by type; `last` is lastVisits() (store.js) of those visits.
-export function tasksOf(records, last, me, now) {
+// ({ id, data }), keyed by type; `last` is lastVisits() (store.js) of those visits;
+// `calendar` the working days time limits count (workdays.js).
+export function tasksOf(records, last, me, now, calendar = makeCalendar()) {
   const today = localDate(now);
   const horizon = addDays(today, WEEK - 1);
   const rules = (records.visit_rule || []).map((r) => ({ id: r.id, ...r.data }));
@@ -109,7 +120,7 @@ export function tasksOf(records, last, me, now) {
     if (visit && visit.due <= horizon) found.push(task("care_visit", h.id, h.id, visit.due, visit.due < today));
   }
   for (const c of records.travel_card || []) found.push(cardTask(c.data, c.id, today));
-  for (const d of records.demand || []) found.push(requestTask(d.data, d.id, me, now));
+  for (const d of records.demand || []) found.push(requestTask(d.data, d.id, me, now, calendar));
   for (const c of records.conflict || []) {
     if (c.data.status === "open" && c.data.user_id === me.id) found.push(task("conflict", c.id, null, today, false));
   }
@@ -127,5 +138,5 @@ export async function loadTasks(db, me, now = Date.now()) {
     keptRead(db, "last visits", ["visit"], () => lastVisits(db)),
   ]);
   const records = Object.fromEntries(TASK_TYPES.map((type, i) => [type, lists[i]]));
-  return { tasks: tasksOf(records, last, me, now), households: new Map(records.household.map((h) => [h.id, h])) };
+  return { tasks: tasksOf(records, last, me, now, makeCalendar(rule("calendar") || {})), households: new Map(records.household.map((h) => [h.id, h])) };
 }

@@ -25,9 +25,12 @@ from server.db import Database
 from server.models import Conflict, Demand, Household, Resident, TravelCard, Visit, VisitRule
 from server.people import idnumber
 from server.queries.tasks import tasks_for
+from server.workflows.workdays import calendar_of
 from tests.conftest import Factory
 
 pytestmark = pytest.mark.browser
+
+CALENDAR = calendar_of({}).as_json(range(2019, 2032))  # what the phone gets with its labels, all years drawn
 
 TAGS = ["alone", "poor", "disabled"]
 OUTCOMES = ["completed", "nobody_home", "refused", "planned"]
@@ -92,6 +95,8 @@ homes = st.lists(
                     "to_department": st.sampled_from([False, False, True]),
                     "assignee": st.sampled_from(["me", "other", None, None]),
                     "deadline_in": st.none() | seconds,
+                    "time_limit": st.sampled_from(["", "0.5", "1", "3", "4h"]),
+                    "suspended": st.booleans(),
                 }
             ),
             "conflict": st.none()
@@ -183,6 +188,8 @@ def _write_grid(db: Database, make: Factory, world: dict[str, Any], drawn: dict[
                             demand["assignee"]
                         ],
                         deadline=None if deadline is None else now + timedelta(seconds=deadline),
+                        time_limit=demand["time_limit"],
+                        suspended_at=now - timedelta(hours=1) if demand["suspended"] else None,
                     )
                 )
             if conflict := spec["conflict"]:
@@ -216,10 +223,11 @@ def _server_tasks(db: Database, make: Factory, world: dict[str, Any], now: datet
     ]
 
 
-PHONE_TASKS = """async ([records, me, now]) => {
+PHONE_TASKS = """async ([records, me, now, calendar]) => {
   const { tasksOf } = await import("/static/app/tasks.js");
   const { latestVisits } = await import("/static/app/store.js");
-  return tasksOf(records, latestVisits(records.visit), me, Date.parse(now));
+  const { makeCalendar } = await import("/static/app/workdays.js");
+  return tasksOf(records, latestVisits(records.visit), me, Date.parse(now), makeCalendar(calendar));
 }"""
 
 
@@ -261,7 +269,7 @@ def test_the_phone_and_the_server_make_the_same_tasks(
         }
         me_json = {"id": str(me.id), "grid_ids": [str(grid.id)]}
         on_phone = module_page.evaluate(
-            PHONE_TASKS, [json.loads(json.dumps(records, default=str)), me_json, now.isoformat()]
+            PHONE_TASKS, [json.loads(json.dumps(records, default=str)), me_json, now.isoformat(), CALENDAR]
         )
         assert on_phone == server, drawn
         seen["tasks"] += len(server)
