@@ -632,9 +632,11 @@ def test_overdue_queries_agree_with_the_helpers(world: World, db: Database) -> N
     made.append(put_demand(db, world, S.resolved, deadline=now - timedelta(hours=3)))
     with db.read() as s:
         late = set(s.exec(select(Demand.id).where(demand_flow.overdue_clause(now))))
-        soon = set(s.exec(select(Demand.id).where(demand_flow.due_soon_clause(now))))
+        running = set(s.exec(select(Demand.id).where(demand_flow.running_clause(now))))
     assert late == {d.id for d in made if demand_flow.overdue(d, now)} == {made[0].id, made[1].id}
-    assert soon == {d.id for d in made if demand_flow.due_soon(d, now)} == {made[2].id, made[3].id}
+    # The candidates for 即将超期 hold every request due soon.
+    assert running == {made[2].id, made[3].id, made[4].id}
+    assert {d.id for d in made if demand_flow.due_soon(d, now)} == {made[2].id, made[3].id}
 
 
 # -- scope changes reach the phones (SYNC.md rule 10) --------------------------------------------

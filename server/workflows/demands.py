@@ -259,16 +259,6 @@ def running_clause(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def due_soon_clause(now: datetime) -> ColumnElement[bool]:
-    """`due_soon` as a WHERE clause."""
-    return and_(
-        col(Demand.status).in_(RUNNING),
-        col(Demand.suspended_at).is_(None),
-        col(Demand.deadline) >= now,
-        col(Demand.deadline) <= now + DUE_SOON,
-    )
-
-
 def field_names(session: Session) -> dict[str, str]:
     """The request fields (领域) as configured: code → name, in their order."""
     return {item["code"]: item["name"] for item in preferences.get(session, "demand.fields")}
