@@ -170,8 +170,8 @@ def test_dashboard_and_timeline(
     sign_in(page, live_server, office.staff.username, next="/demands/dashboard")
 
     look(page, live_server, "/demands/dashboard", f"demands-dashboard-{device}")
-    expect(page.locator("svg.chart")).to_have_count(5)
-    expect(page.locator(".figures")).to_contain_text("满意率")
+    expect(page.locator("svg.chart")).to_have_count(6)  # with the care-visit coverage per grid
+    expect(page.locator(".figures").first).to_contain_text("满意率")
     width = page.locator("svg.chart").first.bounding_box()
     assert width is not None and width["width"] <= page.viewport_size["width"]  # type: ignore[index]
 
