@@ -165,25 +165,22 @@ def test_urging_notifies_the_handler_and_counts_on_the_dashboard(
 def test_the_dashboard_warns_until_next_years_holidays_are_entered(
     client: TestClient, world: World, db: Database
 ) -> None:
-    now = datetime.now(UTC)
-    year = now.astimezone(LOCAL).year + 1
-    with db.read() as s:
+    late_2040 = datetime(2040, 11, 20, 2, tzinfo=UTC)  # 2041: no calendar package knows it
+    admin = dm_actor(db, world, "admin")
+    with db.write() as s:
         community = s.get(Community, world.grid.community_id)
         assert community is not None
-        if year in preferences.work_calendar(s).known_years:
-            pytest.skip(f"the calendar package already knows {year}")  # a newer chinese-calendar
-        assert queries.dashboard(s, community, now=now).unknown_year == year
+        assert queries.dashboard(s, community, now=late_2040).unknown_year == 2041
+        preferences.set(s, "calendar.years", "2041-01-01 休\n2041-02-11~2041-02-15 休\n2041-02-09 班", admin)
+        assert queries.dashboard(s, community, now=late_2040).unknown_year is None
+        assert not preferences.work_calendar(s).is_workday(date(2041, 2, 11))
+        # The page, today: it warns exactly when next year is unknown.
+        year = datetime.now(UTC).astimezone(LOCAL).year + 1
+        unknown = year not in preferences.work_calendar(s).known_years
     login(client, world.users["admin"])
-    assert f"{year} 年的节假日安排还没有录入" in client.get("/demands/dashboard").text
+    assert (f"{year} 年的节假日安排还没有录入" in client.get("/demands/dashboard").text) == unknown
     with db.write() as s:
-        preferences.set(
-            s,
-            "calendar.years",
-            f"{year}-01-01 休\n{year}-02-08~{year}-02-12 休\n{year}-02-06 班",
-            dm_actor(db, world, "admin"),
-        )
-        assert queries.dashboard(s, community, now=now).unknown_year is None
-        assert not preferences.work_calendar(s).is_workday(date(year, 2, 8))
+        preferences.set(s, "calendar.years", f"{year}-01-01 休\n{year}-02-06 班", admin)
     assert "data-calendar-warning" not in client.get("/demands/dashboard").text
 
 
