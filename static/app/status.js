@@ -19,9 +19,11 @@ export function renderStatus(app) {
   }
   // One short line that fits a 360 px phone ("离线 · 9 条待同步"); when it last synced
   // is in the outbox and in the line's title.
-  const parts = [app.online ? t("在线") : t("离线")];
+  // While a sync runs the first word says so instead of "在线"; an attempt made while
+  // offline is only a probe of the network, and "离线 · 正在同步…" would not fit at 360 px.
+  const syncing = app.syncing && app.online && !app.signedOut;
+  const parts = [syncing ? t("正在同步…") : app.online ? t("在线") : t("离线")];
   if (app.signedOut) parts.push(t("需要重新登录"));
-  else if (app.syncing) parts.push(t("正在同步…"));
   if (s.waiting) parts.push(t("%(n)s 条待同步", { n: s.waiting }));
   if (s.rejected) parts.push(t("%(n)s 条被退回", { n: s.rejected }));
   if (s.conflicts) parts.push(t("%(n)s 处冲突", { n: s.conflicts }));
