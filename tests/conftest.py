@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -33,7 +33,19 @@ from server.settings import Settings
 
 SECRET = "test-secret-key-not-for-production-0123456789"
 PASSWORD = "correct-horse-9"
-PG_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "").strip()
+BASE_PG_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "").strip()
+
+
+def _worker_url(url: str) -> str:
+    """Under pytest-xdist each worker owns a database of its own (`test_gw0`, …), made
+    beside the one named, since every test empties the database it uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    return str(make_url(url).set(database=f"{make_url(url).database}_{worker}"))
+
+
+PG_URL = _worker_url(BASE_PG_URL)
 
 
 def pytest_report_header() -> str:
@@ -44,6 +56,8 @@ def pytest_report_header() -> str:
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database: a SQLite file to copy, or the PostgreSQL URL, migrated once."""
     if PG_URL:
+        if PG_URL != BASE_PG_URL:
+            _create_pg_database(BASE_PG_URL, make_url(PG_URL).database or "")
         db = Database(PG_URL)
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -59,6 +73,17 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
     return str(path)
+
+
+def _create_pg_database(base_url: str, name: str) -> None:
+    engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
 
 
 def truncate_pg(db: Database) -> None:
