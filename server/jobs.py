@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
@@ -48,6 +48,15 @@ def housekeeping(session: Session) -> int:
     )
 
 
+def optimize(session: Session, *, sqlite: bool) -> None:
+    """Fresh planner statistics, so a pull's scope-and-version indexes keep being chosen as
+    tables grow (issue 23). SQLite's ANALYZE samples (`analysis_limit`) and so stays short
+    under the writers' lock; PostgreSQL's samples anyway."""
+    if sqlite:
+        session.execute(text("PRAGMA analysis_limit=400"))
+    session.execute(text("ANALYZE"))
+
+
 @dataclass
 class Job:
     name: str
@@ -57,6 +66,11 @@ class Job:
 
 def _housekeeping(services: Services) -> object:
     return services.db.run_write(housekeeping)
+
+
+def _optimize(services: Services) -> object:
+    sqlite = services.db.is_sqlite
+    return services.db.run_write(lambda s: optimize(s, sqlite=sqlite))
 
 
 def _push_send(services: Services) -> object:
@@ -77,6 +91,7 @@ def _ledger_imports(services: Services) -> object:
 
 JOBS: list[Job] = [
     Job("housekeeping", 3600.0, _housekeeping),
+    Job("optimize", 6 * 3600.0, _optimize),
     Job("push_send", 5.0, _push_send),  # claims its rows: safe in several processes
     Job("push_remind", 600.0, _push_remind),  # writes each reminder once (dedupe key)
     Job("ledger_imports", 2.0, _ledger_imports),  # leased: resumed after a restart

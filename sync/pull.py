@@ -107,13 +107,17 @@ def _total(session: Session, actor: Actor, high: int) -> int:
     )
 
 
-def _page_end(session: Session, actor: Actor, since: int, high: int, reset: bool) -> int | None:
+def _page_end(
+    session: Session, actor: Actor, since: int, high: int, reset: bool
+) -> tuple[int | None, set[str]]:
     """Rule 12: the version where this page stops — the PAGE_CHANGES-th change above `since`,
-    or None when there is nothing at all. Only versions are read here (index scans);
-    whole rows are read once, for the page."""
+    or None when there is nothing at all — and the sources with anything in it. Only versions
+    are read here (index scans); whole rows are read once, for the page, and only from the
+    sources that have some (`""` names the tombstones)."""
     if since >= high:
-        return None  # nothing was written anywhere since the cursor
+        return None, set()  # nothing was written anywhere since the cursor
     found: list[int] = []
+    changed: set[str] = set()
     for name, table, model in _sources(reset):
         query = (
             select(table.c.version)
@@ -121,13 +125,16 @@ def _page_end(session: Session, actor: Actor, since: int, high: int, reset: bool
             .order_by(table.c.version)
             .limit(PAGE_CHANGES + 1)
         )
-        found.extend(session.execute(query).scalars())
+        versions_found = session.execute(query).scalars().all()
+        if versions_found:
+            changed.add(name)
+            found.extend(versions_found)
     if not found:
-        return None
+        return None, changed
     if len(found) <= PAGE_CHANGES:
-        return high
+        return high, changed
     found.sort()
-    return found[PAGE_CHANGES - 1]
+    return found[PAGE_CHANGES - 1], changed
 
 
 def _rows(
@@ -155,7 +162,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
     start = 0 if since is None else since
 
     # Rule 9: changes in version order, from every record type and the tombstones.
-    end = _page_end(session, actor, start, high, reset)
+    end, changed = _page_end(session, actor, start, high, reset)
     streams = (
         [
             [
@@ -163,6 +170,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
                 for row in _rows(session, actor, name, table, model, start, end, reset)
             ]
             for name, table, model in _sources(reset)
+            if name in changed
         ]
         if end is not None
         else []

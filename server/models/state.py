@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from sqlalchemy import BigInteger, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from server.models.base import JSONField, utcnow
+from server.models.base import JSONField, scope_indexes, utcnow
 
 
 class VersionCounter(SQLModel, table=True):
@@ -57,14 +57,17 @@ class Tombstone(SQLModel, table=True):
     """A record left a scope (or was deleted) at `version` (SYNC.md rule 10)."""
 
     __tablename__ = "tombstone"
+    # A pull reads one scope's tombstones in version order, like any record (issue 23: with
+    # single-column indexes a 1-change pull over 100k tombstones went from 25 to 92 ms).
+    __table_args__ = scope_indexes("tombstone", "community_id", "grid_id", "department_id")
     scope_columns: ClassVar[tuple[str, ...]] = ("community_id", "grid_id", "department_id")
 
     version: int = Field(primary_key=True, sa_type=BigInteger)
     record_type: str
     record_id: uuid.UUID
-    community_id: uuid.UUID | None = Field(default=None, index=True)
-    grid_id: uuid.UUID | None = Field(default=None, index=True)
-    department_id: uuid.UUID | None = Field(default=None, index=True)
+    community_id: uuid.UUID | None = None
+    grid_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

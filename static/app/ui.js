@@ -62,6 +62,18 @@ export function ago(iso) {
   return when(iso);
 }
 
+// Ids of records made on the phone are time-ordered (UUIDv7, RFC 9562): rows written
+// together sit together in the server's B-tree indexes, so a push dirties fewer pages
+// (issue 23). Any UUID stays valid, so ids made before this still work.
 export function uuid() {
-  return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let ms = Date.now();
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
