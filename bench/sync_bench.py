@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -197,7 +198,11 @@ def seed_grid(
         )
         s.flush()
         other_household = str(next_door.id)
-    return {"household_ids": [h["id"] for h in hh], "other_household": other_household}
+    return {
+        "household_ids": [h["id"] for h in hh],
+        "other_household": other_household,
+        "worker_id": str(user.id),
+    }
 
 
 class Server:
@@ -240,6 +245,30 @@ class Server:
         self.process.wait(timeout=15)
 
 
+class Floor:
+    """bench/floor.py under uvicorn on its own copy of the seeded SQLite database."""
+
+    def __init__(self, database: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "FLOOR_DATABASE": str(database)}
+        command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "floor:app"]
+        command += ["--port", str(self.port), "--log-level", "warning", "--no-access-log"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("floor endpoint did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=15)
+
+
 def server_ms(response: httpx.Response) -> float:
     timing = response.headers.get("server-timing", "")
     for part in timing.split(","):
@@ -249,71 +278,84 @@ def server_ms(response: httpx.Response) -> float:
     return float("nan")
 
 
-def raw_sqlite_rate(rows: list[tuple[Any, ...]], folder: Path) -> float:
+class Raw:
     """The baseline: the same visit rows, executemany in batches of 100, one commit per batch."""
-    path = folder / "raw.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute(
-        "CREATE TABLE visit (id TEXT PRIMARY KEY, household_id TEXT, purpose TEXT, outcome TEXT, notes TEXT, at TEXT, version INTEGER)"
-    )
-    start = time.perf_counter()
-    for i in range(0, len(rows), BATCH):
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO visit VALUES (?, ?, ?, ?, ?, ?, ?)", rows[i : i + BATCH])
-        conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return len(rows) / elapsed
+
+    def __init__(self, folder: Path) -> None:
+        self.conn = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute(
+            "CREATE TABLE visit (id TEXT PRIMARY KEY, household_id TEXT, purpose TEXT, outcome TEXT, notes TEXT, at TEXT, version INTEGER)"
+        )
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        self.conn.execute("BEGIN")
+        self.conn.executemany("INSERT INTO visit VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        self.conn.execute("COMMIT")
 
 
-def bench_push(server: Server, household_ids: list[Any]) -> tuple[float, list[tuple[Any, ...]]]:
-    rows: list[tuple[Any, ...]] = []
-    with httpx.Client(base_url=server.url, timeout=60) as http:
+def bench_push(
+    server: Server, household_ids: list[Any], folder: Path, floor: Floor | None, worker_id: str
+) -> dict[str, float]:
+    """Doorstep, the HTTP floor (SQLite only) and raw executemany, interleaved batch by batch
+    in a rotating order, so the machine's moods fall on all three alike."""
+    raw = Raw(folder)
+    spent = {"doorstep": 0.0, "floor": 0.0, "raw": 0.0}
+    with httpx.Client(base_url=server.url, timeout=60) as http, httpx.Client(timeout=60) as bare:
         http.post("/sync/login", json={"username": "bw1", "password": PASSWORD}).raise_for_status()
         client_id = str(uuid.uuid4())
         batches = []
         next_id = 1
         for _ in range(PUSH_BATCHES):
-            mutations = []
+            mutations, rows = [], []
             for _ in range(BATCH):
                 visit_id = str(uuid.uuid4())
                 household = str(household_ids[next_id % len(household_ids)])
                 at = datetime.now(UTC).isoformat()
-                mutations.append(
-                    {
-                        "id": next_id,
-                        "name": "visit.record",
-                        "at": at,
-                        "args": {
-                            "visit_id": visit_id,
-                            "household_id": household,
-                            "purpose": "routine",
-                            "outcome": "completed",
-                            "notes": "基准测试走访",
-                        },
-                    }
-                )
+                args = {
+                    "visit_id": visit_id,
+                    "household_id": household,
+                    "purpose": "routine",
+                    "outcome": "completed",
+                    "notes": "基准测试走访",
+                }
+                mutations.append({"id": next_id, "name": "visit.record", "at": at, "args": args})
                 rows.append((visit_id, household, "routine", "completed", "基准测试走访", at, next_id))
                 next_id += 1
-            batches.append(
-                (
-                    json.dumps({"protocol": 1, "client_id": client_id, "mutations": mutations}).encode(),
-                    next_id - 1,
-                )
-            )
+            body = json.dumps({"protocol": 1, "client_id": client_id, "mutations": mutations}).encode()
+            batches.append((body, next_id - 1, rows))
         headers = {"Content-Type": "application/json"}
-        http.post(
-            "/sync/push", content=batches[0][0], headers=headers
-        ).raise_for_status()  # warm-up, not counted
-        start = time.perf_counter()
-        for body, last in batches[1:]:
+
+        def doorstep(body: bytes, last: int, rows: list[tuple[Any, ...]]) -> None:
             response = http.post("/sync/push", content=body, headers=headers)
             response.raise_for_status()
             assert response.json()["last_mutation_id"] == last
-        elapsed = time.perf_counter() - start
-    return (PUSH_BATCHES - 1) * BATCH / elapsed, rows[BATCH:]
+
+        def floor_push(body: bytes, last: int, rows: list[tuple[Any, ...]]) -> None:
+            assert floor is not None
+            response = bare.post(
+                f"{floor.url}/sync/push", content=body, headers={**headers, "X-Worker": worker_id}
+            )
+            response.raise_for_status()
+            assert response.json()["last_mutation_id"] == last
+
+        def raw_write(body: bytes, last: int, rows: list[tuple[Any, ...]]) -> None:
+            raw.write(rows)
+
+        systems = {"doorstep": doorstep, "raw": raw_write}
+        if floor is not None:
+            systems["floor"] = floor_push
+        for run in systems.values():
+            run(*batches[0])  # warm-up, not counted
+        names = list(systems)
+        for n, batch in enumerate(batches[1:]):
+            for name in names[n % len(names) :] + names[: n % len(names)]:
+                start = time.perf_counter()
+                systems[name](*batch)
+                spent[name] += time.perf_counter() - start
+    counted = (PUSH_BATCHES - 1) * BATCH
+    return {name: counted / seconds for name, seconds in spent.items() if seconds}
 
 
 def one_visit(client_id: str, mutation_id: int, household: str) -> dict[str, Any]:
@@ -414,21 +456,34 @@ def run(label: str, postgres: str | None) -> None:
         folder = Path(tmp)
         db = fresh_database(postgres, folder)
         data = seed_grid(db)
+        floor = None
+        if postgres is None:
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.dispose()
+            shutil.copy(folder / "bench.sqlite3", folder / "floor.sqlite3")
+            floor = Floor(folder / "floor.sqlite3")
         db.dispose()
         server = Server(postgres or f"sqlite:///{folder / 'bench.sqlite3'}", folder)
         try:
             pull = bench_pull(server)
             brotli_bytes = bench_pull(server, "br")["first_wire_bytes"]
             incremental = bench_incremental(server, data["household_ids"], data["other_household"])
-            push_rate, rows = bench_push(server, data["household_ids"])
+            rates = bench_push(server, data["household_ids"], folder, floor, data["worker_id"])
         finally:
             server.stop()
-        raw_rate = raw_sqlite_rate(rows, folder)
+            if floor is not None:
+                floor.stop()
+    push_rate, raw_rate = rates["doorstep"], rates["raw"]
     print(f"\n== {label} ==")
     print(
         f"push: {push_rate:,.0f} visit.record/s through HTTP (batches of {BATCH}); raw sqlite3 executemany {raw_rate:,.0f} rows/s"
+        + (f"; the HTTP floor (bench/floor.py) {rates['floor']:,.0f} rows/s" if "floor" in rates else "")
+        + "; interleaved batch by batch"
     )
     print(f"push ratio server/raw: 1/{raw_rate / push_rate:.1f}   (target ≥ 1/5)")
+    if "floor" in rates:
+        print(f"push ratio server/HTTP floor: {push_rate / rates['floor']:.2f}×   (target ≥ 0.67×)")
     print(
         f"first pull of a full grid: {pull['first_changes']:,} changes, {pull['first_wire_bytes'] / 1e6:.2f} MB gzip on the wire, "
         f"{brotli_bytes / 1e6:.2f} MB brotli ({pull['raw_bytes'] / 1e6:.2f} MB raw), "
