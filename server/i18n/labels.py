@@ -41,6 +41,21 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "refused": _l("拒绝"),
         "planned": _l("待走访"),
     },
+    "service_category": {
+        "social_security": _l("社保"),
+        "medical_insurance": _l("医保"),
+        "civil_affairs": _l("民政"),
+        "household_registration": _l("户籍"),
+        "disability": _l("残联"),
+        "elderly": _l("老龄"),
+        "employment": _l("就业"),
+        "housing": _l("住房"),
+        "other": _l("其他"),
+    },
+    "material_form": {
+        "original": _l("原件"),
+        "copy": _l("复印件"),
+    },
     "visit_rule_subject": {
         "tag": _l("带有标签的居民"),
         "age": _l("达到年龄的居民"),

@@ -9,6 +9,7 @@ from server.models.household import Household, HouseholdKind, HouseholdStatus, R
 from server.models.ledger_import import ImportStatus, LedgerImport
 from server.models.org import Community, Department, Grid, Role, User, UserGrid
 from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
+from server.models.service_item import MaterialForm, ServiceCategory, ServiceItem, ServiceItemRevision
 from server.models.state import (
     Blob,
     BlobHolder,
@@ -33,6 +34,7 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         Department,
         Tag,
         VisitRule,
+        ServiceItem,
         Household,
         Resident,
         Visit,
@@ -63,6 +65,7 @@ __all__ = [
     "HouseholdStatus",
     "ImportStatus",
     "LedgerImport",
+    "MaterialForm",
     "MutationOutcome",
     "Preference",
     "PushAttempt",
@@ -73,6 +76,9 @@ __all__ = [
     "Resident",
     "ResidentTag",
     "Role",
+    "ServiceCategory",
+    "ServiceItem",
+    "ServiceItemRevision",
     "Sex",
     "SyncClient",
     "SyncRecord",
