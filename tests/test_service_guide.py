@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from starlette.testclient import TestClient
 
 from server.commands import service_items
 from server.db import Database
-from server.models import AuditLog, Community, ServiceItem, ServiceItemRevision, VersionCounter
+from server.models import AuditLog, Community, ServiceItem, ServiceItemRevision, VersionCounter, Visit
 from server.queries import service_items as queries
 from tests.conftest import Factory
 from tests.test_admin_pages import signed_in
@@ -62,6 +63,14 @@ def kept(db: Database) -> dict[str, Any]:
             "items": sorted((i.name, i.revision, str(i.materials)) for i in s.exec(select(ServiceItem))),
             "revisions": s.exec(select(func.count()).select_from(ServiceItemRevision)).one(),
         }
+
+
+def quick_item(db: Database, **fields: str) -> str:
+    """An item made by an operator's command (no actor), its id."""
+    with db.write() as s:
+        return str(
+            service_items.create_service_item(s, actor=None, fields=service_items.ItemFields(**fields)).id
+        )
 
 
 def create(client: TestClient, token: str, **change: str) -> str:
@@ -229,15 +238,7 @@ def test_residents_read_the_item_its_qr_card_and_the_communitys_list_without_an_
 def test_every_phone_pulls_the_guide_and_an_edit_arrives_as_a_new_version(
     make: Factory, db: Database, sync_phone: Any, community: Community
 ) -> None:
-    with db.write() as s:
-        item = service_items.create_service_item(
-            s,
-            actor=None,
-            fields=service_items.ItemFields(
-                name="残疾人证办理", category="disability", materials="身份证｜原件"
-            ),
-        )
-        item_id = str(item.id)
+    item_id = quick_item(db, name="残疾人证办理", category="disability", materials="身份证｜原件")
     grid = make.grid(community)
     phones = [
         sync_phone(make.user(grids=[grid])),
@@ -263,3 +264,27 @@ def test_every_phone_pulls_the_guide_and_an_edit_arrives_as_a_new_version(
     phones[0].pull()
     changed = phones[0].records("service_item")[item_id]
     assert changed["version"] > first and changed["revision"] == 2 and len(changed["materials"]) == 2
+
+
+def test_a_visit_records_the_items_explained_at_the_door(
+    make: Factory, db: Database, sync_phone: Any, community: Community
+) -> None:
+    item_id = quick_item(db, name="高龄津贴申领", category="elderly", materials="身份证")
+    grid = make.grid(community)
+    household = make.household(grid)
+    phone = sync_phone(make.user(grids=[grid]))
+    args = {"household_id": str(household.id), "purpose": "service", "outcome": "completed"}
+    good, bad = str(uuid.uuid4()), str(uuid.uuid4())
+    phone.queue("visit.record", {**args, "visit_id": good, "explained_items": [item_id, item_id]})
+    phone.queue("visit.record", {**args, "visit_id": bad, "explained_items": [str(uuid.uuid4())]})
+    result = phone.push()
+    assert result is not None
+    statuses = [(r["status"], r.get("code")) for r in result["results"]]
+    assert statuses == [("applied", None), ("rejected", "invalid_args")]
+    assert "讲解的办事事项：有事项不存在或已删除。" in result["results"][1]["message"]
+    with db.read() as s:
+        visits = {str(v.id): v for v in s.exec(select(Visit))}
+    assert list(visits) == [good]
+    assert visits[good].explained_items == [item_id]
+    phone.pull()
+    assert phone.records("visit")[good]["explained_items"] == [item_id]

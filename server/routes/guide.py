@@ -17,7 +17,7 @@ import segno
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.access import Actor
@@ -49,6 +49,18 @@ def public_url(request: Request, item_id: uuid.UUID) -> str:
 
 def qr_svg(url: str, *, scale: int = 6) -> str:
     return str(segno.make(url, error="m").svg_inline(scale=scale, border=2, svgclass="qr", omitsize=True))
+
+
+def qr_modules(url: str) -> dict[str, Any]:
+    """A QR code as its dark modules, row by row, in hex (4 modules a digit): the phone draws it
+    offline from this, without a QR encoder of its own."""
+    matrix = segno.make(url, error="m").matrix
+    bits = "".join("1" if module else "0" for row in matrix for module in row)
+    bits += "0" * (-len(bits) % 4)
+    return {
+        "size": len(matrix),
+        "hex": "".join(f"{int(bits[i : i + 4], 2):x}" for i in range(0, len(bits), 4)),
+    }
 
 
 def _fields(form: FormData) -> commands.ItemFields:
@@ -182,6 +194,14 @@ async def public_list(request: Request) -> Response:
     return render(request, "guide/public_list.html", {**context, "category": category})
 
 
+async def phone_codes(request: Request) -> Response:
+    """The QR of every item's public page, for the field app to show offline (一次性告知):
+    fetched after every sync, kept by the service worker. Public pages, so no sign-in."""
+    items = await read(request, lambda s: queries.service_items(s, active_only=True))
+    codes = {str(item.id): qr_modules(public_url(request, item.id)) for item in items}
+    return JSONResponse({"codes": codes}, headers={"Cache-Control": "no-cache"})
+
+
 routes = [
     Route("/guide", guide_list, methods=["GET"]),
     Route("/guide/new", guide_new, methods=["GET"]),
@@ -192,4 +212,5 @@ routes = [
     Route("/s/{id:uuid}", public_item, methods=["GET"]),
     Route("/s/{id:uuid}/qr.svg", public_qr, methods=["GET"]),
     Route("/p/{token}/guide", public_list, methods=["GET"]),
+    Route("/app/guide-qr.json", phone_codes, methods=["GET"]),
 ]

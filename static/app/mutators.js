@@ -62,7 +62,7 @@ const MUTATORS = {
     const household = await view.get("household", a.household_id);
     await create(view, entry, "visit", a.visit_id, {
       household_id: a.household_id, grid_id: household?.data.grid_id, worker_id: view.me.id,
-      purpose: a.purpose, outcome: a.outcome, notes: a.notes || "", photos: a.photos || [], at: a.at || entry.at,
+      purpose: a.purpose, outcome: a.outcome, notes: a.notes || "", photos: a.photos || [], explained_items: a.explained_items || [], at: a.at || entry.at,
     });
   },
   async "household.create"(view, entry, a) {

@@ -1,4 +1,4 @@
-"""the service guide: service items and every version of them (issue 24)
+"""the service guide: service items, every version of them, the items a visit explained (issue 24)
 
 Revision ID: 0012
 Revises: 0008
@@ -62,9 +62,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("service_item_revision", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_service_item_revision_item_id"), ["item_id"], unique=False)
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("explained_items", sa.JSON(), server_default="[]", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.drop_column("explained_items")
     with op.batch_alter_table("service_item_revision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_item_revision_item_id"))
     op.drop_table("service_item_revision")

@@ -203,7 +203,8 @@ export const detail = {
     const visitRows = [];
     for (const v of visits) {
       visitRows.push(html`<li data-visit="${v.id}"><span class="title">${when(v.data.at)} · ${label("visit_purpose", v.data.purpose)} · ${label("visit_outcome", v.data.outcome)}</span> ${syncBadge(v)}
-        ${v.data.notes ? html`<span class="meta">${v.data.notes}</span>` : ""} ${await photoBadges(app, v.data.photos)}</li>`);
+        ${v.data.notes ? html`<span class="meta">${v.data.notes}</span>` : ""}
+        ${(v.data.explained_items || []).length ? html`<span class="meta" data-explained="${v.data.explained_items.length}">${t("讲解办事事项 %(n)s 项", { n: v.data.explained_items.length })}</span>` : ""} ${await photoBadges(app, v.data.photos)}</li>`);
     }
     const demandRows = [];
     for (const d of demands) {

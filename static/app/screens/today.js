@@ -90,6 +90,7 @@ export const screen = {
       <h1 class="visually-hidden">${t("工作台")}</h1>
       <ul class="counts" id="task-counts">${counts}</ul>
       ${empty}${body}
+      <p class="today-more"><a class="button" href="#/guide" id="open-guide">${t("办事指南")}</a></p>
     </section>`;
   },
 };
