@@ -52,6 +52,23 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "housing": _l("住房"),
         "other": _l("其他"),
     },
+    "assisted_status": {
+        "received": _l("已收件"),
+        "submitted": _l("已递交"),
+        "completed": _l("已办结"),
+        "delivered": _l("已送达"),
+        "returned": _l("退回补件"),
+        "withdrawn": _l("已撤回"),
+    },
+    "assisted_step": {
+        "create": _l("收件"),
+        "submit": _l("递交窗口"),
+        "complete": _l("办结"),
+        "deliver": _l("送达居民"),
+        "return": _l("退回补件"),
+        "resupply": _l("补件"),
+        "withdraw": _l("撤回"),
+    },
     "material_form": {
         "original": _l("原件"),
         "copy": _l("复印件"),

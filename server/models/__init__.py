@@ -1,6 +1,7 @@
 """All tables, importable from one place (Alembic and the sync engine need them all)."""
 
 from server.models.api_key import ApiKey as ApiKey
+from server.models.assisted import AssistedApplication, AssistedStatus
 from server.models.audit import AuditLog
 from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict
@@ -40,6 +41,7 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         Visit,
         TravelCard,
         TravelCardEvent,
+        AssistedApplication,
         Demand,
         DemandEvent,
         Conflict,
@@ -48,6 +50,8 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
 
 __all__ = [
     "SYNC_TYPES",
+    "AssistedApplication",
+    "AssistedStatus",
     "AuditLog",
     "Blob",
     "BlobHolder",

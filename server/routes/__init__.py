@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute
 def all_routes() -> list[BaseRoute]:
     from server.routes import (
         admin,
+        assisted,
         auth,
         conflicts,
         coverage,
@@ -35,6 +36,7 @@ def all_routes() -> list[BaseRoute]:
         travel_cards,
         demands,
         guide,
+        assisted,
         coverage,
         open311,
         conflicts,
