@@ -10,9 +10,10 @@ from sqlmodel import select
 
 from server.commands import service_items
 from server.db import Database
-from server.models import ServiceItem, Visit
+from server.models import AssistedApplication, ServiceItem, Visit
 from tests.browser.conftest import PHONE, overflow, screenshot, watch_console
-from tests.browser.field import go_offline, go_online, sign_in, wait_synced
+from tests.browser.conftest import sign_in as office_sign_in
+from tests.browser.field import camera_photo, go_offline, go_online, sign_in, wait_synced
 from tests.conftest import Factory
 from tests.live import LiveServer
 
@@ -143,3 +144,80 @@ def test_the_public_item_page_opened_from_its_qr_reads_without_javascript(
         screenshot(page, "guide-05-public-list-no-js")
     finally:
         resident.close()
+
+
+def test_an_assisted_application_from_the_door_to_delivery(
+    live_server: LiveServer, phone: BrowserContext, desktop: BrowserContext, make: Factory, db: Database
+) -> None:
+    items = make_items(db)
+    pension = items["城乡居民基本养老保险参保登记"]
+    grid = make.grid(name="芙蓉第二网格")
+    home = make.household(grid, estate="鳌溪新村", building="2栋", unit="1单元", room="302室")
+    make.resident(home, name="罗桂英", relation="head")
+    worker = make.user("grid_worker", grids=[grid])
+    staff = make.user("community_staff")
+
+    page = phone.new_page()
+    problems = watch_console(page, ignore=("ERR_INTERNET_DISCONNECTED", "Failed to fetch", "net::ERR"))
+    sign_in(page, live_server, worker.username)
+    go_offline(phone, live_server)
+    base = page.url.split("#")[0]
+    page.goto(base + f"#/h/{home.id}")
+    page.click(f"[data-guide-for='{home.id}']")
+    page.wait_for_selector("#guide-for-household")
+    page.fill("input[name=q]", "养老保险")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#guide-items li').length === 1")
+    page.click(f"#guide-items [data-item='{pension.id}']")
+    page.click("#guide-qr summary")
+    page.wait_for_selector("#guide-qr svg.qr path")
+    page.click("#start-assisted")
+    page.wait_for_selector("form[data-form=assisted-start]")
+    assert page.locator("select[name=resident_id] option").all_text_contents() == ["罗桂英"]
+    page.check("#assisted-materials input[value='0']")
+    page.check("#assisted-materials input[value='1']")
+    for size in (640, 700):
+        page.set_input_files("input[data-photo=assisted-photos]", camera_photo(size))  # type: ignore[arg-type]
+    page.wait_for_function(
+        "() => document.querySelectorAll('#assisted-photos input[type=hidden]').length === 2"
+    )
+    page.click("form[data-form=assisted-start] button[type=submit]")  # no consent yet: refused on the phone
+    page.wait_for_selector("form[data-form=assisted-start] .field-error")
+    page.check("input[name=consent]")
+    screenshot(page, "assisted-01-start-offline")
+    assert overflow(page) == 0
+    page.click("form[data-form=assisted-start] button[type=submit]")
+    page.wait_for_selector("[data-application][data-status=received]")
+    screenshot(page, "assisted-02-received-offline")
+    go_online(phone, live_server)
+    wait_synced(page)
+    with db.read() as s:
+        application = s.exec(select(AssistedApplication)).one()
+    assert (application.status, application.collected, len(application.photos)) == ("received", [0, 1], 2)
+    assert application.consent["consent_version"] == "aa-2026-01" and application.item_revision == 1
+
+    office = desktop.new_page()
+    office_sign_in(office, live_server, staff.username, next="/assisted")
+    office.click(f"[data-application='{application.id}']")
+    office.click("form[data-step=submit] button[type=submit]")
+    office.wait_for_selector("#assisted-status[data-status=submitted]")
+    office.fill("form[data-step=complete] textarea[name=result]", "已参保，社保卡下月寄到社区")
+    office.click("form[data-step=complete] button[type=submit]")
+    office.wait_for_selector("#assisted-status[data-status=completed]")
+    screenshot(office, "assisted-03-office-completed")
+
+    page.click("#syncstate")  # sync now
+    wait_synced(page)
+    page.goto(base + "#/assisted")
+    page.wait_for_selector(f"#to-deliver [data-application='{application.id}']", timeout=20_000)
+    page.click(f"#to-deliver [data-application='{application.id}']")
+    page.fill("form[data-step=deliver] textarea[name=note]", "社保卡回执送到家")
+    page.click("form[data-step=deliver] button[type=submit]")
+    page.wait_for_selector("[data-application][data-status=delivered]")
+    wait_synced(page)
+    with db.read() as s:
+        done = s.get(AssistedApplication, application.id)
+    assert done is not None and done.status == "delivered"
+    assert [h["kind"] for h in done.history] == ["create", "submit", "complete", "deliver"]
+    screenshot(page, "assisted-04-delivered")
+    assert problems == []

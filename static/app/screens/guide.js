@@ -44,12 +44,15 @@ export const list = {
     const params = query();
     const q = (params.get("q") || "").trim();
     const category = params.get("category") || "";
+    const household = params.get("h") || "";
+    const suffix = household ? `?h=${encodeURIComponent(household)}` : "";
     const all = await activeItems(app.db);
     const words = q.split(/\s+/).filter(Boolean);
     const shown = all.filter((i) => (!category || i.data.category === category) && words.every((w) => i.data.name.includes(w)));
     const categories = Object.entries(labelsOf("service_category"));
     return html`<h1 class="visually-hidden">${t("办事指南")}</h1>
-      <form data-form="guide-search" class="filters" role="search">
+      ${household ? html`<p class="notice" id="guide-for-household">${t("在住户家里：选一个事项，可以为这户居民代办。")}</p>` : ""}
+      <form data-form="guide-search" class="filters" role="search" data-household="${household}">
         <input type="search" name="q" value="${q}" placeholder="${t("事项名称")}" aria-label="${t("搜索")}" enterkeyhint="search">
         <select name="category" aria-label="${t("类别")}">
           <option value="">${t("全部类别")}</option>
@@ -59,7 +62,7 @@ export const list = {
       </form>
       <p class="muted small count" id="guide-count">${t("共 %(n)s 项", { n: shown.length })}</p>
       ${all.length ? "" : html`<p class="card muted">${t("还没有办事指南。联网同步后就能离线查看。")}</p>`}
-      <ul class="list" id="guide-items">${shown.map((i) => html`<li><a href="#/guide/${i.id}" data-item="${i.id}">
+      <ul class="list" id="guide-items">${shown.map((i) => html`<li><a href="#/guide/${i.id}${suffix}" data-item="${i.id}">
         <span class="title">${i.data.name}</span> <span class="badge">${label("service_category", i.data.category)}</span>
         <span class="meta">${t("材料 %(n)s 项", { n: i.data.materials.length })} · ${timeLimit(i.data)}</span></a></li>`)}</ul>`;
   },
@@ -69,6 +72,7 @@ export const list = {
       const q = String(data.get("q") || "").trim();
       if (q) params.set("q", q);
       if (data.get("category")) params.set("category", String(data.get("category")));
+      if (form.dataset.household) params.set("h", form.dataset.household);
       delete form.dataset.dirty;
       app.go(`#/guide${params.toString() ? `?${params}` : ""}`);
     },
@@ -88,6 +92,7 @@ export const item = {
     if (!record) return html`<section class="card"><h1>${t("找不到这个事项")}</h1><p>${t("可能已经停用。")}</p></section>`;
     const d = record.data;
     remember(id);
+    const household = query().get("h");
     const code = qrSvg(id, t("%(name)s的二维码", { name: d.name }));
     const where = [
       [t("窗口"), d.window], [t("地点"), d.address], [t("时间"), d.hours], [t("电话"), d.phone],
@@ -108,6 +113,9 @@ export const item = {
       ${code
         ? html`<figure class="guide-qr-big">${code}<figcaption>${t("请居民用自己的手机扫码，材料清单、地点和时间都在里面，存下来一次带齐。")}</figcaption></figure>`
         : html`<p class="muted">${t("二维码要联网同步一次后才能离线出示。可以先把上面的材料清单给居民看。")}</p>`}
-    </details>`;
+    </details>
+    ${household
+      ? html`<p class="actions"><a class="button primary" href="#/guide/${id}/apply?h=${encodeURIComponent(household)}" id="start-assisted">${t("帮居民代办这件事")}</a></p>`
+      : html`<p class="muted small">${t("要帮居民代办，请从住户页打开办事指南。")}</p>`}`;
   },
 };

@@ -6,6 +6,7 @@ import { addressKey } from "../db.js";
 import { t } from "../i18n.js";
 import { addDays, loadTasks, localDate } from "../tasks.js";
 import { html, N_ } from "../ui.js";
+import { openApplications } from "./assisted.js";
 
 const GROUPS = [
   ["overdue", N_("已超期")],
@@ -73,6 +74,7 @@ export const screen = {
     const now = Date.now();
     const today = localDate(now);
     const { tasks, households } = await loadTasks(app.db, app.me, now);
+    const returned = (await openApplications(app.db)).filter((a) => a.data.status === "returned").length;
     const sections = GROUPS.map(([key, title]) => [key, title, tasks.filter((task) => groupOf(task, today) === key)]);
     const counts = sections.map(([key, title, list]) => html`<li data-count="${key}"><span class="number">${list.length}</span> ${t(title)}</li>`);
     const body = sections.filter(([, , list]) => list.length).map(([key, title, list]) => html`<section class="tasks" data-group="${key}">
@@ -90,7 +92,8 @@ export const screen = {
       <h1 class="visually-hidden">${t("工作台")}</h1>
       <ul class="counts" id="task-counts">${counts}</ul>
       ${empty}${body}
-      <p class="today-more"><a class="button" href="#/guide" id="open-guide">${t("办事指南")}</a></p>
+      <p class="today-more actions"><a class="button" href="#/guide" id="open-guide">${t("办事指南")}</a>
+        <a class="button" href="#/assisted" id="open-assisted">${t("代办件")}${returned ? html` <span class="badge amber" data-returned="${returned}">${t("%(n)s 件待补件", { n: returned })}</span>` : ""}</a></p>
     </section>`;
   },
 };
