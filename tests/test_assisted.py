@@ -350,3 +350,35 @@ def test_the_office_queue_puts_overdue_first_counts_per_item_and_takes_the_steps
     worker, _token = signed_in(app, worker_user)
     assert worker.get("/assisted").status_code == 403
     worker.close()
+
+
+def test_a_returned_application_and_a_result_to_deliver_are_the_workers_tasks(
+    db: Database, world: World
+) -> None:
+    from datetime import UTC
+
+    from server.queries.tasks import tasks_for
+    from server.workflows.tasks import TaskKind
+
+    returned, done, fresh = create(db, world), create(db, world), create(db, world)
+    staff = world.actors["community_staff"]
+    with db.write() as s:
+        assisted.take_step(
+            s, actor=staff, step="return", data={"application_id": str(returned), "missing": "缺户口簿"}
+        )
+        assisted.take_step(s, actor=staff, step="submit", data={"application_id": str(done)})
+        assisted.take_step(
+            s, actor=staff, step="complete", data={"application_id": str(done), "result": "已办结"}
+        )
+
+    def kinds(role: str) -> set[tuple[str, str]]:
+        with db.read() as s:
+            found = tasks_for(s, world.actors[role], datetime.now(UTC))
+        return {(t.kind.value, t.record_id) for t in found if t.kind.startswith("assisted_")}
+
+    assert kinds("grid_worker") == {
+        (TaskKind.assisted_resupply.value, str(returned)),
+        (TaskKind.assisted_deliver.value, str(done)),
+    }
+    assert str(fresh) not in {r for _, r in kinds("grid_worker")}
+    assert kinds("stranger") == set()

@@ -6,7 +6,6 @@ import { addressKey } from "../db.js";
 import { t } from "../i18n.js";
 import { addDays, loadTasks, localDate } from "../tasks.js";
 import { html, N_ } from "../ui.js";
-import { openApplications } from "./assisted.js";
 
 const GROUPS = [
   ["overdue", N_("已超期")],
@@ -23,12 +22,15 @@ const KINDS = {
   demand_rectify: N_("诉求：差评整改"),
   demand_due: N_("诉求：即将到期"),
   conflict: N_("数据冲突：待处理"),
+  assisted_resupply: N_("代办件：补齐材料"),
+  assisted_deliver: N_("代办件：送达结果"),
 };
 
 function target(task) {
   if (task.kind === "care_visit") return `#/h/${task.household_id}/visit?purpose=care&from=today`;
   if (task.kind.startsWith("card_")) return `#/card/${task.record_id}`;
   if (task.kind.startsWith("demand_")) return `#/d/${task.record_id}`;
+  if (task.kind.startsWith("assisted_")) return `#/a/${task.record_id}`;
   return "#/outbox";
 }
 
@@ -74,7 +76,6 @@ export const screen = {
     const now = Date.now();
     const today = localDate(now);
     const { tasks, households } = await loadTasks(app.db, app.me, now);
-    const returned = (await openApplications(app.db)).filter((a) => a.data.status === "returned").length;
     const sections = GROUPS.map(([key, title]) => [key, title, tasks.filter((task) => groupOf(task, today) === key)]);
     const counts = sections.map(([key, title, list]) => html`<li data-count="${key}"><span class="number">${list.length}</span> ${t(title)}</li>`);
     const body = sections.filter(([, , list]) => list.length).map(([key, title, list]) => html`<section class="tasks" data-group="${key}">
@@ -93,7 +94,7 @@ export const screen = {
       <ul class="counts" id="task-counts">${counts}</ul>
       ${empty}${body}
       <p class="today-more actions"><a class="button" href="#/guide" id="open-guide">${t("办事指南")}</a>
-        <a class="button" href="#/assisted" id="open-assisted">${t("代办件")}${returned ? html` <span class="badge amber" data-returned="${returned}">${t("%(n)s 件待补件", { n: returned })}</span>` : ""}</a></p>
+        <a class="button" href="#/assisted" id="open-assisted">${t("代办件")}</a></p>
     </section>`;
   },
 };
