@@ -221,3 +221,32 @@ def test_an_assisted_application_from_the_door_to_delivery(
     assert [h["kind"] for h in done.history] == ["create", "submit", "complete", "deliver"]
     screenshot(page, "assisted-04-delivered")
     assert problems == []
+
+
+def test_staff_keep_the_guide_on_a_small_screen_and_print_its_card(
+    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database
+) -> None:
+    make_items(db)
+    staff = make.user("community_staff", community=make.community(name="乐安社区"))
+    page = phone.new_page()
+    office_sign_in(page, live_server, staff.username, next="/guide")
+    assert page.locator("#results li").count() == 3
+    screenshot(page, "guide-06-office-list")
+    assert overflow(page) == 0
+    page.click("a[href='/guide/new']")
+    page.fill("input[name=name]", "居住证签注")
+    page.select_option("select[name=category]", "household_registration")
+    page.fill("textarea[name=materials]", "居住证｜扫描件")
+    page.fill("input[name=time_limit_days]", "3")
+    page.click("form[action='/guide/new'] button[type=submit]")
+    assert "请写“原件”或“复印件”" in (page.text_content("#materials-error") or "")
+    screenshot(page, "guide-07-office-refused")
+    assert overflow(page) == 0
+    page.fill("textarea[name=materials]", "居住证｜原件\n近期一寸照片｜原件｜1份")
+    page.click("form[action='/guide/new'] button[type=submit]")
+    page.wait_for_selector("p.notice")
+    assert "第 1 版" in (page.text_content("main") or "")
+    page.click("a[href$='/card']")
+    page.wait_for_selector(".guide-card svg.qr")
+    screenshot(page, "guide-08-card")
+    assert overflow(page) == 0
