@@ -92,3 +92,17 @@ _.font  # unused attribute (server/ledger/workbook.py), openpyxl reads it when s
 urged  # unused variable (server/queries/demands.py:303), read by templates/demands/dashboard.html
 unknown_year  # unused variable (server/queries/demands.py:304), read by templates/demands/dashboard.html
 rating_channels  # unused variable (server/queries/demands.py:313), read by templates/demands/dashboard.html
+# The service guide's categories: codes the forms post and the labels name (issue 24).
+_.medical_insurance  # unused variable (server/models/service_item.py)
+_.civil_affairs  # unused variable (server/models/service_item.py)
+_.household_registration  # unused variable (server/models/service_item.py)
+_.disability  # unused variable (server/models/service_item.py)
+_.elderly  # unused variable (server/models/service_item.py)
+_.employment  # unused variable (server/models/service_item.py)
+_.housing  # unused variable (server/models/service_item.py)
+# Assisted applications (issue 24): columns phones and pages read, a registered mutation.
+_.item_revision  # unused variable (server/models/assisted.py)
+_.completed_at  # unused attribute (server/commands/assisted.py)
+_.delivered_at  # unused attribute (server/commands/assisted.py)
+_.consented_at  # unused variable (server/queries/assisted.py)
+assisted_create  # unused function (sync/mutations/assisted.py)

@@ -550,3 +550,22 @@ def test_demo_histories_take_only_steps_the_workflow_tables_allow(demo: Seeded) 
         assert e.from_status in sources, (e.kind, e.from_status)
         assert e.to_status == (target or e.from_status), (e.kind, e.to_status)
     assert len(card_kinds) >= 4
+
+
+def test_the_demo_guide_has_30_items_across_categories_and_assisted_applications_at_every_step(
+    demo: Seeded,
+) -> None:
+    from server.models import AssistedApplication, AssistedStatus, ServiceItem, ServiceItemRevision
+
+    with demo.db.read() as session:
+        items = list(session.exec(select(ServiceItem)))
+        assert len(items) == 30
+        assert len({i.category for i in items}) >= 8
+        assert all(i.materials and i.revision == 1 for i in items)
+        assert session.exec(select(func.count()).select_from(ServiceItemRevision)).one() == 30
+        applications = list(session.exec(select(AssistedApplication)))
+        assert {a.status for a in applications} == set(AssistedStatus)
+        for a in applications:
+            assert a.history[0]["kind"] == "create" and a.history[-1]["to"] == a.status
+            assert a.consent["consent_version"] and a.deadline is not None and a.photos
+    assert "办事指南 30 项" in demo.result.summary()

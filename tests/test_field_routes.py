@@ -33,9 +33,14 @@ def test_the_shell_has_no_inline_script_and_links_the_manifest(client: TestClien
 
 
 def test_the_consent_text_is_the_one_the_server_accepts(client: TestClient) -> None:
+    from server.workflows.assisted import CONSENT as ASSISTED
     from server.workflows.travel_cards import CONSENT
 
-    assert client.get("/app/consent.json").json() == {"version": CONSENT.version, "text": CONSENT.text}
+    assert client.get("/app/consent.json").json() == {
+        "version": CONSENT.version,
+        "text": CONSENT.text,
+        "assisted": {"version": ASSISTED.version, "text": ASSISTED.text},
+    }
 
 
 def test_the_english_messages_are_a_flat_table(client: TestClient) -> None:

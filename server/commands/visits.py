@@ -15,17 +15,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server import versions
 from server.access import Actor, Forbidden, NotFound, OutOfScope, can_hold_row
 from server.blobs import MAX_PHOTOS, check_hashes, claim, references
 from server.clock import step_time
 from server.commands.validation import validate
-from server.errors import DomainError, IdReused
+from server.errors import DomainError, IdReused, InvalidInput
 from server.i18n import gettext as _
-from server.models import BlobRef, Household, Visit, utcnow
+from server.models import BlobRef, Household, ServiceItem, Visit, utcnow
 
+MAX_EXPLAINED = 20
 Purpose = Literal["routine", "care", "service", "follow_up"]
 Outcome = Literal["completed", "nobody_home", "refused"]
 
@@ -39,6 +40,7 @@ class VisitRecord(BaseModel):
     outcome: Outcome
     notes: str = Field(default="", max_length=2000)
     photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    explained_items: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_EXPLAINED)
     at: datetime | None = None
 
 
@@ -58,7 +60,25 @@ def _same(existing: Mapping[str, Any], args: VisitRecord, photos: list[str]) -> 
         and existing["outcome"] == args.outcome
         and existing["notes"] == args.notes
         and existing["photos"] == photos
+        and list(existing.get("explained_items") or []) == _explained(args)
     )
+
+
+def _explained(args: VisitRecord) -> list[str]:
+    return list(dict.fromkeys(str(item) for item in args.explained_items))
+
+
+def _check_items(session: Session, args: VisitRecord) -> None:
+    """The explained items must be live service items (a query only when some are named)."""
+    named = {uuid.UUID(i) for i in _explained(args)}
+    if not named:
+        return
+    query = select(ServiceItem.id).where(
+        col(ServiceItem.id).in_(named), col(ServiceItem.deleted_at).is_(None)
+    )
+    found: set[uuid.UUID] = set(session.exec(query).all())
+    if named - found:
+        raise InvalidInput({"explained_items": _("讲解的办事事项：有事项不存在或已删除。")})
 
 
 def record_visits(
@@ -72,6 +92,7 @@ def record_visits(
         try:
             args = validate(VisitRecord, request.data)
             photos = check_hashes(args.photos)
+            _check_items(session, args)
             claim(session, actor=actor, hashes=photos)
             parsed.append((args, photos))
         except DomainError as exc:
@@ -114,6 +135,7 @@ def record_visits(
             "outcome": args.outcome,
             "notes": args.notes,
             "photos": photos,
+            "explained_items": _explained(args),
             "at": when,
             "created_at": now,
             "updated_at": now,

@@ -18,14 +18,16 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from server.auth import verify_password
+from server.auth import actor_for, verify_password
 from server.commands.users import create_user
 from server.db import Database
 from server.demo import cards as demo_cards
+from server.demo import guide as demo_guide
 from server.demo.people import People
 from server.demo.words import DEPARTMENTS, GRIDS, TAGS, VISIT_RULES
 from server.demo.work import Staff, Work
 from server.models import (
+    AssistedApplication,
     Blob,
     BlobRef,
     Community,
@@ -37,6 +39,7 @@ from server.models import (
     Resident,
     ResidentTag,
     Role,
+    ServiceItem,
     Tag,
     TravelCard,
     TravelCardEvent,
@@ -109,6 +112,8 @@ class DemoResult:
     demand_events: int
     waiting: int  # dispatched to a grid, not yet accepted
     travel_cards: int
+    service_items: int
+    assisted: int
     logins: tuple[DemoLogin, ...]
     seconds: float
 
@@ -123,6 +128,7 @@ class DemoResult:
             f"{self.tags} 种标签 · {self.departments} 个职能部门",
             f"  {self.visits:,} 次走访 · {self.demands:,} 条微诉求（{self.waiting} 条已派单待接单）· "
             f"{self.demand_events:,} 条办理记录 · {self.travel_cards} 份老年出行卡申请",
+            f"  办事指南 {self.service_items} 项 · {self.assisted} 件帮代办",
             "",
             f"启动服务（doorstep serve）后：网格员用手机打开 http://localhost:{port}/app/（可安装、可离线），",
             f"社区、部门和管理员在浏览器打开 http://localhost:{port}/login 登录。演示账号：",
@@ -162,6 +168,7 @@ def seed(db: Database, *, secret_key: str, password: str, rng_seed: int = 2026) 
             is None
         ):
             _create_visit_rules(session, community)  # a demo seeded before there were visit rules
+        demo_guide.create_guide(session)  # also for a demo seeded before there was a guide
         if created:
             _create_population(session, community, users, departments, Vault(secret_key), rng_seed)
         counts = _counts(session, community.id)
@@ -378,6 +385,21 @@ def _create_population(
     ]
     if refs:
         session.execute(insert(BlobRef), refs)
+    actors = {
+        code: actor_for(session, users[s.username])
+        for s in LOGINS
+        if (code := s.grid) and s.username in users
+    }
+    office = users.get("staff1")
+    if office is not None:
+        demo_guide.create_assisted(
+            session,
+            rng=people.rng,
+            now=people.now,
+            workers={grids[code].id: actor for code, actor in actors.items()},
+            office=actor_for(session, office),
+            photo_sha=photo_sha,
+        )
     links = [{"resident_id": r["id"], "tag_id": tag_ids[code]} for r in residents for code in r["tags"]]
     if links:
         session.execute(insert(ResidentTag), links)
@@ -398,6 +420,8 @@ def _counts(session: Session, community_id: uuid.UUID) -> dict[str, int]:
         "demands": count(Demand, *live_demand),
         "demand_events": count(DemandEvent, DemandEvent.community_id == community_id),
         "travel_cards": count(TravelCard, TravelCard.community_id == community_id),
+        "service_items": count(ServiceItem, ServiceItem.deleted_at == None),  # noqa: E711
+        "assisted": count(AssistedApplication, AssistedApplication.community_id == community_id),
         "waiting": count(
             Demand, *live_demand, Demand.status == "dispatched", col(Demand.assignee_id).is_(None)
         ),

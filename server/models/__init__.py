@@ -1,6 +1,7 @@
 """All tables, importable from one place (Alembic and the sync engine need them all)."""
 
 from server.models.api_key import ApiKey as ApiKey
+from server.models.assisted import AssistedApplication, AssistedStatus
 from server.models.audit import AuditLog
 from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict
@@ -9,6 +10,7 @@ from server.models.household import Household, HouseholdKind, HouseholdStatus, R
 from server.models.ledger_import import ImportStatus, LedgerImport
 from server.models.org import Community, Department, Grid, Role, User, UserGrid
 from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
+from server.models.service_item import MaterialForm, ServiceCategory, ServiceItem, ServiceItemRevision
 from server.models.state import (
     Blob,
     BlobHolder,
@@ -33,11 +35,13 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         Department,
         Tag,
         VisitRule,
+        ServiceItem,
         Household,
         Resident,
         Visit,
         TravelCard,
         TravelCardEvent,
+        AssistedApplication,
         Demand,
         DemandEvent,
         Conflict,
@@ -46,6 +50,8 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
 
 __all__ = [
     "SYNC_TYPES",
+    "AssistedApplication",
+    "AssistedStatus",
     "AuditLog",
     "Blob",
     "BlobHolder",
@@ -63,6 +69,7 @@ __all__ = [
     "HouseholdStatus",
     "ImportStatus",
     "LedgerImport",
+    "MaterialForm",
     "MutationOutcome",
     "Preference",
     "PushAttempt",
@@ -73,6 +80,9 @@ __all__ = [
     "Resident",
     "ResidentTag",
     "Role",
+    "ServiceCategory",
+    "ServiceItem",
+    "ServiceItemRevision",
     "Sex",
     "SyncClient",
     "SyncRecord",

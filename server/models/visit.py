@@ -44,5 +44,7 @@ class Visit(SyncRecord, table=True):
     outcome: str = VisitOutcome.completed
     notes: str = ""
     photos: list[str] = JSONField(list)
+    # Service items (办事指南) explained at the door (一次性告知), by id.
+    explained_items: list[str] = JSONField(list, sa_column_kwargs={"server_default": "[]"})
     at: datetime = Field(default_factory=utcnow)
     planned_for: date | None = None

@@ -9,9 +9,18 @@ from sqlmodel import Session, col
 
 from server import preferences
 from server.access import Actor, scope_filter
-from server.models import Conflict, Demand, TravelCard
+from server.models import AssistedApplication, Conflict, Demand, TravelCard
 from server.queries.visit_tasks import homes, rules_by_community
-from server.workflows.tasks import CardState, ConflictState, RequestState, Task, Worker, tasks_of
+from server.workflows.tasks import (
+    ASSISTED_TASKS,
+    AssistedState,
+    CardState,
+    ConflictState,
+    RequestState,
+    Task,
+    Worker,
+    tasks_of,
+)
 
 CARD_STATUSES = ("needs_supplement", "ready", "issued")
 
@@ -39,6 +48,13 @@ def tasks_for(session: Session, actor: Actor, now: datetime) -> list[Task]:
             scope_filter(actor, Conflict),
             Conflict.deleted_at.is_(None),  # type: ignore[union-attr]
             col(Conflict.user_id) == actor.id,
+        )
+    ).scalars()
+    applications = session.execute(
+        select(AssistedApplication).where(
+            scope_filter(actor, AssistedApplication),
+            AssistedApplication.deleted_at.is_(None),  # type: ignore[union-attr]
+            col(AssistedApplication.status).in_(ASSISTED_TASKS),
         )
     ).scalars()
     worker = Worker(id=str(actor.id), grid_ids=frozenset(str(g) for g in actor.grid_ids))
@@ -75,5 +91,8 @@ def tasks_for(session: Session, actor: Actor, now: datetime) -> list[Task]:
         ],
         calendar=preferences.work_calendar(session),
         conflicts=[ConflictState(id=str(c.id), user_id=_text(c.user_id), status=c.status) for c in conflicts],
+        assisted=[
+            AssistedState(str(a.id), str(a.household_id), str(a.grid_id), a.status) for a in applications
+        ],
     )
     return sorted(found, key=lambda task: (task.due, task.kind, task.record_id))

@@ -8,11 +8,13 @@ from starlette.routing import BaseRoute
 def all_routes() -> list[BaseRoute]:
     from server.routes import (
         admin,
+        assisted,
         auth,
         conflicts,
         coverage,
         demands,
         field,
+        guide,
         health,
         home,
         households,
@@ -33,6 +35,8 @@ def all_routes() -> list[BaseRoute]:
         ledger,
         travel_cards,
         demands,
+        guide,
+        assisted,
         coverage,
         open311,
         conflicts,

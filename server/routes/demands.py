@@ -17,7 +17,7 @@ import uuid
 from typing import Any, get_args
 
 import segno
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +33,7 @@ from server.i18n import labels
 from server.models import Community, Demand, Role
 from server.queries import coverage
 from server.queries import demands as queries
+from server.queries import org as org_queries
 from server.routes.coverage import coverage_chart
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text
@@ -316,22 +317,13 @@ async def qr_page(request: Request) -> Response:
 # -- the residents' public page ------------------------------------------------------------------
 
 
-def _community_by_token(session: Session, token: str) -> Community:
-    community = session.exec(
-        select(Community).where(Community.public_token == token, col(Community.deleted_at).is_(None))
-    ).first()
-    if community is None:
-        raise NotFound("community")
-    return community
-
-
 async def _public_form(
     request: Request, values: dict[str, str], errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
     token = request.path_params["token"]
 
     def load(session: Session) -> tuple[Community, dict[str, str]]:
-        return _community_by_token(session, token), demand_flow.field_names(session)
+        return org_queries.community_by_token(session, token), demand_flow.field_names(session)
 
     community, fields = await read(request, load)
     context = {
@@ -372,7 +364,9 @@ async def public_submit(request: Request) -> Response:
     data = _filled(form, PUBLIC_FIELDS) | {"description": values["description"], "field": values["field"]}
 
     def run(session: Session) -> tuple[str, bool]:
-        demand = commands.submit_public(session, community=_community_by_token(session, token), data=data)
+        demand = commands.submit_public(
+            session, community=org_queries.community_by_token(session, token), data=data
+        )
         return demand.id.hex[:8].upper(), bool(demand.contact_phone)
 
     try:
@@ -385,7 +379,7 @@ async def public_submit(request: Request) -> Response:
 
 async def public_thanks(request: Request) -> Response:
     token = request.path_params["token"]
-    community = await read(request, lambda s: _community_by_token(s, token))
+    community = await read(request, lambda s: org_queries.community_by_token(s, token))
     ref = request.query_params.get("ref", "")[:8]
     context = {"community": community, "ref": ref, "callback": request.query_params.get("callback") == "1"}
     return render(request, "demands/public_done.html", context)

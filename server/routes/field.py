@@ -48,10 +48,16 @@ def version() -> str:
     return digest.hexdigest()[:12]
 
 
-def _consent() -> dict[str, str]:
+def _consent() -> dict[str, Any]:
+    """The travel card's consent text, and under `assisted` the one for 帮代办."""
+    from server.workflows.assisted import CONSENT as ASSISTED
     from server.workflows.travel_cards import CONSENT
 
-    return {"version": CONSENT.version, "text": CONSENT.text}
+    return {
+        "version": CONSENT.version,
+        "text": CONSENT.text,
+        "assisted": {"version": ASSISTED.version, "text": ASSISTED.text},
+    }
 
 
 def precache() -> list[str]:

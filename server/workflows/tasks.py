@@ -13,7 +13,9 @@ both the same generated grids and requires the same list, dates included.
   are 即将超期 (75 % of their limit used, in working days) or overdue — within
   24 hours for a request dispatched before limits were kept; a stopped clock
   is neither;
-- conflicts the worker's own edits met, still open.
+- conflicts the worker's own edits met, still open;
+- assisted applications (代办件) of the worker's grids sent back for missing
+  materials (退回补件) or done and waiting to be taken to the resident.
 
 A task is due on a date (Asia/Shanghai). Care visits are due on the rule's
 date; a step waiting for the worker (a supplement, a delivery, an acceptance)
@@ -48,6 +50,8 @@ class TaskKind(StrEnum):
     demand_rectify = "demand_rectify"
     demand_due = "demand_due"
     conflict = "conflict"
+    assisted_resupply = "assisted_resupply"
+    assisted_deliver = "assisted_deliver"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,14 @@ class ConflictState:
     user_id: str | None
     status: str
     household_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AssistedState:
+    id: str
+    household_id: str | None
+    grid_id: str | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,16 @@ def conflict_task(conflict: ConflictState, worker: Worker, today: date) -> Task 
     return Task(TaskKind.conflict, conflict.id, conflict.household_id, today, False)
 
 
+ASSISTED_TASKS = {"returned": TaskKind.assisted_resupply, "completed": TaskKind.assisted_deliver}
+
+
+def assisted_task(application: AssistedState, worker: Worker, today: date) -> Task | None:
+    kind = ASSISTED_TASKS.get(application.status)
+    if kind is None or application.grid_id not in worker.grid_ids:
+        return None
+    return Task(kind, application.id, application.household_id, today, False)
+
+
 def tasks_of(
     worker: Worker,
     now: datetime,
@@ -166,6 +188,7 @@ def tasks_of(
     cards: Iterable[CardState] = (),
     requests: Iterable[RequestState] = (),
     conflicts: Iterable[ConflictState] = (),
+    assisted: Iterable[AssistedState] = (),
     calendar: WorkCalendar | None = None,
 ) -> list[Task]:
     """Every task of the worker at `now`, by due date, then kind, then record."""
@@ -180,5 +203,8 @@ def tasks_of(
             found.append(task)
     for conflict in conflicts:
         if task := conflict_task(conflict, worker, today):
+            found.append(task)
+    for application in assisted:
+        if task := assisted_task(application, worker, today):
             found.append(task)
     return sorted(found, key=lambda task: (task.due, task.kind, task.record_id))

@@ -8,7 +8,7 @@ import { promised, transact } from "./db.js";
 
 const DELAY = 300; // ms after the last keystroke
 // Forms never kept: a password, and a search box.
-const NOT_KEPT = new Set(["login", "search"]);
+const NOT_KEPT = new Set(["login", "search", "guide-search"]);
 
 const timers = new Map();
 

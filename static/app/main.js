@@ -7,6 +7,7 @@ import { loadLanguage, refreshLabels, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { restoreShot, takePhoto, wirePhotos } from "./photos.js";
+import { loadCodes, refreshCodes } from "./qr.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
@@ -116,7 +117,7 @@ let renderCount = 0;
 // A refresh after a sync must never wipe what someone is typing: it is skipped
 // while a form on screen has input (the next navigation shows the new data).
 async function refresh() {
-  await refreshLabels();
+  await Promise.all([refreshLabels(), refreshCodes(app.db)]);
   return render({ background: true });
 }
 
@@ -320,6 +321,7 @@ async function openAs(user) {
   await migrateOutbox(app.db);
   await setMeta(app.db, "user", user);
   await rebuildOverlay(app.db, user);
+  await loadCodes(app.db);
   await app.refreshStatus();
 }
 

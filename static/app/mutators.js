@@ -16,6 +16,7 @@ const PARENT = {
   demand_event: "demand_id",
   travel_card_event: "application_id",
   conflict: "record_id",
+  assisted_application: "household_id",
 };
 
 export function stored(type, id, version, data) {
@@ -57,12 +58,38 @@ async function cardStep(view, entry, kind, applicationId, set, note) {
   await cardEvent(view, entry, kind, applicationId, card.data.status, set.status, note);
 }
 
+// server/workflows/assisted.py TRANSITIONS: where each step leads.
+const ASSISTED_STEPS = { submit: "submitted", complete: "completed", deliver: "delivered", return: "returned", resupply: "received", withdraw: "withdrawn" };
+
+async function assistedStep(view, entry, step, a) {
+  const current = await view.get("assisted_application", a.application_id);
+  if (!current) return;
+  const to = ASSISTED_STEPS[step];
+  const note = a.reason || a.note || "";
+  const history = [...(current.data.history || []), { kind: step, from: current.data.status, to, at: entry.at, actor_id: view.me.id, note }];
+  const photos = step === "resupply" ? [...new Set([...current.data.photos, ...(a.photos || [])])] : current.data.photos;
+  await patch(view, entry, "assisted_application", a.application_id, { status: to, history, photos, ...(step === "resupply" ? { missing: "" } : {}) });
+}
+
 const MUTATORS = {
+  async "assisted.create"(view, entry, a) {
+    const [item, resident] = await Promise.all([view.get("service_item", a.item_id), view.get("resident", a.resident_id)]);
+    if (!item || !resident) return; // the server will decide
+    await create(view, entry, "assisted_application", a.application_id, {
+      item_id: a.item_id, item_revision: item.data.revision, item_name: item.data.name, materials: item.data.materials,
+      resident_id: a.resident_id, household_id: resident.data.household_id, grid_id: resident.data.grid_id, department_id: null,
+      status: "received", collected: [...new Set(a.collected || [])].sort((x, y) => x - y), photos: a.photos || [], notes: a.notes || "",
+      consent: { consent_at: entry.at, consent_version: a.consent_version }, missing: "", result: "", reason: "",
+      time_limit: String(Math.max(item.data.time_limit_days, 1)), received_at: entry.at, deadline: null,
+      history: [{ kind: "create", from: null, to: "received", at: entry.at, actor_id: view.me.id, note: a.notes || "" }],
+    });
+  },
+  ...Object.fromEntries(Object.keys(ASSISTED_STEPS).map((step) => [`assisted.${step}`, (view, entry, a) => assistedStep(view, entry, step, a)])),
   async "visit.record"(view, entry, a) {
     const household = await view.get("household", a.household_id);
     await create(view, entry, "visit", a.visit_id, {
       household_id: a.household_id, grid_id: household?.data.grid_id, worker_id: view.me.id,
-      purpose: a.purpose, outcome: a.outcome, notes: a.notes || "", photos: a.photos || [], at: a.at || entry.at,
+      purpose: a.purpose, outcome: a.outcome, notes: a.notes || "", photos: a.photos || [], explained_items: a.explained_items || [], at: a.at || entry.at,
     });
   },
   async "household.create"(view, entry, a) {

@@ -99,6 +99,8 @@ function requestTask(d, id, me, now, calendar) {
   return null;
 }
 
+const ASSISTED_TASKS = { returned: "assisted_resupply", completed: "assisted_deliver" }; // server/workflows/tasks.py
+
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
 // Every task of `me` ({ id, grid_ids }) at `now` (ms) from records as the phone holds them
@@ -124,10 +126,15 @@ export function tasksOf(records, last, me, now, calendar = makeCalendar()) {
   for (const c of records.conflict || []) {
     if (c.data.status === "open" && c.data.user_id === me.id) found.push(task("conflict", c.id, null, today, false));
   }
+  // 代办件 of the worker's grids: materials to bring (退回补件), a result to deliver.
+  for (const a of records.assisted_application || []) {
+    const kind = ASSISTED_TASKS[a.data.status];
+    if (kind && me.grid_ids.includes(a.data.grid_id)) found.push(task(kind, a.id, a.data.household_id, today, false));
+  }
   return found.filter(Boolean).sort((a, b) => cmp(a.due, b.due) || cmp(a.kind, b.kind) || cmp(a.record_id, b.record_id));
 }
 
-export const TASK_TYPES = ["household", "resident", "visit_rule", "travel_card", "demand", "conflict"];
+export const TASK_TYPES = ["household", "resident", "visit_rule", "travel_card", "demand", "conflict", "assisted_application"];
 
 // The worker's tasks now, from IndexedDB (the overlay included: a visit recorded
 // offline clears its task at once). Returns { tasks, households } (households by id).

@@ -169,11 +169,12 @@ export const detail = {
     if (!household) {
       return html`<section class="card"><h1>${t("找不到这一户")}</h1><p>${t("可能已调整到其他网格，或还没有同步到这台手机。")}</p><p><a href="#/households">${t("回到住户列表")}</a></p></section>`;
     }
-    const [residents, visits, demands, cards, tags] = await Promise.all([
+    const [residents, visits, demands, cards, applications, tags] = await Promise.all([
       childrenOf(app.db, "resident", id),
       childrenOf(app.db, "visit", id),
       childrenOf(app.db, "demand", id),
       childrenOf(app.db, "travel_card", id),
+      childrenOf(app.db, "assisted_application", id),
       allOf(app.db, "tag"),
     ]);
     const tagName = new Map(tags.map((tag) => [tag.data.code, tag.data.name]));
@@ -203,7 +204,8 @@ export const detail = {
     const visitRows = [];
     for (const v of visits) {
       visitRows.push(html`<li data-visit="${v.id}"><span class="title">${when(v.data.at)} · ${label("visit_purpose", v.data.purpose)} · ${label("visit_outcome", v.data.outcome)}</span> ${syncBadge(v)}
-        ${v.data.notes ? html`<span class="meta">${v.data.notes}</span>` : ""} ${await photoBadges(app, v.data.photos)}</li>`);
+        ${v.data.notes ? html`<span class="meta">${v.data.notes}</span>` : ""}
+        ${(v.data.explained_items || []).length ? html`<span class="meta" data-explained="${v.data.explained_items.length}">${t("讲解办事事项 %(n)s 项", { n: v.data.explained_items.length })}</span>` : ""} ${await photoBadges(app, v.data.photos)}</li>`);
     }
     const demandRows = [];
     for (const d of demands) {
@@ -223,10 +225,12 @@ export const detail = {
         <a class="button" href="#/h/${id}/demand">${t("登记诉求")}</a>
         <a class="button" href="#/h/${id}/resident">${t("添加居民")}</a>
         <a class="button" href="#/h/${id}/edit">${t("修改户信息")}</a>
+        <a class="button" href="#/guide?h=${id}" data-guide-for="${id}">${t("办事指南 · 帮代办")}</a>
       </div>
     </section>
     <section><h2>${t("居民（%(n)s）", { n: residents.length })}</h2><ul class="list plain">${residentRows}</ul></section>
     ${demandRows.length ? html`<section><h2>${t("诉求")}</h2><ul class="list">${demandRows}</ul></section>` : ""}
+    ${applications.length ? html`<section><h2>${t("代办件")}</h2><ul class="list" id="household-assisted">${applications.map((a) => html`<li><a href="#/a/${a.id}" data-application="${a.id}"><span class="title">${a.data.item_name} · ${label("assisted_status", a.data.status)}</span> ${syncBadge(a)}</a></li>`)}</ul></section>` : ""}
     <section><h2>${t("走访记录（%(n)s）", { n: visits.length })}</h2>
       ${visits.length ? html`<ul class="list plain" id="visits">${visitRows}</ul>` : html`<p class="muted">${t("还没有走访记录。")}</p>`}
     </section>`;

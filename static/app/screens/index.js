@@ -2,8 +2,10 @@
 "use strict";
 
 import * as account from "./account.js";
+import * as assisted from "./assisted.js";
 import * as cards from "./cards.js";
 import * as demands from "./demands.js";
+import * as guide from "./guide.js";
 import * as households from "./households.js";
 import * as outbox from "./outbox.js";
 import * as today from "./today.js";
@@ -24,6 +26,11 @@ export const ROUTES = [
   [/^\/d\/([^/]+)$/, demands.detail],
   [/^\/r\/([^/]+)\/card$/, cards.startForm],
   [/^\/card\/([^/]+)$/, cards.detail],
+  [/^\/guide$/, guide.list],
+  [/^\/guide\/([^/]+)$/, guide.item],
+  [/^\/guide\/([^/]+)\/apply$/, assisted.startForm],
+  [/^\/assisted$/, assisted.list],
+  [/^\/a\/([^/]+)$/, assisted.detail],
   [/^\/outbox$/, outbox.screen],
   [/^\/me$/, account.me],
   [/^\/login$/, account.login],
@@ -50,6 +57,11 @@ export const FRAME = {
   demand: { title: N_("诉求详情"), up: () => "#/demands" },
   "card-start": { title: N_("办理老年出行卡"), up: () => "#/households" },
   card: { title: N_("出行卡申请"), up: () => "#/households" },
+  guide: { title: N_("办事指南"), up: () => "#/" },
+  "guide-item": { title: N_("办事指南"), up: () => "#/guide" },
+  "assisted-start": { title: N_("帮代办"), up: ([id]) => `#/guide/${id}` },
+  assisted: { title: N_("代办件"), up: () => "#/" },
+  "assisted-detail": { title: N_("代办件"), up: () => "#/assisted" },
   outbox: { title: N_("待同步") },
   me: { title: N_("我的") },
 };

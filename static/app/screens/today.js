@@ -22,12 +22,15 @@ const KINDS = {
   demand_rectify: N_("诉求：差评整改"),
   demand_due: N_("诉求：即将到期"),
   conflict: N_("数据冲突：待处理"),
+  assisted_resupply: N_("代办件：补齐材料"),
+  assisted_deliver: N_("代办件：送达结果"),
 };
 
 function target(task) {
   if (task.kind === "care_visit") return `#/h/${task.household_id}/visit?purpose=care&from=today`;
   if (task.kind.startsWith("card_")) return `#/card/${task.record_id}`;
   if (task.kind.startsWith("demand_")) return `#/d/${task.record_id}`;
+  if (task.kind.startsWith("assisted_")) return `#/a/${task.record_id}`;
   return "#/outbox";
 }
 
@@ -90,6 +93,8 @@ export const screen = {
       <h1 class="visually-hidden">${t("工作台")}</h1>
       <ul class="counts" id="task-counts">${counts}</ul>
       ${empty}${body}
+      <p class="today-more actions"><a class="button" href="#/guide" id="open-guide">${t("办事指南")}</a>
+        <a class="button" href="#/assisted" id="open-assisted">${t("代办件")}</a></p>
     </section>`;
   },
 };
