@@ -92,3 +92,7 @@ _.font  # unused attribute (server/ledger/workbook.py), openpyxl reads it when s
 urged  # unused variable (server/queries/demands.py:303), read by templates/demands/dashboard.html
 unknown_year  # unused variable (server/queries/demands.py:304), read by templates/demands/dashboard.html
 rating_channels  # unused variable (server/queries/demands.py:313), read by templates/demands/dashboard.html
+notice_read  # unused function (sync/mutations/notices.py:13)
+subject_type  # unused variable (server/models/notice.py:32)
+subject_id  # unused variable (server/models/notice.py:33)
+push_id  # unused variable (server/models/notice.py:38)

@@ -7,6 +7,7 @@ from server.models.conflict import Conflict
 from server.models.demand import Demand, DemandEvent, DemandStatus
 from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
 from server.models.ledger_import import ImportStatus, LedgerImport
+from server.models.notice import Notice
 from server.models.org import Community, Department, Grid, Role, User, UserGrid
 from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
 from server.models.state import (
@@ -41,6 +42,7 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         Demand,
         DemandEvent,
         Conflict,
+        Notice,
     )
 }
 
@@ -64,6 +66,7 @@ __all__ = [
     "ImportStatus",
     "LedgerImport",
     "MutationOutcome",
+    "Notice",
     "Preference",
     "PushAttempt",
     "PushDelivery",
