@@ -5,6 +5,7 @@ import * as account from "./account.js";
 import * as cards from "./cards.js";
 import * as demands from "./demands.js";
 import * as households from "./households.js";
+import * as inbox from "./inbox.js";
 import * as outbox from "./outbox.js";
 import * as today from "./today.js";
 import * as visits from "./visits.js";
@@ -24,6 +25,7 @@ export const ROUTES = [
   [/^\/d\/([^/]+)$/, demands.detail],
   [/^\/r\/([^/]+)\/card$/, cards.startForm],
   [/^\/card\/([^/]+)$/, cards.detail],
+  [/^\/inbox$/, inbox.screen],
   [/^\/outbox$/, outbox.screen],
   [/^\/me$/, account.me],
   [/^\/login$/, account.login],
@@ -50,6 +52,7 @@ export const FRAME = {
   demand: { title: N_("诉求详情"), up: () => "#/demands" },
   "card-start": { title: N_("办理老年出行卡"), up: () => "#/households" },
   card: { title: N_("出行卡申请"), up: () => "#/households" },
+  inbox: { title: N_("消息") },
   outbox: { title: N_("待同步") },
   me: { title: N_("我的") },
 };
@@ -58,6 +61,7 @@ export const TABS = [
   ["#/", N_("工作台")],
   ["#/households", N_("住户")],
   ["#/demands", N_("诉求")],
+  ["#/inbox", N_("消息")],
   ["#/outbox", N_("待同步")],
   ["#/me", N_("我的")],
 ];
