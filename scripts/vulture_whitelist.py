@@ -96,3 +96,5 @@ notice_read  # unused function (sync/mutations/notices.py:13)
 subject_type  # unused variable (server/models/notice.py:32)
 subject_id  # unused variable (server/models/notice.py:33)
 push_id  # unused variable (server/models/notice.py:38)
+unread  # unused variable (server/queries/notices.py:30), read by templates/notices/inbox.html
+channels  # unused variable (server/queries/notices.py:63), read by templates/notices/_partials.html

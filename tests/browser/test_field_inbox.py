@@ -56,6 +56,8 @@ def test_a_dispatch_made_while_the_phone_is_offline_reaches_the_inbox_and_is_rea
     office.wait_for_load_state()
     notice = the_notice(db, demand)
     assert (notice.user_id, notice.delivered_at, notice.read_at) == (worker.id, None, None)
+    row = office.locator(f"#receipts li[data-person='{worker.display_name}']")
+    assert (row.get_attribute("data-delivered"), row.get_attribute("data-read")) == ("no", "no")
     with db.read() as s:
         assert s.exec(select(PushSubscription).where(PushSubscription.user_id == worker.id)).all() == []
 
@@ -70,6 +72,9 @@ def test_a_dispatch_made_while_the_phone_is_offline_reaches_the_inbox_and_is_rea
     screenshot(page, "inbox-01-today-badge")
     delivered = the_notice(db, demand)
     assert delivered.delivered_at is not None and delivered.read_at is None
+    office.goto(f"{live_server.url}/demands/{demand.id}")
+    row = office.locator(f"#receipts li[data-person='{worker.display_name}']")
+    assert (row.get_attribute("data-delivered"), row.get_attribute("data-read")) == ("yes", "no")
 
     page.click("#tabbar a[href='#/inbox']")
     page.wait_for_selector("#view[data-screen=inbox] #inbox[data-unread='1']")
@@ -86,6 +91,13 @@ def test_a_dispatch_made_while_the_phone_is_offline_reaches_the_inbox_and_is_rea
     wait_synced(page)
     read = the_notice(db, demand)
     assert read.read_at is not None and read.delivered_at == delivered.delivered_at
+    office.reload()
+    row = office.locator(f"#receipts li[data-person='{worker.display_name}']")
+    assert (row.get_attribute("data-delivered"), row.get_attribute("data-read")) == ("yes", "yes")
+    assert "已读" in (row.text_content() or "") and "站内消息" in (row.text_content() or "")
+    office.set_viewport_size({"width": 360, "height": 740})
+    office.locator("#receipts").scroll_into_view_if_needed()
+    screenshot(office, "inbox-05-office-receipts")
     page.goto(base + "#/inbox")
     page.wait_for_selector("#view[data-screen=inbox] #inbox[data-unread='0']")
     screenshot(page, "inbox-03-read")
