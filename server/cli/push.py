@@ -1,4 +1,5 @@
-"""`doorstep worker` and `doorstep push test`: the periodic jobs without HTTP, and a push to try a phone.
+"""`doorstep worker`, `doorstep push test` and `doorstep push status`: the periodic jobs without
+HTTP, a push to try a phone, and which push services answer.
 
 `doorstep worker` runs what `doorstep serve` runs beside the app (push
 sending, reminders, housekeeping), for deployments with several app servers
@@ -34,6 +35,7 @@ def add_parsers(sub: Any) -> None:
     tasks = push.add_subparsers(dest="push_command", required=True, parser_class=ChineseParser)
     test = tasks.add_parser("test", help="send a test notification to every subscription of a user, now")
     test.add_argument("username")
+    tasks.add_parser("status", help="which push services answer: last success and failure per origin")
 
 
 def register() -> None:
@@ -88,7 +90,44 @@ async def _run_jobs(services: Any) -> None:
 
 
 def _push(args: argparse.Namespace, settings: Settings) -> int:
+    if args.push_command == "status":
+        return _push_status(settings)
     return _push_test(args.username, settings)
+
+
+def _push_status(settings: Settings) -> int:
+    """Per push-service origin the last success and failure; 1 when none is reachable now."""
+    from server.push.reachability import reachability
+    from server.web.pages import local
+
+    db = open_db(settings)
+    try:
+        found = db.run_read(lambda s: reachability(s))
+    finally:
+        db.dispose()
+    if not found.origins:
+        print(_("还没有发送过推送。"))
+        return 0
+    for o in found.origins:
+        print(
+            _(
+                "%(origin)s：上次成功 %(ok)s；上次失败 %(failed)s%(detail)s",
+                origin=o.origin,
+                ok=local(o.last_success) or _("从未"),
+                failed=local(o.last_failure) or _("无"),
+                detail="（" + o.last_detail + "）" if o.last_detail else "",
+            )
+        )
+    if found.unreachable_hours is None:
+        print(_("推送服务可达。"))
+        return 0
+    print(
+        _(
+            "已有 %(n)s 小时没有任何推送服务可达：Web Push 没有在送达消息，消息只靠同步送到收件人的消息页。",
+            n=f"{found.unreachable_hours:.1f}",
+        )
+    )
+    return 1
 
 
 def _push_test(username: str, settings: Settings) -> int:
