@@ -25,12 +25,17 @@ def notices(db: Database, *where: Any) -> list[Notice]:
         return list(s.exec(select(Notice).where(*where).order_by(col(Notice.created_at))))
 
 
-def dispatch(db: Database, make: Factory, world: World, demand: Demand) -> None:
+def dispatch(db: Database, make: Factory, world: World, demand: Demand, priority: str = "normal") -> None:
     with db.write() as s:
         dm.dispatch_demand(
             s,
             actor=world.actor(make, "staff"),
-            data={"demand_id": str(demand.id), "grid_id": str(world.grid.id), "handling_type": "self"},
+            data={
+                "demand_id": str(demand.id),
+                "grid_id": str(world.grid.id),
+                "handling_type": "self",
+                "priority": priority,
+            },
         )
 
 

@@ -5,6 +5,7 @@ from server.models.audit import AuditLog
 from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict
 from server.models.demand import Demand, DemandEvent, DemandStatus
+from server.models.gateway import GatewayDelivery, GatewayOptIn
 from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
 from server.models.ledger_import import ImportStatus, LedgerImport
 from server.models.notice import Notice
@@ -59,6 +60,8 @@ __all__ = [
     "DemandEvent",
     "DemandStatus",
     "Department",
+    "GatewayDelivery",
+    "GatewayOptIn",
     "Grid",
     "Household",
     "HouseholdKind",

@@ -57,7 +57,7 @@ JWT_LIFETIME = 12 * 3600
 TIMEOUT = (5.0, 10.0)  # connect, read
 
 
-class _NoRedirects(requests.Session):
+class NoRedirects(requests.Session):
     """A push service answers; it never sends us elsewhere (no open redirect to arbitrary hosts)."""
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
@@ -119,7 +119,7 @@ class Sender:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.batch = batch
-        self.http = _NoRedirects()
+        self.http = NoRedirects()
 
     def close(self) -> None:
         self.http.close()

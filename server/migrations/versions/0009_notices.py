@@ -1,4 +1,4 @@
-"""notices: the in-app inbox carried by sync, with receipts (issue 19)
+"""notices: the in-app inbox carried by sync, with receipts; the county gateway's opt-ins and deliveries (issue 19)
 
 Revision ID: 0009
 Revises: 0008
@@ -45,9 +45,45 @@ def upgrade() -> None:
         batch_op.create_index("ix_notice_user_id_version", ["user_id", "version"], unique=False)
         batch_op.create_index(batch_op.f("ix_notice_version"), ["version"], unique=False)
         batch_op.create_index(batch_op.f("ix_notice_subject_id"), ["subject_id"], unique=False)
+    op.create_table(
+        "gateway_optin",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("kinds", sa.JSON(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
+    op.create_table(
+        "gateway_delivery",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("notice_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("lease_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["notice_id"], ["notice.id"]),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("notice_id"),
+    )
+    with op.batch_alter_table("gateway_delivery", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_gateway_delivery_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_gateway_delivery_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("gateway_delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_gateway_delivery_user_id"))
+        batch_op.drop_index("ix_gateway_delivery_status_next_attempt_at")
+    op.drop_table("gateway_delivery")
+    op.drop_table("gateway_optin")
     with op.batch_alter_table("notice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notice_subject_id"))
         batch_op.drop_index(batch_op.f("ix_notice_version"))
