@@ -98,6 +98,6 @@ subject_id  # unused variable (server/models/notice.py:33)
 push_id  # unused variable (server/models/notice.py:38)
 unread  # unused variable (server/queries/notices.py:30), read by templates/notices/inbox.html
 channels  # unused variable (server/queries/notices.py:63), read by templates/notices/_partials.html
-reachable  # unused property (server/push/reachability.py:34), read by tests/test_push_reachability.py
+reachable  # unused property (server/push/reachability.py:34), read by templates/admin/index.html
 last_status  # unused variable (server/models/gateway.py:39), the delivery's record for operators
 last_error  # unused variable (server/models/gateway.py:40)

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from server.db import Database
 from server.models import PushAttempt, utcnow
 from server.push.reachability import reachability
-from tests.conftest import Factory
+from tests.conftest import Factory, login
 from tests.push_receiver import PushService
 from tests.test_cli_push import run as run
 from tests.test_cli_push import service as service
@@ -85,3 +85,14 @@ def test_push_status_names_each_origin_and_says_when_none_is_reachable(
     code, out, _err = run("push", "status")
     assert code == 0 and out.splitlines()[-1] == "推送服务可达。"
     assert "上次成功 从未" not in out
+
+
+def test_the_admin_page_names_each_push_service_and_says_none_answers(
+    client: TestClient, make: Factory, db: Database
+) -> None:
+    attempt(db, FCM, "retry", utcnow() - timedelta(hours=6), detail="ConnectTimeout")
+    login(client, make.user("admin"))
+    page = client.get("/admin")
+    assert page.status_code == 200
+    assert f'data-origin="{FCM}" data-reachable="no"' in page.text and "ConnectTimeout" in page.text
+    assert "小时没有任何推送服务可达" in page.text
