@@ -106,3 +106,12 @@ _.completed_at  # unused attribute (server/commands/assisted.py)
 _.delivered_at  # unused attribute (server/commands/assisted.py)
 _.consented_at  # unused variable (server/queries/assisted.py)
 assisted_create  # unused function (sync/mutations/assisted.py)
+notice_read  # unused function (sync/mutations/notices.py:13)
+subject_type  # unused variable (server/models/notice.py:32)
+subject_id  # unused variable (server/models/notice.py:33)
+push_id  # unused variable (server/models/notice.py:38)
+unread  # unused variable (server/queries/notices.py:30), read by templates/notices/inbox.html
+channels  # unused variable (server/queries/notices.py:63), read by templates/notices/_partials.html
+reachable  # unused property (server/push/reachability.py:34), read by templates/admin/index.html
+last_status  # unused variable (server/models/gateway.py:39), the delivery's record for operators
+last_error  # unused variable (server/models/gateway.py:40)

@@ -1,6 +1,7 @@
 """Who may see and change what — the one place scope is decided.
 
 A grid worker holds their grids (and their community's visit rules);
+everyone their own notices;
 community staff their community; a department the demands transferred to
 it; an admin everything. Routes ask here and answer 404 for anything outside
 the caller's scope, so a record's existence never leaks.
@@ -71,12 +72,16 @@ class Actor:
 # A record of one community that is not kept per grid (visit rules): every worker of the
 # community holds it, like its staff.
 _COMMUNITY_ONLY = ("community_id",)
+# A record of one person (notices): only they hold it, whatever their role, admins included.
+_PERSON_ONLY = ("user_id",)
 
 
 def scope_filter(actor: Actor, model: type[Any]) -> ColumnElement[bool]:
     """A WHERE clause selecting the rows of `model` the actor may hold."""
     columns = model.scope_columns
     table: Any = model
+    if columns == _PERSON_ONLY:
+        return table.user_id == actor.id  # type: ignore[no-any-return]
     if not columns or actor.is_admin:
         return true()
     if actor.role == Role.community_staff and "community_id" in columns and actor.community_id:
@@ -98,6 +103,8 @@ def can_hold(actor: Actor, record: SyncRecord) -> bool:
 def can_hold_row(actor: Actor, model: type[Any], row: Mapping[str, Any]) -> bool:
     """`can_hold` for a row read without the ORM (a mapping of its columns)."""
     columns = model.scope_columns
+    if columns == _PERSON_ONLY:
+        return row.get("user_id") == actor.id
     if not columns or actor.is_admin:
         return True
     if actor.role == Role.community_staff and "community_id" in columns:

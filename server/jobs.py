@@ -22,6 +22,7 @@ from server.db import TemporaryFailure
 from server.ledger import import_jobs
 from server.models import MutationOutcome, utcnow
 from server.push import outbox as push_outbox
+from server.push.gateway import send_gateway
 from server.push.sender import send_pending
 from server.push.triggers import due_reminders, remind
 from server.web.services import Services
@@ -85,6 +86,10 @@ def _push_remind(services: Services) -> object:
     return written + services.db.run_write(lambda s: push_outbox.purge(s, now=now))
 
 
+def _gateway_send(services: Services) -> object:
+    return send_gateway(services.db, services.settings)
+
+
 def _ledger_imports(services: Services) -> object:
     return import_jobs.run_pending(services.db, services.vault)
 
@@ -93,6 +98,7 @@ JOBS: list[Job] = [
     Job("housekeeping", 3600.0, _housekeeping),
     Job("optimize", 6 * 3600.0, _optimize),
     Job("push_send", 5.0, _push_send),  # claims its rows: safe in several processes
+    Job("gateway_send", 10.0, _gateway_send),  # queues in the writers' lock, claims its rows
     Job("push_remind", 600.0, _push_remind),  # writes each reminder once (dedupe key)
     Job("ledger_imports", 2.0, _ledger_imports),  # leased: resumed after a restart
 ]

@@ -558,6 +558,13 @@ _register(
     "key",
     _l("其他系统读取诉求（GeoReport v2）的方式。无论哪种，提交诉求都需要 API 密钥。"),
 )
+_register(
+    "notice.undelivered_hours",
+    _l("消息未送达提醒（工作时间小时数）"),
+    Integer(1, 240),
+    2,
+    _l("一条消息在这么多小时的工作时间内没有同步到收件人的任何设备，就在诉求看板上提醒社区工作人员。"),
+)
 
 
 def work_calendar(session: Session) -> WorkCalendar:

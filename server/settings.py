@@ -33,6 +33,10 @@ class Settings:
     vapid_private_key: str | None = None
     public_url: str = ""  # where people reach the server, for links that leave it (QR codes, SMS)
     forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For is believed; none by default
+    # The county gateway (docs/gateway.md): where notices are posted, the HMAC key, allowed origins.
+    gateway_url: str = ""
+    gateway_secret: str = ""
+    gateway_hosts: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -72,4 +76,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         vapid_private_key=env.get("DOORSTEP_VAPID_PRIVATE_KEY") or None,
         public_url=env.get("DOORSTEP_PUBLIC_URL", "").strip().rstrip("/"),
         forwarded_allow_ips=env.get("DOORSTEP_FORWARDED_ALLOW_IPS", "").strip(),
+        gateway_url=env.get("DOORSTEP_GATEWAY_URL", "").strip(),
+        gateway_secret=env.get("DOORSTEP_GATEWAY_SECRET", ""),
+        gateway_hosts=tuple(
+            h.strip().rstrip("/") for h in env.get("DOORSTEP_GATEWAY_HOSTS", "").split(",") if h.strip()
+        ),
     )

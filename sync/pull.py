@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -19,8 +19,9 @@ from sqlmodel import Session
 
 from server import versions
 from server.access import Actor, scope_filter
+from server.commands import notices as notice_commands
 from server.commands import personal_data
-from server.models import SYNC_TYPES, SyncClient, Tombstone
+from server.models import SYNC_TYPES, SyncClient, Tombstone, utcnow
 from sync import records
 from sync.clients import check_owner, claim
 
@@ -49,6 +50,8 @@ class PullPage:
     # Optional field (docs/sync.md "Download progress"): on a reset page, how many
     # records the whole download carries, for the phone's first-sync progress.
     total: int | None = None
+    # Notices this page carries: the first pull that carries one is its delivery receipt.
+    notices: list[uuid.UUID] = field(default_factory=list)
 
     def body(self) -> bytes:
         # The head goes first: a phone reads the cursor off the front of the body and
@@ -204,6 +207,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
     last_version = start
     more = False
     phones = id_numbers = 0
+    carried: list[uuid.UUID] = []
     for version, record_type, row in heapq.merge(*streams, key=lambda item: item[0]):
         if size >= PAGE_BYTES:
             more = True  # rule 12: cut the page; the cursor stops at the last change sent
@@ -216,6 +220,8 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
             change = records.put(record_type, row)
             has_phone, has_id = records.personal(record_type, change["data"])
             phones, id_numbers = phones + has_phone, id_numbers + has_id
+            if record_type == "notice" and change["data"]["read_at"] is None:
+                carried.append(uuid.UUID(change["id"]))
         text = records.encode(change)
         changes.append(text)
         size += len(text) + 1
@@ -233,13 +239,14 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         id_numbers=id_numbers,
         registered=client is not None,
         total=_total(session, actor, high) if reset else None,
+        notices=carried,
     )
 
 
 def settle(session: Session, *, actor: Actor, request: PullRequest, page: PullPage, ip: str = "") -> None:
     """What a page read leaves to write, in one short transaction after the snapshot: the
-    client registered to its user (rule 1, as a push does) and the audit of the personal
-    data the page carries."""
+    client registered to its user (rule 1, as a push does), the audit of the personal
+    data the page carries and the delivery receipts of the notices it carries."""
     if not page.registered:
         claim(session, client_id=request.client_id, actor=actor)
     if page.phones or page.id_numbers:
@@ -252,3 +259,4 @@ def settle(session: Session, *, actor: Actor, request: PullRequest, page: PullPa
             id_numbers_sent=page.id_numbers,
             ip=ip,
         )
+    notice_commands.mark_delivered(session, notice_ids=page.notices, now=utcnow())

@@ -8,7 +8,7 @@ from tests.conftest import Factory, login
 def test_healthz_answers_ok_when_the_database_answers(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "push": {"reachable": True, "unreachable_hours": None}}
 
 
 def test_security_headers_forbid_inline_script_and_framing(client: TestClient) -> None:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     ],
     "push.quiet_hours": "22:00-07:00",
     "open311.publishing": "key",
+    "notice.undelivered_hours": 2,
 }
 DEADLINES = DEFAULTS["demand.time_limits"]
 FIELDS = DEFAULTS["demand.fields"]

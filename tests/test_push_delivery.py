@@ -35,6 +35,16 @@ from tests.live import free_port
 from tests.push_receiver import PushService
 
 SUBJECT = "mailto:ops@doorstep.test"
+# What the phone gets for `tell(..., url="/app/#/d/42", tag="demand-42")`.
+MESSAGE_42 = {
+    "title": "新诉求派到您的网格",
+    "body": "物业服务：3栋楼道灯坏了。请接单。",
+    "tag": "demand-42",
+    "url": "/app/#/d/42",
+    "kind": "demand_dispatched",
+    "count": 1,
+    "renotify": True,
+}
 
 
 @pytest.fixture
@@ -113,16 +123,11 @@ def test_a_notification_arrives_signed_encrypted_and_whole(
     [message] = service.messages(sub)
     assert message.problems == []
     assert message.claims["aud"] == service.origin and message.claims["sub"] == SUBJECT
-    assert message.payload == {
-        "title": "新诉求派到您的网格",
-        "body": "物业服务：3栋楼道灯坏了。请接单。",
-        "tag": "demand-42",
-        "url": "/app/#/d/42",
-        "kind": "demand_dispatched",
-        "count": 1,
-        "renotify": True,
-    }
-    headers = message.headers
+    assert message.payload == MESSAGE_42
+    headers = {name.lower(): value for name, value in message.headers.items()}
+    # A strict RFC 8030 push service refuses an encrypted body without its media type (issue 19).
+    assert headers["content-type"] == "application/octet-stream"
+    assert headers["content-encoding"] == "aes128gcm"
     assert 86_000 < int(headers["ttl"]) <= 86_400
     assert headers["urgency"] == "high"
     assert len(headers["topic"]) <= 32 and headers["topic"].replace("-", "").replace("_", "").isalnum()

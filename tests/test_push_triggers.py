@@ -8,6 +8,7 @@ hook wrote them in the change's own transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
@@ -32,6 +33,7 @@ from server.models import (
     Department,
     Grid,
     Household,
+    Notice,
     PushNotification,
     Resident,
     TravelCard,
@@ -81,6 +83,17 @@ def world(make: Factory) -> World:
         community = s.get(Community, grid.community_id)
     assert community is not None
     return World(community, grid, other_grid, household, resident, department, users)
+
+
+@pytest.fixture(autouse=True)
+def one_notice_per_notification(db: Database) -> Iterator[None]:
+    """Every trigger's news is first a notice for the same person, beside its push (issue 19)."""
+    yield
+    with db.read() as s:
+        pushes = {p.id: (p.user_id, p.kind, p.record_id) for p in s.exec(select(PushNotification))}
+        inbox = [(n.push_id, (n.user_id, n.kind, n.subject_id)) for n in s.exec(select(Notice))]
+    assert sorted(p for p, _ in inbox) == sorted(pushes)  # exactly one notice per notification
+    assert all(pushes[p] == facts for p, facts in inbox)
 
 
 def put_demand(db: Database, world: World, status: str, **kw: Any) -> Demand:

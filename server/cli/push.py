@@ -1,4 +1,6 @@
-"""`doorstep worker` and `doorstep push test`: the periodic jobs without HTTP, and a push to try a phone.
+"""`doorstep worker`, `doorstep push test`, `doorstep push status` and `doorstep gateway`: the
+periodic jobs without HTTP, a push to try a phone, which push services answer, and who also
+gets notices by the county gateway.
 
 `doorstep worker` runs what `doorstep serve` runs beside the app (push
 sending, reminders, housekeeping), for deployments with several app servers
@@ -34,11 +36,23 @@ def add_parsers(sub: Any) -> None:
     tasks = push.add_subparsers(dest="push_command", required=True, parser_class=ChineseParser)
     test = tasks.add_parser("test", help="send a test notification to every subscription of a user, now")
     test.add_argument("username")
+    tasks.add_parser("status", help="which push services answer: last success and failure per origin")
+
+    gateway = sub.add_parser("gateway", help="the county gateway (SMS, WeCom …): who gets notices by it")
+    steps = gateway.add_subparsers(dest="gateway_command", required=True, parser_class=ChineseParser)
+    opt_in = steps.add_parser("opt-in", help="send this user's notices by the gateway too")
+    opt_in.add_argument("username")
+    opt_in.add_argument(
+        "--kinds", default="", help="comma-separated notice kinds (default: urgent ones only)"
+    )
+    opt_out = steps.add_parser("opt-out", help="stop sending this user's notices by the gateway")
+    opt_out.add_argument("username")
 
 
 def register() -> None:
     command("worker")(_worker)
     command("push")(_push)
+    command("gateway")(_gateway)
 
 
 def _services(settings: Settings) -> Any:
@@ -88,7 +102,71 @@ async def _run_jobs(services: Any) -> None:
 
 
 def _push(args: argparse.Namespace, settings: Settings) -> int:
+    if args.push_command == "status":
+        return _push_status(settings)
     return _push_test(args.username, settings)
+
+
+def _gateway(args: argparse.Namespace, settings: Settings) -> int:
+    from server.commands import gateway
+    from server.commands.users import UserError
+    from server.errors import InvalidInput
+    from server.push.triggers import NOTICES
+
+    kinds = [k.strip() for k in getattr(args, "kinds", "").split(",") if k.strip()] or None
+    db = open_db(settings)
+    try:
+        if args.gateway_command == "opt-in":
+            db.run_write(
+                lambda s: gateway.opt_in(s, username=args.username, kinds=kinds, known=frozenset(NOTICES))
+            )
+            which = "、".join(kinds) if kinds else _("紧急消息")
+            print(_("%(name)s 的%(kinds)s也会经县级网关发送。", name=args.username, kinds=which))
+        elif db.run_write(lambda s: gateway.opt_out(s, username=args.username)):
+            print(_("%(name)s 的消息不再经县级网关发送。", name=args.username))
+        else:
+            print(_("%(name)s 本来就没有开启县级网关。", name=args.username))
+        return 0
+    except (UserError, InvalidInput) as exc:
+        print(_("错误：%(reason)s", reason=exc.message), file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+
+
+def _push_status(settings: Settings) -> int:
+    """Per push-service origin the last success and failure; 1 when none is reachable now."""
+    from server.push.reachability import reachability
+    from server.web.pages import local
+
+    db = open_db(settings)
+    try:
+        found = db.run_read(lambda s: reachability(s))
+    finally:
+        db.dispose()
+    if not found.origins:
+        print(_("还没有发送过推送。"))
+        return 0
+    for o in found.origins:
+        print(
+            _(
+                "%(origin)s：上次成功 %(ok)s；上次失败 %(failed)s%(detail)s",
+                origin=o.origin,
+                ok=local(o.last_success) or _("从未"),
+                failed=local(o.last_failure) or _("无"),
+                detail="（" + o.last_detail + "）" if o.last_detail else "",
+            )
+        )
+    if found.unreachable_hours is None:
+        print(_("推送服务可达。"))
+        return 0
+    print(
+        _(
+            "已有 %(n)s 小时没有任何推送服务可达：Web Push 没有在送达消息，消息只靠同步送到收件人的消息页。",
+            n=format(found.unreachable_hours, ".1f"),
+        )
+    )
+    return 1
 
 
 def _push_test(username: str, settings: Settings) -> int:

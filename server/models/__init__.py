@@ -6,8 +6,10 @@ from server.models.audit import AuditLog
 from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict
 from server.models.demand import Demand, DemandEvent, DemandStatus
+from server.models.gateway import GatewayDelivery, GatewayOptIn
 from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
 from server.models.ledger_import import ImportStatus, LedgerImport
+from server.models.notice import Notice
 from server.models.org import Community, Department, Grid, Role, User, UserGrid
 from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
 from server.models.service_item import MaterialForm, ServiceCategory, ServiceItem, ServiceItemRevision
@@ -45,6 +47,7 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         Demand,
         DemandEvent,
         Conflict,
+        Notice,
     )
 }
 
@@ -63,6 +66,8 @@ __all__ = [
     "DemandEvent",
     "DemandStatus",
     "Department",
+    "GatewayDelivery",
+    "GatewayOptIn",
     "Grid",
     "Household",
     "HouseholdKind",
@@ -71,6 +76,7 @@ __all__ = [
     "LedgerImport",
     "MaterialForm",
     "MutationOutcome",
+    "Notice",
     "Preference",
     "PushAttempt",
     "PushDelivery",

@@ -3,9 +3,11 @@
 Each send is an aes128gcm-encrypted payload of at most 3,993 bytes (a larger
 one is never sent), signed with the server's VAPID key and a fresh claims dict
 (`aud` the endpoint's origin, `exp` 12 hours ahead, `sub` the setting
-`DOORSTEP_PUSH_SUBJECT`), with TTL (what is left of the message's 24 hours),
-Urgency and Topic headers. Redirects are not followed, and the endpoint is
-checked against the allowed push services again before every send.
+`DOORSTEP_PUSH_SUBJECT`), with `Content-Type: application/octet-stream` and
+`Content-Encoding: aes128gcm` (as RFC 8291's examples and the `web-push`
+library send them), TTL (what is left of the message's 24 hours), Urgency and
+Topic headers. Redirects are not followed, and the endpoint is checked against
+the allowed push services again before every send.
 
 What comes back decides what happens next, and every try is logged:
 
@@ -55,7 +57,7 @@ JWT_LIFETIME = 12 * 3600
 TIMEOUT = (5.0, 10.0)  # connect, read
 
 
-class _NoRedirects(requests.Session):
+class NoRedirects(requests.Session):
     """A push service answers; it never sends us elsewhere (no open redirect to arbitrary hosts)."""
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
@@ -117,7 +119,7 @@ class Sender:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.batch = batch
-        self.http = _NoRedirects()
+        self.http = NoRedirects()
 
     def close(self) -> None:
         self.http.close()
@@ -201,7 +203,13 @@ class Sender:
                 vapid_claims=claims,
                 content_encoding="aes128gcm",
                 ttl=remaining,
-                headers={"Urgency": delivery.urgency, "Topic": delivery.topic},
+                # RFC 8291's examples and the `web-push` library send both; a strict push
+                # service (RFC 8030) refuses an encrypted body that names no media type.
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Urgency": delivery.urgency,
+                    "Topic": delivery.topic,
+                },
                 timeout=TIMEOUT,
                 requests_session=self.http,
             )

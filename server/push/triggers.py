@@ -5,8 +5,9 @@ ORM session like `server.versions`, hands every flush that adds a
 `DemandEvent`, `TravelCardEvent` or `Conflict`, whatever code path wrote it
 (office page, sync mutation, CLI, job), to `write_news`, which finds its line in
 `EVENTS` (keyed on the event kinds and statuses that `server.commands.demands`
-and `server.commands.travel_cards` write), and writes one `PushNotification`
-per person who should hear of it — never the person who made the change.
+and `server.commands.travel_cards` write), and writes one `Notice` (the in-app inbox, `server.push.inbox`) and one
+`PushNotification` (the Web Push outbox) per person who should hear of it —
+never the person who made the change.
 `NOTICES` says, per notification, who hears it, what it says (in the
 listener's language) and how urgent it is. The reminders of requests due
 within 24 hours and overdue come from a periodic job, `remind()`, once per
@@ -45,6 +46,7 @@ from server.models import (
     utcnow,
 )
 from server.people.masking import mask_numbers
+from server.push.inbox import post
 from server.push.outbox import enqueue
 from server.workflows.demands import field_names, overdue_clause, running_clause, warning_level
 
@@ -238,7 +240,7 @@ def notify(
         with i18n.language(user.locale):
             title = str(notice.title)
             body = str(notice.body) % {k: str(v) for k, v in facts.params.items()}
-        enqueue(
+        push = enqueue(
             session,
             user_id=user.id,
             kind=kind,
@@ -252,6 +254,7 @@ def notify(
             dedupe_key=key,
             now=now,
         )
+        post(session, push)
         written += 1
     return written
 

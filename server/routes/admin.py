@@ -27,6 +27,7 @@ from server.errors import DomainError, InvalidInput
 from server.i18n import lazy_gettext as _l
 from server.i18n.labels import ROLE_NAMES
 from server.models import Department, Grid, HouseholdStatus, Role, Tag, VisitRulePriority, VisitRuleSubject
+from server.push.reachability import reachability
 from server.queries import org as org_queries
 from server.queries import users as user_queries
 from server.queries import visit_rules as rule_queries
@@ -89,7 +90,8 @@ def _show(request: Request, template: str, context: dict[str, Any], state: FormS
 async def index(request: Request) -> Response:
     _admin(request)
     counts = await read(request, org_queries.counts)
-    return _show(request, "admin/index.html", {"counts": counts}, None)
+    push = await read(request, reachability)
+    return _show(request, "admin/index.html", {"counts": counts, "push": push}, None)
 
 
 # -- users -----------------------------------------------------------------------------------

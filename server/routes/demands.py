@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server import audit, ratelimit
+from server import audit, preferences, ratelimit
 from server.access import Actor, NotFound, can_hold, get_visible
 from server.clock import local_today
 from server.commands import demands as commands
@@ -33,6 +33,7 @@ from server.i18n import labels
 from server.models import Community, Demand, Role
 from server.queries import coverage
 from server.queries import demands as queries
+from server.queries import notices as notice_queries
 from server.queries import org as org_queries
 from server.routes.coverage import coverage_chart
 from server.web import charts
@@ -96,8 +97,12 @@ async def _detail(
     revealed: str = "",
 ) -> Response:
     detail = await read(request, lambda s: queries.demand_detail(s, actor, demand_id))
+    told = await read(
+        request, lambda s: notice_queries.receipts(s, subject_type="demand", subject_id=detail.demand.id)
+    )
     context = {
         "d": detail,
+        "receipts": told if actor.is_staff else [],
         "revealed": revealed,
         "failed_step": step,
         "v": {k: text(form, k) for k in form} if form is not None else {},
@@ -225,15 +230,18 @@ def _community_choice(request: Request, communities: list[Community]) -> Communi
 async def dashboard_page(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff)
 
-    def load(session: Session) -> tuple[list[Community], queries.Dashboard, coverage.Coverage]:
+    def load(session: Session) -> tuple[list[Community], queries.Dashboard, coverage.Coverage, Any]:
         communities = queries.dashboard_communities(session, actor)
         community = _community_choice(request, communities)
         care = coverage.coverage(session, actor, local_today(), community_id=community.id)
-        return communities, queries.dashboard(session, community), care
+        late = notice_queries.undelivered(session, community_id=community.id)
+        hours = preferences.get(session, "notice.undelivered_hours")
+        return communities, queries.dashboard(session, community), care, (late, hours)
 
-    communities, board, care = await read(request, load)
+    communities, board, care, ((late_count, late), late_hours) = await read(request, load)
     figures = {"b": board, "care": care, "charts": _dashboard_charts(board) | {"care": coverage_chart(care)}}
-    return render(request, "demands/dashboard.html", {"communities": communities, **figures})
+    undelivered = {"late_count": late_count, "late": late, "late_hours": late_hours}
+    return render(request, "demands/dashboard.html", {"communities": communities, **figures, **undelivered})
 
 
 def _dashboard_charts(b: queries.Dashboard) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from server.commands import travel_cards as commands
 from server.errors import DomainError, InvalidInput
 from server.i18n import gettext as _
 from server.models import CardStatus, Role, TravelCard, utcnow
+from server.queries import notices as notice_queries
 from server.queries import travel_cards as queries
 from server.web.forms import FormState, read_form, see_other, status_of, text
 from server.web.pages import absolute_url, local, read, render, require_actor, write
@@ -182,8 +183,12 @@ async def _card_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     detail = await read(request, lambda s: queries.application(s, actor, card_id))
+    told = await read(
+        request, lambda s: notice_queries.receipts(s, subject_type="travel_card", subject_id=detail.card.id)
+    )
     context = {
         "d": detail,
+        "receipts": told if actor.is_staff else [],
         "r": detail.row,
         "card": detail.card,
         "done": _done(request),

@@ -183,7 +183,8 @@ function renderTabs() {
   nav.innerHTML = TABS.map(([href, text]) => {
     const current = href === "#/" ? path === "#/" : href === "#/households" ? path.startsWith(href) || path.startsWith("#/h/") : path.startsWith(href);
     const due = app.status ? app.status.waiting + app.status.rejected + (app.status.conflicts || 0) : 0;
-    return String(html`<a href="${href}" ${current ? html`aria-current="page"` : ""}>${t(text)}${href === "#/outbox" && due ? html` <span class="count">${due}</span>` : ""}</a>`);
+    const count = href === "#/outbox" ? due : href === "#/inbox" ? app.status?.unread || 0 : 0;
+    return String(html`<a href="${href}" ${current ? html`aria-current="page"` : ""}>${t(text)}${count ? html` <span class="count">${count}</span>` : ""}</a>`);
   }).join("");
 }
 
@@ -241,7 +242,7 @@ document.addEventListener("input", (event) => {
   if (app.db && drafts.kept(form)) drafts.saveSoon(app.db, form);
 });
 
-// The tab bar's 待同步 count goes with the status line.
+// The tab bar's 待同步 and 消息 counts go with the status line.
 function showStatus() {
   renderStatus(app);
   if (app.me && app.status) renderTabs();

@@ -186,6 +186,10 @@ const MUTATORS = {
     });
     await patch(view, entry, "travel_card", a.application_id, { review_visit_id: a.visit_id }); // the review is planned: its task goes
   },
+  async "notice.read"(view, entry, a) {
+    const notice = await view.get("notice", a.notice_id);
+    if (notice && !notice.data.read_at) await patch(view, entry, "notice", a.notice_id, { read_at: entry.at });
+  },
   async "conflict.resolve"(view, entry, a) {
     const conflict = await view.get("conflict", a.conflict_id);
     if (!conflict) return;

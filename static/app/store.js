@@ -384,12 +384,13 @@ export function markUploaded(db, sha) {
 // --- honest status -----------------------------------------------------------
 
 export async function status(db) {
-  const [entries, waitingPhotos, lastSync, lastMutation, conflicts] = await Promise.all([
+  const [entries, waitingPhotos, lastSync, lastMutation, conflicts, notices] = await Promise.all([
     outboxEntries(db),
     blobsToUpload(db),
     getMeta(db, "last_sync_at", null),
     getMeta(db, "last_mutation_id", 0),
     allOf(db, "conflict"),
+    allOf(db, "notice"),
   ]);
   const rejected = entries.filter((e) => e.status === "rejected" && !e.dismissed);
   const pending = entries.filter((e) => e.status === "pending");
@@ -397,6 +398,7 @@ export async function status(db) {
     pending: pending.length,
     rejected: rejected.length,
     conflicts: conflicts.filter((c) => c.data.status === "open").length,
+    unread: notices.filter((n) => !n.data.read_at).length, // 消息 not yet opened
     photos: waitingPhotos.length,
     waiting: pending.length + waitingPhotos.length,
     lastSync,

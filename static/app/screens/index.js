@@ -7,6 +7,7 @@ import * as cards from "./cards.js";
 import * as demands from "./demands.js";
 import * as guide from "./guide.js";
 import * as households from "./households.js";
+import * as inbox from "./inbox.js";
 import * as outbox from "./outbox.js";
 import * as today from "./today.js";
 import * as visits from "./visits.js";
@@ -31,6 +32,7 @@ export const ROUTES = [
   [/^\/guide\/([^/]+)\/apply$/, assisted.startForm],
   [/^\/assisted$/, assisted.list],
   [/^\/a\/([^/]+)$/, assisted.detail],
+  [/^\/inbox$/, inbox.screen],
   [/^\/outbox$/, outbox.screen],
   [/^\/me$/, account.me],
   [/^\/login$/, account.login],
@@ -62,6 +64,7 @@ export const FRAME = {
   "assisted-start": { title: N_("帮代办"), up: ([id]) => `#/guide/${id}` },
   assisted: { title: N_("代办件"), up: () => "#/" },
   "assisted-detail": { title: N_("代办件"), up: () => "#/assisted" },
+  inbox: { title: N_("消息") },
   outbox: { title: N_("待同步") },
   me: { title: N_("我的") },
 };
@@ -70,6 +73,7 @@ export const TABS = [
   ["#/", N_("工作台")],
   ["#/households", N_("住户")],
   ["#/demands", N_("诉求")],
+  ["#/inbox", N_("消息")],
   ["#/outbox", N_("待同步")],
   ["#/me", N_("我的")],
 ];

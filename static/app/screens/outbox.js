@@ -24,6 +24,7 @@ const NAMES = {
   "travel_card.cancel": N_("撤销出行卡申请"),
   "travel_card.plan_review": N_("安排年审走访"),
   "conflict.resolve": N_("处理冲突"),
+  "notice.read": N_("已读消息"),
 };
 
 // The id a create mutation gives its new record; a fix after `id_reused` needs a fresh one.

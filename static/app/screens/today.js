@@ -89,8 +89,13 @@ export const screen = {
     const empty = !tasks.length
       ? html`<section class="card done" data-empty><h2>${t("今天的工作都完成了")}</h2><p class="muted">${t("按走访规则，本周没有到期的关爱走访，也没有等您处理的出行卡、诉求或冲突。")}</p><p><a class="button" href="#/households">${t("查看住户")}</a></p></section>`
       : "";
+    const unread = app.status?.unread || 0;
+    const inbox = unread
+      ? html`<p class="card inbox-note" id="today-inbox"><a href="#/inbox">${t("%(n)s 条未读消息", { n: unread })}</a></p>`
+      : "";
     return html`<section>
       <h1 class="visually-hidden">${t("工作台")}</h1>
+      ${inbox}
       <ul class="counts" id="task-counts">${counts}</ul>
       ${empty}${body}
       <p class="today-more actions"><a class="button" href="#/guide" id="open-guide">${t("办事指南")}</a>
