@@ -92,3 +92,11 @@ _.font  # unused attribute (server/ledger/workbook.py), openpyxl reads it when s
 urged  # unused variable (server/queries/demands.py:303), read by templates/demands/dashboard.html
 unknown_year  # unused variable (server/queries/demands.py:304), read by templates/demands/dashboard.html
 rating_channels  # unused variable (server/queries/demands.py:313), read by templates/demands/dashboard.html
+due_at  # unused variable (server/models/topic.py): deliberation columns shown on pages
+decided_at  # unused variable (server/models/topic.py)
+recorded_by  # unused variable (server/models/topic.py)
+held_at  # unused variable (server/models/topic.py)
+_.due_at  # unused attribute (server/commands/topics.py)
+_.decided_at  # unused attribute (server/commands/topics.py)
+_.recorded_by  # unused attribute (server/commands/topics.py)
+_.held_at  # unused attribute (server/commands/topics.py)

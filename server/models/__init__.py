@@ -21,6 +21,14 @@ from server.models.state import (
     UserSession,
     VersionCounter,
 )
+from server.models.topic import (
+    Meeting,
+    MeetingStatus,
+    Opinion,
+    Topic,
+    TopicEvent,
+    TopicStatus,
+)
 from server.models.travel_card import CardStatus, TravelCard, TravelCardEvent
 from server.models.visit import Visit, VisitOutcome, VisitPurpose
 from server.models.visit_rule import VisitRule, VisitRulePriority, VisitRuleSubject
@@ -41,6 +49,9 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         Demand,
         DemandEvent,
         Conflict,
+        Topic,
+        Opinion,
+        Meeting,
     )
 }
 
@@ -63,7 +74,10 @@ __all__ = [
     "HouseholdStatus",
     "ImportStatus",
     "LedgerImport",
+    "Meeting",
+    "MeetingStatus",
     "MutationOutcome",
+    "Opinion",
     "Preference",
     "PushAttempt",
     "PushDelivery",
@@ -78,6 +92,9 @@ __all__ = [
     "SyncRecord",
     "Tag",
     "Tombstone",
+    "Topic",
+    "TopicEvent",
+    "TopicStatus",
     "TravelCard",
     "TravelCardEvent",
     "User",
