@@ -100,3 +100,5 @@ _.due_at  # unused attribute (server/commands/topics.py)
 _.decided_at  # unused attribute (server/commands/topics.py)
 _.recorded_by  # unused attribute (server/commands/topics.py)
 _.held_at  # unused attribute (server/commands/topics.py)
+topic_opinion  # unused function (sync/mutations/topics.py:13)
+by_building  # unused variable (server/queries/topics.py): read by templates/topics/detail.html

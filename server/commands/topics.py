@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
@@ -22,10 +22,11 @@ from server import audit, preferences
 from server.access import Actor, Forbidden, NotFound, get_visible
 from server.clock import step_time
 from server.commands import demands as demand_commands
+from server.commands.households import check_phone
 from server.commands.validation import validate
 from server.errors import IdReused, InvalidInput, InvalidTransition
+from server.i18n import _l, labels
 from server.i18n import gettext as _
-from server.i18n import labels
 from server.models import (
     Community,
     Demand,
@@ -41,11 +42,13 @@ from server.models import (
     Visit,
     utcnow,
 )
+from server.people.vault import Vault
 from server.workflows import demands as demand_flow
 from server.workflows import topics as flow
 from server.workflows.workdays import TimeLimit
 
 S = TopicStatus
+M = TypeVar("M", bound=BaseModel)
 StanceCode = Literal["for", "conditional", "against", "none"]
 SourceCode = Literal["demand", "visit", "staff"]
 KindCode = Literal["tea", "pavilion", "joint", "residents"]
@@ -53,6 +56,21 @@ ResultCode = Literal["", "resolved", "department", "continue", "rejected"]
 # The opinion's id is derived from the topic and the household: one answer per household per
 # topic whichever phone or page records it, and the same id on a phone that records it again.
 OPINION_NS = uuid.UUID("6b1f3c52-8f0e-4f62-9a8e-0d0c5e2b7a21")
+
+
+# What the fields are called in refusals (the shared labels name the others).
+NAMES = {
+    "title": _l("议题名称"),
+    "description": _l("议题说明"),
+    "comment": _l("居民意见"),
+    "note": _l("说明"),
+    "decision": _l("决定"),
+    "phone": _l("手机号"),
+}
+
+
+def _check(schema: type[M], data: Any) -> M:
+    return validate(schema, data, NAMES)
 
 
 class _Args(BaseModel):
@@ -200,7 +218,7 @@ def create_topic(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Topic:
     """A topic enters 征集: from a request (提交议事, linked), a visit, or the office."""
-    args = validate(TopicCreate, data)
+    args = _check(TopicCreate, data)
     if not flow.WORKFLOW.may(actor, "create"):
         raise Forbidden(actor.role)
     if args.topic_id is not None and session.get(Topic, args.topic_id) is not None:
@@ -274,7 +292,7 @@ def _move(
 
 def take_up(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None) -> Topic:
     """审议: the community takes the topic up for deliberation (协商)."""
-    args = validate(TopicNote, data)
+    args = _check(TopicNote, data)
     topic = _open_topic(session, actor, "take_up", args.topic_id)
     _move(session, actor, topic, "take_up", note=args.note, at=at)
     session.flush()
@@ -283,7 +301,7 @@ def take_up(session: Session, *, actor: Actor, data: dict[str, Any], at: datetim
 
 def decline(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None) -> Topic:
     """审议: declined, with the reason the proposer sees."""
-    args = validate(TopicNote, data)
+    args = _check(TopicNote, data)
     topic = _open_topic(session, actor, "decline", args.topic_id)
     _move(session, actor, topic, "decline", note=args.note, at=at)
     topic.reason = args.note
@@ -293,7 +311,7 @@ def decline(session: Session, *, actor: Actor, data: dict[str, Any], at: datetim
 
 def decide(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None) -> Topic:
     """公布: the decision, its owners and its due date in working days; 落实 begins."""
-    args = validate(TopicDecide, data)
+    args = _check(TopicDecide, data)
     owners = [name.strip() for name in args.owners if name.strip()]
     if not owners:
         raise InvalidInput({"owners": _("落实责任人：必须填写。")})
@@ -316,7 +334,7 @@ def _publish(
 
 def progress(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None) -> Topic:
     """落实: a progress note."""
-    args = validate(TopicNote, data)
+    args = _check(TopicNote, data)
     topic = _open_topic(session, actor, "progress", args.topic_id)
     _move(session, actor, topic, "progress", note=args.note, at=at)
     session.flush()
@@ -325,7 +343,7 @@ def progress(session: Session, *, actor: Actor, data: dict[str, Any], at: dateti
 
 def finish(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None) -> Topic:
     """落实 done: the residents are asked whether it was (查事)."""
-    args = validate(TopicNote, data)
+    args = _check(TopicNote, data)
     topic = _open_topic(session, actor, "finish", args.topic_id)
     _move(session, actor, topic, "finish", note=args.note, at=at)
     session.flush()
@@ -334,7 +352,7 @@ def finish(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime
 
 def check(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None) -> Topic:
     """查事: done closes the topic; not done sends it back to 落实."""
-    args = validate(TopicCheck, data)
+    args = _check(TopicCheck, data)
     topic = _open_topic(session, actor, "check", args.topic_id)
     to = S.closed if args.verdict == "done" else S.implementing
     note = labels.label("verdict", args.verdict) + ("：" + args.note if args.note else "")
@@ -356,7 +374,7 @@ def record_opinion(
 ) -> Opinion:
     """`topic.opinion`: a household's stance asked at the door. One per household per topic;
     recording it again changes it; the same answer again changes nothing (a replay)."""
-    args = validate(OpinionArgs, data)
+    args = _check(OpinionArgs, data)
     topic = _open_topic(session, actor, "opinion", args.topic_id)
     household = get_visible(session, actor, Household, args.household_id)
     if household.community_id != topic.community_id or (
@@ -387,12 +405,12 @@ def record_opinion(
     return opinion
 
 
-def public_opinion(
-    session: Session, *, topic: Topic, data: dict[str, Any], phone_hash: str | None
-) -> Opinion:
+def public_opinion(session: Session, *, topic: Topic, data: dict[str, Any], vault: Vault) -> Opinion:
     """A resident's own answer through the topic's public link (居民本人): counted apart from the
     door answers; one per phone number when a number is given (a second one replaces it)."""
-    args = validate(PublicOpinion, data)
+    args = _check(PublicOpinion, data)
+    phone = check_phone(args.phone) if args.phone else ""
+    phone_hash = vault.keyed_hash(phone) if phone else None
     if topic.deleted_at is not None or topic.status not in flow.OPEN:
         raise InvalidTransition(_("这个议题已不再征求意见。"))
     existing = (
@@ -426,7 +444,7 @@ def create_meeting(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Meeting:
     """A meeting planned: kind, time, place, participants by category."""
-    args = validate(MeetingCreate, data)
+    args = _check(MeetingCreate, data)
     if not flow.MEETING_WORKFLOW.may(actor, "create"):
         raise Forbidden(actor.role)
     community_id = actor.community_id or args.community_id
@@ -467,7 +485,7 @@ def set_agenda(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Meeting:
     """Put a topic on the agenda (a topic still in 征集 is taken up: 审议通过), or take it off."""
-    args = validate(MeetingAgenda, data)
+    args = _check(MeetingAgenda, data)
     meeting = _open_meeting(session, actor, "agenda", args.meeting_id)
     topic = get_visible(session, actor, Topic, args.topic_id)
     if topic.community_id != meeting.community_id:
@@ -498,7 +516,7 @@ def set_agenda(
 
 def attend(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None) -> Meeting:
     """The participants and who came."""
-    args = validate(MeetingAttend, data)
+    args = _check(MeetingAttend, data)
     meeting = _open_meeting(session, actor, "attend", args.meeting_id)
     meeting.participants = _participants(args.participants)
     audit.record(session, actor=actor, action="meeting.attend", record_type="meeting", record_id=meeting.id)
@@ -510,7 +528,7 @@ def minute(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime
     """Minutes of one agenda topic and, when given, its outcome: 当场解决 closes it with the answer,
     转部门联合调处 transfers its request (made now when it has none) to a department, 继续协商
     keeps it for the next meeting, 不予采纳 declines it with the reason."""
-    args = validate(MeetingMinute, data)
+    args = _check(MeetingMinute, data)
     meeting = _open_meeting(session, actor, "minute", args.meeting_id)
     item = _item(meeting, args.topic_id)
     if item is None:
@@ -586,7 +604,7 @@ def close_meeting(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Meeting:
     """The minutes are final (会议纪要): the meeting is held."""
-    args = validate(MeetingRef, data)
+    args = _check(MeetingRef, data)
     meeting = _open_meeting(session, actor, "close", args.meeting_id)
     meeting.status = MeetingStatus.held
     meeting.held_at = step_time(at)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from server.access import live
+from server.access import NotFound, live
 from server.models import (
     Community,
     Department,
@@ -114,3 +114,13 @@ def counts(session: Session) -> dict[str, int]:
     }
     result["users"] = int(session.exec(select(func.count()).select_from(User).where(col(User.active))).one())
     return result
+
+
+def community_by_token(session: Session, token: str) -> Community:
+    """The community whose public pages this token opens (the QR on notice boards), or NotFound."""
+    community = session.exec(
+        select(Community).where(Community.public_token == token, col(Community.deleted_at).is_(None))
+    ).first()
+    if community is None:
+        raise NotFound("community")
+    return community

@@ -19,6 +19,7 @@ def all_routes() -> list[BaseRoute]:
         ledger,
         open311,
         push,
+        topics,
         travel_cards,
     )
     from server.routes import sync as sync_endpoints
@@ -33,6 +34,7 @@ def all_routes() -> list[BaseRoute]:
         ledger,
         travel_cards,
         demands,
+        topics,
         coverage,
         open311,
         conflicts,

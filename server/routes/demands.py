@@ -17,7 +17,7 @@ import uuid
 from typing import Any, get_args
 
 import segno
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +33,7 @@ from server.i18n import labels
 from server.models import Community, Demand, Role
 from server.queries import coverage
 from server.queries import demands as queries
+from server.queries import org as org_queries
 from server.routes.coverage import coverage_chart
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text
@@ -316,13 +317,7 @@ async def qr_page(request: Request) -> Response:
 # -- the residents' public page ------------------------------------------------------------------
 
 
-def _community_by_token(session: Session, token: str) -> Community:
-    community = session.exec(
-        select(Community).where(Community.public_token == token, col(Community.deleted_at).is_(None))
-    ).first()
-    if community is None:
-        raise NotFound("community")
-    return community
+_community_by_token = org_queries.community_by_token
 
 
 async def _public_form(

@@ -16,6 +16,7 @@ const PARENT = {
   demand_event: "demand_id",
   travel_card_event: "application_id",
   conflict: "record_id",
+  opinion: "household_id",
 };
 
 export function stored(type, id, version, data) {
@@ -158,6 +159,14 @@ const MUTATORS = {
       purpose: "service", outcome: "planned", planned_for: a.planned_for, notes: "", photos: [], at: entry.at,
     });
     await patch(view, entry, "travel_card", a.application_id, { review_visit_id: a.visit_id }); // the review is planned: its task goes
+  },
+  // One answer per household per topic: the screens show the latest (topics.js: answersByTopic).
+  async "topic.opinion"(view, entry, a) {
+    const household = await view.get("household", a.household_id);
+    await create(view, entry, "opinion", `local-${entry.id}`, {
+      topic_id: a.topic_id, household_id: a.household_id, grid_id: household?.data.grid_id || null,
+      stance: a.stance, comment: a.comment || "", channel: "door", recorded_by: view.me.id, at: entry.at,
+    });
   },
   async "conflict.resolve"(view, entry, a) {
     const conflict = await view.get("conflict", a.conflict_id);
