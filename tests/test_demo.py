@@ -550,3 +550,23 @@ def test_demo_histories_take_only_steps_the_workflow_tables_allow(demo: Seeded) 
         assert e.from_status in sources, (e.kind, e.from_status)
         assert e.to_status == (target or e.from_status), (e.kind, e.to_status)
     assert len(card_kinds) >= 4
+
+
+def test_the_demo_deliberates_two_past_tea_meetings_one_topic_in_hand_one_open_at_every_grid(
+    demo: Seeded,
+) -> None:
+    from server.models import Meeting, Opinion, Topic
+
+    with demo.db.read() as session:
+        meetings = session.exec(select(Meeting).where(Meeting.community_id == demo.community_id)).all()
+        topics = {
+            t.title: t for t in session.exec(select(Topic).where(Topic.community_id == demo.community_id))
+        }
+        opinions = session.exec(select(Opinion)).all()
+        grids = session.exec(select(Grid.id).where(Grid.community_id == demo.community_id)).all()
+    assert sorted((m.kind, m.status) for m in meetings) == [("tea", "held"), ("tea", "held")]
+    assert all(item["minutes"] and item["result"] for m in meetings for item in m.agenda)
+    assert [t.status for t in topics.values()].count("implementing") == 1
+    (open_topic,) = [t for t in topics.values() if t.status == "collecting"]
+    answered = {o.grid_id for o in opinions if o.topic_id == open_topic.id and o.channel == "door"}
+    assert answered == set(grids)

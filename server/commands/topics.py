@@ -156,6 +156,7 @@ class MeetingMinute(MeetingRef):
     note: str = Field(default="", max_length=2000)  # the answer, the decision, or the reason
     department_id: uuid.UUID | None = None
     field: str = Field(default="", max_length=32)  # 领域 of the department's request
+    address: str = Field(default="", max_length=200)  # where, for the department's request
 
 
 # -- topics --------------------------------------------------------------------------------------
@@ -586,6 +587,7 @@ def _refer(session: Session, actor: Actor, topic: Topic, args: MeetingMinute, at
                 "field": args.field or "infrastructure",
                 "description": f"{topic.title}：{args.note}",
                 "source": "meeting",
+                "address": args.address,
             },
             at=at,
         )

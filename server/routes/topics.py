@@ -216,7 +216,7 @@ async def meeting_step(request: Request) -> Response:
     elif step == "attend":
         data["participants"] = _participants(form)
     elif step == "minute":
-        data |= _filled(form, ("topic_id", "minutes", "result", "note", "department_id", "field"))
+        data |= _filled(form, ("topic_id", "minutes", "result", "note", "department_id", "field", "address"))
     command = commands.MEETING_COMMANDS[step]
     try:
         await write(request, lambda s: command(s, actor=actor, data=data))
