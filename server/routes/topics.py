@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import segno
 from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import FormData
@@ -29,7 +30,7 @@ from server.queries import org as org_queries
 from server.queries import topics as queries
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text, texts
-from server.web.pages import client_ip, read, render, require_actor, services, write
+from server.web.pages import absolute_url, client_ip, read, render, require_actor, services, write
 from server.workflows import topics as flow
 
 OFFICE = (Role.community_staff,)
@@ -228,6 +229,31 @@ async def meeting_step(request: Request) -> Response:
     return see_other(f"/meetings/{meeting_id}{anchor}")
 
 
+def _qr(url: str) -> str:
+    return str(
+        segno.make(url, error="m").svg_inline(
+            scale=4, dark="#000", light="#fff", svgclass="qr", omitsize=True
+        )
+    )
+
+
+async def notice_page(request: Request) -> Response:
+    """The printable 会议通知: when, where, the agenda with the opinions so far, and a QR per
+    open topic for residents to answer themselves, and one for the community's 公示 page."""
+    actor = require_actor(request, *OFFICE)
+    detail = await read(request, lambda s: queries.meeting_detail(s, actor, request.path_params["id"]))
+    token = detail.community.public_token
+    codes = {
+        str(item.topic.id): _qr(absolute_url(request, f"/p/{token}/topics/{item.topic.id}"))
+        for item in detail.items
+        if item.topic.status in flow.OPEN
+    }
+    board = absolute_url(request, f"/p/{token}/topics")
+    return render(
+        request, "topics/notice.html", {"m": detail, "codes": codes, "board": board, "board_qr": _qr(board)}
+    )
+
+
 async def minutes_page(request: Request) -> Response:
     actor = require_actor(request, *OFFICE)
     detail = await read(request, lambda s: queries.meeting_detail(s, actor, request.path_params["id"]))
@@ -314,6 +340,7 @@ routes = [
     Route("/meetings", meeting_create, methods=["POST"]),
     Route("/meetings/{id:uuid}", meeting_page, methods=["GET"]),
     Route("/meetings/{id:uuid}/minutes", minutes_page, methods=["GET"]),
+    Route("/meetings/{id:uuid}/notice", notice_page, methods=["GET"]),
     Route("/meetings/{id:uuid}/{step}", meeting_step, methods=["POST"]),
     Route("/p/{token}/topics", public_topics, methods=["GET"]),
     Route("/p/{token}/topics/{id:uuid}", opinion_page, methods=["GET"]),

@@ -67,6 +67,13 @@ def test_a_tea_meeting_decides_three_topics_and_residents_read_the_decisions(
     page.wait_for_selector("[data-attendance] input[value='县住建局']")
     assert "赞成 1" in (page.text_content("[data-item] [data-tally]") or "")
     screenshot(page, "topic-agenda")
+    agenda_url = page.url
+    page.click("text=打印会议通知")
+    page.wait_for_selector("[data-notice]")
+    assert page.locator("[data-notice] svg.qr").count() == 4  # one per open topic, one for the 公示 page
+    screenshot(page, "topic-notice")
+    page.goto(agenda_url)
+    page.wait_for_selector("[data-agenda]")
 
     outcomes = (
         ("department", "县住建局在5栋、6栋之间建充电棚"),
