@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from server.access import Forbidden, NotFound, OutOfScope
+from server.access import Actor, Forbidden, NotFound, OutOfScope
 from server.commands import demands as demand_commands
 from server.commands import topics as commands
 from server.db import Database
@@ -169,22 +169,24 @@ def test_a_declined_topic_keeps_its_reason_and_bad_input_changes_nothing(
         assert (after.status, after.reason) == ("declined", "不属于社区事务")
 
 
+def worker_request(db: Database, world: World, worker: Actor, field: str, description: str) -> Demand:
+    """A request the grid's worker took down at the household's door."""
+    data = {
+        "demand_id": str(uuid.uuid4()),
+        "household_id": str(world.household.id),
+        "field": field,
+        "description": description,
+        "source": "visit",
+    }
+    with db.write() as session:
+        return demand_commands.create_demand(session, actor=worker, data=data)
+
+
 def test_a_topic_from_a_request_stays_linked_and_a_worker_may_raise_one_from_a_visit(
     world: World, db: Database, make: Factory
 ) -> None:
     staff, worker = make.actor(world.users["staff"]), make.actor(world.users["worker"])
-    with db.write() as session:
-        demand = demand_commands.create_demand(
-            session,
-            actor=worker,
-            data={
-                "demand_id": str(uuid.uuid4()),
-                "household_id": str(world.household.id),
-                "field": "infrastructure",
-                "description": "电线从窗户拉下来给电动车充电，很危险",
-                "source": "visit",
-            },
-        )
+    demand = worker_request(db, world, worker, "infrastructure", "电线从窗户拉下来给电动车充电，很危险")
     with db.write() as session:
         topic = commands.create_topic(
             session, actor=staff, data={"title": "建电动车充电棚", "demand_id": str(demand.id)}
@@ -206,11 +208,13 @@ def test_a_topic_from_a_request_stays_linked_and_a_worker_may_raise_one_from_a_v
         commands.create_topic(session, actor=make.actor(world.users["department"]), data={"title": "x"})
 
 
-MEETING_STEPS = ("agenda", "attend", "minute", "close")
+MEETING_STEPS = ("agenda", "attend", "minute", "decide", "close")
 
 
-def meeting_args(step: str, meeting: Meeting, topic: Topic) -> dict[str, Any]:
+def meeting_args(step: str, meeting: Meeting, topic: Topic, demand: Demand) -> dict[str, Any]:
     base: dict[str, Any] = {"meeting_id": str(meeting.id)}
+    if step == "decide":
+        return base | {"demand_id": str(demand.id), "decision": "住建局牵头维修"}
     if step == "agenda":
         return base | {"topic_id": str(topic.id)}
     if step == "attend":
@@ -229,11 +233,20 @@ def test_every_meeting_step_by_every_role(
     actor = make.actor(world.users[role])
     for status in ("planned", "held"):
         topic = put_topic(db, world, "deliberating")
+        demand = Demand(
+            community_id=world.community.id,
+            grid_id=world.grid.id,
+            field="dispute",
+            description="楼上漏水",
+            source="visit",
+            status="escalated",
+        )
         with db.write() as session:
+            session.add(demand)
             meeting = commands.create_meeting(
                 session,
                 actor=staff,
-                data={"kind": "tea", "starts_at": "2026-11-20T15:00:00+08:00", "place": "社区活动室"},
+                data={"kind": "joint", "starts_at": "2026-11-20T15:00:00+08:00", "place": "社区活动室"},
             )
             commands.set_agenda(
                 session, actor=staff, data={"meeting_id": str(meeting.id), "topic_id": str(topic.id)}
@@ -244,7 +257,9 @@ def test_every_meeting_step_by_every_role(
         legal = role in OFFICE and status == "planned"
         try:
             with db.write() as session:
-                commands.MEETING_COMMANDS[step](session, actor=actor, data=meeting_args(step, meeting, topic))
+                commands.MEETING_COMMANDS[step](
+                    session, actor=actor, data=meeting_args(step, meeting, topic, demand)
+                )
         except Forbidden:
             assert role not in OFFICE
         except OutOfScope:
@@ -351,3 +366,49 @@ def test_a_meeting_decides_three_topics_three_ways_and_the_department_s_request_
         commands.set_agenda(
             session, actor=staff, data={"meeting_id": str(other.id), "topic_id": str(lights.id)}
         )
+
+
+def test_a_joint_meeting_decides_a_request_escalated_to_it_in_its_minutes(
+    world: World, db: Database, make: Factory
+) -> None:
+    staff, worker = make.actor(world.users["staff"]), make.actor(world.users["worker"])
+    demand = worker_request(db, world, worker, "dispute", "楼上漏水多次协调不成")
+    with db.write() as session:
+        demand_commands.escalate_demand(
+            session, actor=staff, data={"demand_id": str(demand.id), "note": "涉及住建和物业，提交联席会议"}
+        )
+        tea = commands.create_meeting(
+            session, actor=staff, data={"kind": "tea", "starts_at": "2026-11-20T15:00", "place": "活动室"}
+        )
+        joint = commands.create_meeting(
+            session, actor=staff, data={"kind": "joint", "starts_at": "2026-11-21T15:00", "place": "会议室"}
+        )
+    decision = {
+        "demand_id": str(demand.id),
+        "decision": "住建局牵头维修",
+        "department_id": str(world.department.id),
+    }
+    with pytest.raises(InvalidInput), db.write() as session:
+        commands.decide_escalated(session, actor=staff, data={"meeting_id": str(tea.id)} | decision)
+    with db.read() as session:
+        from server.queries import topics as topic_queries
+
+        listed = topic_queries.meeting_detail(session, staff, joint.id).escalated
+    assert [d.id for d in listed] == [demand.id]
+    with db.write() as session:
+        commands.decide_escalated(
+            session, actor=staff, data={"meeting_id": str(joint.id), "minutes": "各方同意"} | decision
+        )
+    with db.read() as session:
+        after = session.get(Demand, demand.id)
+        held = session.get(Meeting, joint.id)
+        assert after is not None and held is not None
+        detail = topic_queries.meeting_detail(session, staff, joint.id)
+    assert (after.status, after.department_id) == ("transferred", world.department.id)
+    assert held.agenda == [
+        {"demand_id": str(demand.id), "minutes": "各方同意", "result": "decided", "note": "住建局牵头维修"}
+    ]
+    assert detail.escalated == [] and [d.demand.id for d in detail.decided] == [demand.id]
+    # Decided once: a second decision is refused by the request workflow.
+    with pytest.raises(InvalidTransition), db.write() as session:
+        commands.decide_escalated(session, actor=staff, data={"meeting_id": str(joint.id)} | decision)

@@ -171,3 +171,47 @@ def test_residents_answer_through_the_public_link_once_per_phone_and_apart_from_
     # Ten posts an hour from one address (the six above count too), then 429.
     codes = [post(anonymous, url, csrf, stance="for") for _ in range(6)]
     assert codes == [303] * 4 + [429] * 2
+
+
+def test_an_escalated_request_is_on_the_joint_meeting_s_page_and_decided_from_its_minutes(
+    make: Factory, db: Database, client: TestClient
+) -> None:
+    grid = make.grid()
+    department = make.department(name="县住建局")
+    staff = make.user("community_staff", community=make.defaults["community"])
+    with db.write() as session:
+        demand = Demand(
+            community_id=grid.community_id,
+            grid_id=grid.id,
+            field="dispute",
+            description="楼上漏水多次协调不成",
+            source="visit",
+            status="escalated",
+        )
+        session.add(demand)
+        joint = commands.create_meeting(
+            session,
+            actor=make.actor(staff),
+            data={"kind": "joint", "starts_at": "2026-11-21T15:00", "place": "会议室"},
+        )
+    csrf = str(login(client, staff)["csrf_token"])
+    page = client.get(f"/meetings/{joint.id}")
+    assert f'data-escalated-demand="{demand.id}"' in page.text
+    url = f"/meetings/{joint.id}/decide"
+    assert post(client, url, csrf, demand_id=str(demand.id), decision="") == 400
+    assert (
+        post(
+            client,
+            url,
+            csrf,
+            demand_id=str(demand.id),
+            decision="住建局牵头维修",
+            department_id=str(department.id),
+        )
+        == 303
+    )
+    with db.read() as session:
+        after = session.get(Demand, demand.id)
+        assert after is not None
+    assert (after.status, after.department_id) == ("transferred", department.id)
+    assert "住建局牵头维修" in client.get(f"/meetings/{joint.id}/minutes").text

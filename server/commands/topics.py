@@ -159,6 +159,16 @@ class MeetingMinute(MeetingRef):
     address: str = Field(default="", max_length=200)  # where, for the department's request
 
 
+class MeetingDecide(MeetingRef):
+    """A request escalated to the joint meeting, decided in its minutes (`demand.decide`)."""
+
+    demand_id: uuid.UUID
+    minutes: str = Field(default="", max_length=4000)
+    decision: str = Field(min_length=1, max_length=1900)
+    grid_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
+
+
 # -- topics --------------------------------------------------------------------------------------
 
 
@@ -551,7 +561,9 @@ def minute(session: Session, *, actor: Actor, data: dict[str, Any], at: datetime
         elif step == "reject":
             topic.reason = note
         item["result"], item["note"] = args.result, note
-    meeting.agenda = [item if i.get("topic_id") == item["topic_id"] else i for i in meeting.agenda]
+    meeting.agenda = [
+        item if i.get("topic_id") == item["topic_id"] else i for i in meeting.agenda
+    ]  # in place
     audit.record(
         session,
         actor=actor,
@@ -602,6 +614,45 @@ def _refer(session: Session, actor: Actor, topic: Topic, args: MeetingMinute, at
     return demand
 
 
+def decide_escalated(
+    session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
+) -> Meeting:
+    """A joint meeting (联席会议) decides a request escalated to it: the request's own step
+    `demand.decide` (to a grid, a department, or answered), with the meeting named in the
+    request's history and the decision in the meeting's minutes."""
+    args = _check(MeetingDecide, data)
+    meeting = _open_meeting(session, actor, "decide", args.meeting_id)
+    if meeting.kind != "joint":
+        raise InvalidInput({"meeting_id": _("会议：只有联席会议才能议定提交联席会议的诉求。")})
+    demand = get_visible(session, actor, Demand, args.demand_id)
+    if demand.community_id != meeting.community_id:
+        raise NotFound("demand")
+    decided = {
+        "demand_id": str(demand.id),
+        "decision": f"{meeting.title}：{args.decision}",
+        **({"grid_id": str(args.grid_id)} if args.grid_id else {}),
+        **({"department_id": str(args.department_id)} if args.department_id else {}),
+    }
+    demand_commands.decide_demand(session, actor=actor, data=decided, at=at)
+    item: dict[str, object] = {
+        "demand_id": str(demand.id),
+        "minutes": args.minutes,
+        "result": "decided",
+        "note": args.decision,
+    }
+    meeting.agenda = [*meeting.agenda, item]
+    audit.record(
+        session,
+        actor=actor,
+        action="meeting.decide",
+        record_type="meeting",
+        record_id=meeting.id,
+        demand_id=demand.id,
+    )
+    session.flush()
+    return meeting
+
+
 def close_meeting(
     session: Session, *, actor: Actor, data: dict[str, Any], at: datetime | None = None
 ) -> Meeting:
@@ -629,5 +680,6 @@ MEETING_COMMANDS: dict[str, Callable[..., Meeting]] = {
     "agenda": set_agenda,
     "attend": attend,
     "minute": minute,
+    "decide": decide_escalated,
     "close": close_meeting,
 }

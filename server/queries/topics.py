@@ -17,7 +17,19 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from server.access import Actor, get_visible, scope_filter
-from server.models import Community, Demand, Department, Household, Meeting, Opinion, Topic, TopicEvent, User
+from server.models import (
+    Community,
+    Demand,
+    DemandStatus,
+    Department,
+    Grid,
+    Household,
+    Meeting,
+    Opinion,
+    Topic,
+    TopicEvent,
+    User,
+)
 from server.workflows import demands as demand_flow
 from server.workflows import topics as flow
 
@@ -162,10 +174,20 @@ class AgendaItem:
 
 
 @dataclass
+class DecidedDemand:
+    demand: Demand
+    minutes: str
+    note: str
+
+
+@dataclass
 class MeetingDetail:
     meeting: Meeting
     community: Community
     items: list[AgendaItem]
+    escalated: list[Demand]  # a planned joint meeting: the requests escalated to it, to decide
+    decided: list[DecidedDemand]  # the requests its minutes decided
+    grids: list[Grid]
     candidates: list[Topic]  # open topics not on the agenda yet
     departments: list[Department]
     fields: dict[str, str]
@@ -173,7 +195,7 @@ class MeetingDetail:
 
 def meeting_detail(session: Session, actor: Actor, meeting_id: uuid.UUID) -> MeetingDetail:
     meeting = get_visible(session, actor, Meeting, meeting_id)
-    ids = [uuid.UUID(str(i["topic_id"])) for i in meeting.agenda]
+    ids = [uuid.UUID(str(i["topic_id"])) for i in meeting.agenda if i.get("topic_id")]
     topics = {t.id: t for t in session.exec(select(Topic).where(col(Topic.id).in_(ids))).all()} if ids else {}
     tallies: dict[uuid.UUID, Tally] = {i: Tally() for i in ids}
     if ids:
@@ -191,8 +213,33 @@ def meeting_detail(session: Session, actor: Actor, meeting_id: uuid.UUID) -> Mee
             str(i.get("demand_id", "")),
         )
         for i in meeting.agenda
-        if uuid.UUID(str(i["topic_id"])) in topics
+        if i.get("topic_id") and uuid.UUID(str(i["topic_id"])) in topics
     ]
+    decided_ids = {str(i["demand_id"]): i for i in meeting.agenda if i.get("result") == "decided"}
+    rows = (
+        session.exec(select(Demand).where(col(Demand.id).in_([uuid.UUID(k) for k in decided_ids]))).all()
+        if decided_ids
+        else []
+    )
+    decided = [
+        DecidedDemand(
+            d, str(decided_ids[str(d.id)].get("minutes", "")), str(decided_ids[str(d.id)].get("note", ""))
+        )
+        for d in rows
+    ]
+    escalated = (
+        session.exec(
+            select(Demand)
+            .where(
+                Demand.community_id == meeting.community_id,
+                Demand.status == DemandStatus.escalated,
+                col(Demand.deleted_at).is_(None),
+            )
+            .order_by(col(Demand.created_at))
+        ).all()
+        if meeting.kind == "joint" and meeting.status == "planned"
+        else []
+    )
     candidates = session.exec(
         select(Topic).where(
             Topic.community_id == meeting.community_id,
@@ -209,6 +256,15 @@ def meeting_detail(session: Session, actor: Actor, meeting_id: uuid.UUID) -> Mee
         meeting=meeting,
         community=community,
         items=items,
+        escalated=list(escalated),
+        decided=decided,
+        grids=list(
+            session.exec(
+                select(Grid)
+                .where(Grid.community_id == meeting.community_id, col(Grid.deleted_at).is_(None))
+                .order_by(col(Grid.code))
+            ).all()
+        ),
         candidates=[t for t in candidates if t.id not in topics],
         departments=list(departments),
         fields=demand_flow.field_names(session),

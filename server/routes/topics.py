@@ -216,6 +216,8 @@ async def meeting_step(request: Request) -> Response:
         data |= _filled(form, ("topic_id",)) | ({"remove": True} if text(form, "remove") else {})
     elif step == "attend":
         data["participants"] = _participants(form)
+    elif step == "decide":
+        data |= _filled(form, ("demand_id", "minutes", "decision", "grid_id", "department_id"))
     elif step == "minute":
         data |= _filled(form, ("topic_id", "minutes", "result", "note", "department_id", "field", "address"))
     command = commands.MEETING_COMMANDS[step]

@@ -86,6 +86,9 @@ MEETING_TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "agenda": (frozenset({M.planned}), None),  # put a topic on the agenda, or take it off
     "attend": (frozenset({M.planned}), None),  # participants and who came
     "minute": (frozenset({M.planned}), None),  # minutes and outcome of one topic
+    # A joint meeting (联席会议) decides a request escalated to it (demand.escalate): the
+    # request's `demand.decide`, taken from the minutes.
+    "decide": (frozenset({M.planned}), None),
     "close": (frozenset({M.planned}), M.held),  # the minutes are final (会议纪要)
 }
 
@@ -94,6 +97,7 @@ MEETING_ROLES: dict[str, frozenset[str]] = {
     "agenda": OFFICE,
     "attend": OFFICE,
     "minute": OFFICE,
+    "decide": OFFICE,
     "close": OFFICE,
 }
 
