@@ -15,6 +15,7 @@ from server.models import Household, Opinion, Topic, User
 from tests.browser.conftest import overflow, screenshot
 from tests.browser.conftest import sign_in as office_sign_in
 from tests.browser.field import go_offline, go_online, pending, sign_in, wait_synced
+from tests.browser.test_accessibility import violations
 from tests.conftest import Factory
 from tests.live import LiveServer
 
@@ -68,12 +69,14 @@ def test_a_worker_records_stances_at_ten_doors_offline_and_the_office_sees_them_
     page.click(f"[data-group=topics] a[data-topic='{street.topic.id}']")
     page.wait_for_selector("#view[data-screen=topic] [data-canvass-count]")
     screenshot(page, "topic-canvass-before")
+    problems = {"canvass": violations(page)}
 
     for home, stance in zip(street.homes, STANCES, strict=True):
         page.click(f"#view[data-screen=topic] a[data-household='{home.id}']")
         page.wait_for_selector("form[data-form=opinion]")
         if home is street.homes[3]:
             screenshot(page, "topic-opinion-form")
+            problems["opinion form"] = violations(page)
         page.check(f"input[name=stance][value={stance}]")
         if stance == "conditional":
             page.fill("textarea[name=comment]", "要装灭火器和监控")
@@ -93,6 +96,8 @@ def test_a_worker_records_stances_at_ten_doors_offline_and_the_office_sees_them_
     at(page, f"#/h/{street.homes[0].id}")
     page.wait_for_selector(f"[data-topics] li[data-topic='{street.topic.id}'] .badge")
     assert "赞成" in (page.text_content("[data-topics]") or "")
+    problems["household"] = violations(page)
+    assert {k: v for k, v in problems.items() if v} == {}
 
     go_online(phone, live_server)
     wait_synced(page, timeout=30_000)
@@ -118,3 +123,4 @@ def test_a_worker_records_stances_at_ten_doors_offline_and_the_office_sees_them_
     assert office.query_selector("svg.chart") is not None
     assert "要装灭火器和监控" in (office.text_content("[data-comments]") or "")
     screenshot(office, "topic-office")
+    assert violations(office) == []

@@ -12,6 +12,7 @@ from server.commands import topics as commands
 from server.db import Database
 from server.models import Community, Demand, Opinion, Topic
 from tests.browser.conftest import overflow, screenshot, sign_in, watch_console
+from tests.browser.test_accessibility import violations
 from tests.conftest import Factory
 from tests.live import LiveServer
 
@@ -43,6 +44,7 @@ def test_a_tea_meeting_decides_three_topics_and_residents_read_the_decisions(
     page = desktop.new_page()
     problems = watch_console(page)
     sign_in(page, live_server, staff.username, next="/topics")
+    found = {"topics": violations(page)}
     meeting = page.locator("form[action='/meetings']")
     meeting.locator("select[name=kind]").select_option("tea")
     meeting.locator("input[name=title]").fill("十二月书记下午茶")
@@ -67,11 +69,13 @@ def test_a_tea_meeting_decides_three_topics_and_residents_read_the_decisions(
     page.wait_for_selector("[data-attendance] input[value='县住建局']")
     assert "赞成 1" in (page.text_content("[data-item] [data-tally]") or "")
     screenshot(page, "topic-agenda")
+    found["meeting"] = violations(page)
     agenda_url = page.url
     page.click("text=打印会议通知")
     page.wait_for_selector("[data-notice]")
     assert page.locator("[data-notice] svg.qr").count() == 4  # one per open topic, one for the 公示 page
     screenshot(page, "topic-notice")
+    found["notice"] = violations(page)
     page.goto(agenda_url)
     page.wait_for_selector("[data-agenda]")
 
@@ -99,6 +103,7 @@ def test_a_tea_meeting_decides_three_topics_and_residents_read_the_decisions(
     page.emulate_media(media="print")
     assert page.is_hidden(".topbar")
     screenshot(page, "topic-minutes-print")
+    found["minutes"] = violations(page)
     assert page.locator(".minutes-item").count() == 3
     assert problems == []
     with db.read() as session:
@@ -113,6 +118,7 @@ def test_a_tea_meeting_decides_three_topics_and_residents_read_the_decisions(
     assert "广场舞音乐太响" not in text and "刘书记" not in text and staff.display_name not in text
     assert overflow(resident) == 0
     screenshot(resident, "topic-public")
+    found["public"] = violations(resident)
 
     # A resident answers an open topic through its link, counted apart from the door.
     with db.write() as session:
@@ -121,6 +127,8 @@ def test_a_tea_meeting_decides_three_topics_and_residents_read_the_decisions(
     resident.check("input[name=stance][value=conditional]")
     resident.fill("textarea[name=comment]", "价格要实惠")
     screenshot(resident, "topic-public-opinion")
+    found["opinion link"] = violations(resident)
+    assert {k: v for k, v in found.items() if v} == {}
     resident.click("form button[type=submit]")
     resident.wait_for_selector("[data-done]")
     with db.read() as session:

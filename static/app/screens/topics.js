@@ -33,7 +33,7 @@ export const canvass = {
     const answered = asked.filter((h) => answers.get(h.id)?.has(topicId)).length;
     const sections = [...blocks].sort(([a], [b]) => (addressKey(a) < addressKey(b) ? -1 : 1)).map(([name, list]) => {
       const left = list.filter((h) => !answers.get(h.id)?.has(topicId));
-      return html`<h3 class="building">${name} · ${t("未征求 %(n)s 户", { n: left.length })}</h3>
+      return html`<h2 class="building">${name} · ${t("未征求 %(n)s 户", { n: left.length })}</h2>
         <ul class="list">${list.map((h) => {
           const answer = answers.get(h.id)?.get(topicId);
           return html`<li><a href="#/h/${h.id}/topic/${topicId}?from=topic" data-household="${h.id}">
