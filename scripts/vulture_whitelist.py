@@ -102,3 +102,4 @@ _.recorded_by  # unused attribute (server/commands/topics.py)
 _.held_at  # unused attribute (server/commands/topics.py)
 topic_opinion  # unused function (sync/mutations/topics.py:13)
 by_building  # unused variable (server/queries/topics.py): read by templates/topics/detail.html
+topic_create  # unused function (sync/mutations/topics.py)

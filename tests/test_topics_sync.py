@@ -4,6 +4,7 @@ nothing. SQLite and, with DOORSTEP_TEST_DATABASE_URL, PostgreSQL."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlmodel import select
@@ -85,3 +86,30 @@ def test_a_worker_records_one_changeable_opinion_per_household_and_phones_pull_i
     mid = forbidden.queue("topic.opinion", ask)
     forbidden.push()
     assert forbidden.results[mid]["code"] == "forbidden"
+
+
+def test_a_worker_raises_a_topic_at_the_door_once_whatever_the_resends(
+    make: Factory, db: Database, sync_phone: Any
+) -> None:
+    grid = make.grid()
+    home = make.household(grid)
+    worker = make.user("grid_worker", grids=[grid])
+    phone = sync_phone(worker)
+    phone.pull()
+    topic_id = str(uuid.uuid4())
+    args = {"topic_id": topic_id, "title": "楼道堆物", "source": "visit", "household_id": str(home.id)}
+    first, again = phone.queue("topic.create", args), phone.queue("topic.create", args)
+    reused = phone.queue("topic.create", args | {"title": "另一件事"})
+    phone.push()
+    assert [phone.results[i]["status"] for i in (first, again)] == ["applied", "applied"]
+    assert phone.results[reused]["code"] == "id_reused"
+    phone.pull()
+    (topic,) = phone.records("topic").values()
+    assert (topic["title"], topic["grid_id"], topic["source"], topic["status"]) == (
+        "楼道堆物",
+        str(grid.id),
+        "visit",
+        "collecting",
+    )
+    with db.read() as session:
+        assert len(session.exec(select(Topic)).all()) == 1

@@ -84,6 +84,7 @@ class TopicCreate(_Args):
     source: SourceCode = "staff"
     grid_id: uuid.UUID | None = None
     community_id: uuid.UUID | None = None  # an admin names the community (staff have theirs)
+    household_id: uuid.UUID | None = None  # raised at this household's door: a topic of its grid
     demand_id: uuid.UUID | None = None
     visit_id: uuid.UUID | None = None
 
@@ -238,6 +239,8 @@ def create_topic(
             return existing  # a replay
         raise IdReused(_("这个议题编号已被另一个议题使用。"))
     grid = get_visible(session, actor, Grid, args.grid_id) if args.grid_id else None
+    if args.household_id is not None:
+        grid = session.get(Grid, get_visible(session, actor, Household, args.household_id).grid_id)
     demand = get_visible(session, actor, Demand, args.demand_id) if args.demand_id else None
     visit = get_visible(session, actor, Visit, args.visit_id) if args.visit_id else None
     if demand is not None and grid is None and demand.grid_id is not None:

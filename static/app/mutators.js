@@ -160,6 +160,16 @@ const MUTATORS = {
     });
     await patch(view, entry, "travel_card", a.application_id, { review_visit_id: a.visit_id }); // the review is planned: its task goes
   },
+  // A topic raised at the door: a topic of the household's grid, collecting opinions.
+  async "topic.create"(view, entry, a) {
+    const household = a.household_id ? await view.get("household", a.household_id) : null;
+    await create(view, entry, "topic", a.topic_id, {
+      community_id: household?.data.community_id || null, grid_id: household?.data.grid_id || a.grid_id || null,
+      title: a.title, description: a.description || "", status: "collecting", source: a.source || "visit",
+      visit_id: a.visit_id || null, demand_id: null, created_by: view.me.id, created_at: entry.at,
+      decision: "", reason: "", owners: [], due_at: null, verdict: "",
+    });
+  },
   // One answer per household per topic: the screens show the latest (topics.js: answersByTopic).
   async "topic.opinion"(view, entry, a) {
     const household = await view.get("household", a.household_id);

@@ -97,6 +97,12 @@ def test_a_worker_records_stances_at_ten_doors_offline_and_the_office_sees_them_
     page.wait_for_selector(f"[data-topics] li[data-topic='{street.topic.id}'] .badge")
     assert "赞成" in (page.text_content("[data-topics]") or "")
     problems["household"] = violations(page)
+    # A matter for the table raised at this door, offline: it asks the grid's households too.
+    page.click(f"a[href='#/h/{street.homes[0].id}/topic/new']")
+    page.fill("form[data-form=topic] input[name=title]", "楼道堆放杂物清理")
+    problems["topic form"] = violations(page)
+    page.click("form[data-form=topic] button[type=submit]")
+    page.wait_for_selector("[data-topics] li:has-text('楼道堆放杂物清理') .badge.amber")
     assert {k: v for k, v in problems.items() if v} == {}
 
     go_online(phone, live_server)
@@ -107,6 +113,13 @@ def test_a_worker_records_stances_at_ten_doors_offline_and_the_office_sees_them_
     expected = dict(zip((h.id for h in street.homes), STANCES, strict=True)) | {street.homes[2].id: "none"}
     assert by_home == expected
     assert {o.channel for o in opinions} == {"door"}
+    with db.read() as session:
+        raised = session.exec(select(Topic).where(Topic.title == "楼道堆放杂物清理")).one()
+    assert (raised.source, raised.grid_id, raised.created_by) == (
+        "visit",
+        street.homes[0].grid_id,
+        street.worker.id,
+    )
 
     office = desktop.new_page()
     office_sign_in(office, live_server, street.staff.username, next=f"/topics/{street.topic.id}")

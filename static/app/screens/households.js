@@ -232,6 +232,7 @@ export const detail = {
       <div class="actions">
         <a class="button primary" href="#/h/${id}/visit">${t("记录走访")}</a>
         <a class="button" href="#/h/${id}/demand">${t("登记诉求")}</a>
+        <a class="button" href="#/h/${id}/topic/new">${t("提交议事")}</a>
         <a class="button" href="#/h/${id}/resident">${t("添加居民")}</a>
         <a class="button" href="#/h/${id}/edit">${t("修改户信息")}</a>
       </div>

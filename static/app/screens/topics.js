@@ -6,7 +6,7 @@ import { addressKey } from "../db.js";
 import { labelsOf, t } from "../i18n.js";
 import { allOf, byAddress, childrenOf, getRecord, keptRead } from "../store.js";
 import { answersByHousehold, answersByTopic, openTopicsFor } from "../topics.js";
-import { Html, html, label } from "../ui.js";
+import { Html, html, label, uuid } from "../ui.js";
 import { showErrors, syncBadge } from "../forms.js";
 
 function building(h) {
@@ -79,6 +79,35 @@ export const form = {
       app.say(t("意见已保存，联网后同步。"));
       if (from === "topic") app.returnTo(`#/topic/${topic}`, `[data-household="${household}"]`);
       else app.returnTo(`#/h/${household}`, `[data-topic="${topic}"]`);
+    },
+  },
+};
+
+// A topic raised at the door (a matter for the table, not one household's request): offline,
+// synced as `topic.create`; it then collects the grid's opinions like any open topic.
+export const propose = {
+  name: "topic-form",
+  async render(app, [householdId]) {
+    const household = await getRecord(app.db, "household", householdId);
+    if (!household) return html`<p class="error">${t("找不到这一户。")}</p>`;
+    return html`<section class="card"><h1>${t("提交议事")}</h1><p class="muted">${household.data.address}</p>
+      <p class="muted small">${t("大家的事，交给议事会商量：提交后先在本网格征求意见，再由社区审议。")}</p>
+      <form data-form="topic" class="stack" data-household="${householdId}" data-topic="${uuid()}">
+        <label>${t("议题名称")}<input name="title" required maxlength="100" placeholder="${t("例如：楼下建电动车充电棚")}"></label>
+        <label>${t("议题说明")}<textarea name="description" maxlength="2000"></textarea></label>
+        <button type="submit" class="primary">${t("提交议事")}</button>
+      </form></section>`;
+  },
+  forms: {
+    async topic(app, form, data) {
+      const title = String(data.get("title") || "").trim();
+      const description = String(data.get("description") || "").trim();
+      if (showErrors(form, { title: title ? "" : t("请填写议题名称。") })) return;
+      const { household, topic } = form.dataset;
+      // The id is fixed when the form opens: pressing save twice is one topic.
+      await app.write("topic.create", { topic_id: topic, title, description, source: "visit", household_id: household });
+      app.say(t("议题已提交，联网后同步。"));
+      app.returnTo(`#/h/${household}`, `[data-topic="${topic}"]`);
     },
   },
 };
