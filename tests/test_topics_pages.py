@@ -79,6 +79,14 @@ def test_a_meeting_decides_three_topics_three_ways_through_the_pages(
         data={"csrf_token": csrf, "topic_id": str(shed.id), "result": "department", "note": "住建局建棚"},
     )
     assert refused.status_code == 400 and "职能部门：必须选择。" in refused.text
+    swapped = client.post(
+        f"{base}/minute",
+        data={"csrf_token": csrf, "topic_id": str(shed.id), "result": "department", "note": "住建局建棚"},
+        headers={"HX-Request": "true"},
+    )
+    assert (
+        swapped.status_code == 200 and "职能部门：必须选择。" in swapped.text and "<html" not in swapped.text
+    )
     outcomes = [
         (
             shed,

@@ -30,7 +30,7 @@ from server.queries import org as org_queries
 from server.queries import topics as queries
 from server.web import charts
 from server.web.forms import errors_of, read_form, see_other, text, texts
-from server.web.pages import absolute_url, client_ip, read, render, require_actor, services, write
+from server.web.pages import absolute_url, client_ip, is_htmx, read, render, require_actor, services, write
 from server.workflows import topics as flow
 
 OFFICE = (Role.community_staff,)
@@ -225,6 +225,8 @@ async def meeting_step(request: Request) -> Response:
         await write(request, lambda s: command(s, actor=actor, data=data))
     except DomainError as exc:
         errors, status = errors_of(exc)
+        # htmx swaps only 2xx answers: the refusal must reach the agenda it was sent from.
+        status = 200 if is_htmx(request) else status
         failed = str(data.get("topic_id", step))
         return await _meeting_page(request, actor, meeting_id, errors=errors, status=status, failed=failed)
     anchor = f"#item-{data['topic_id']}" if step == "minute" and "topic_id" in data else ""
