@@ -115,3 +115,14 @@ channels  # unused variable (server/queries/notices.py:63), read by templates/no
 reachable  # unused property (server/push/reachability.py:34), read by templates/admin/index.html
 last_status  # unused variable (server/models/gateway.py:39), the delivery's record for operators
 last_error  # unused variable (server/models/gateway.py:40)
+due_at  # unused variable (server/models/topic.py): deliberation columns shown on pages
+decided_at  # unused variable (server/models/topic.py)
+recorded_by  # unused variable (server/models/topic.py)
+held_at  # unused variable (server/models/topic.py)
+_.due_at  # unused attribute (server/commands/topics.py)
+_.decided_at  # unused attribute (server/commands/topics.py)
+_.recorded_by  # unused attribute (server/commands/topics.py)
+_.held_at  # unused attribute (server/commands/topics.py)
+topic_opinion  # unused function (sync/mutations/topics.py:13)
+by_building  # unused variable (server/queries/topics.py): read by templates/topics/detail.html
+topic_create  # unused function (sync/mutations/topics.py)

@@ -569,3 +569,23 @@ def test_the_demo_guide_has_30_items_across_categories_and_assisted_applications
             assert a.history[0]["kind"] == "create" and a.history[-1]["to"] == a.status
             assert a.consent["consent_version"] and a.deadline is not None and a.photos
     assert "办事指南 30 项" in demo.result.summary()
+
+
+def test_the_demo_deliberates_two_past_tea_meetings_one_topic_in_hand_one_open_at_every_grid(
+    demo: Seeded,
+) -> None:
+    from server.models import Meeting, Opinion, Topic
+
+    with demo.db.read() as session:
+        meetings = session.exec(select(Meeting).where(Meeting.community_id == demo.community_id)).all()
+        topics = {
+            t.title: t for t in session.exec(select(Topic).where(Topic.community_id == demo.community_id))
+        }
+        opinions = session.exec(select(Opinion)).all()
+        grids = session.exec(select(Grid.id).where(Grid.community_id == demo.community_id)).all()
+    assert sorted((m.kind, m.status) for m in meetings) == [("tea", "held"), ("tea", "held")]
+    assert all(item["minutes"] and item["result"] for m in meetings for item in m.agenda)
+    assert [t.status for t in topics.values()].count("implementing") == 1
+    (open_topic,) = [t for t in topics.values() if t.status == "collecting"]
+    answered = {o.grid_id for o in opinions if o.topic_id == open_topic.id and o.channel == "door"}
+    assert answered == set(grids)

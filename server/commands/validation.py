@@ -118,12 +118,17 @@ def _message(error: Mapping[str, Any]) -> str:
     return _("格式不对。")
 
 
-def _refused(field: str, message: str) -> InvalidInput:
-    return InvalidInput({field: f"{field_label(field)}：{message}"})
+def _refused(field: str, message: str, names: Mapping[str, Any] | None = None) -> InvalidInput:
+    return InvalidInput({field: f"{_named(field, names)}：{message}"})
 
 
-def validate(schema: type[M], data: Any) -> M:
-    """Check `data` against `schema`; InvalidInput maps each bad field to a message."""
+def _named(field: str, names: Mapping[str, Any] | None) -> str:
+    return str(names[field]) if names and field in names else field_label(field)
+
+
+def validate(schema: type[M], data: Any, names: Mapping[str, Any] | None = None) -> M:
+    """Check `data` against `schema`; InvalidInput maps each bad field to a message, naming it
+    by `names` (a command's own words for its fields) or else the shared field labels."""
     if not isinstance(data, dict):
         raise InvalidInput({"args": _("参数必须是对象。")})
     for field, value in data.items():
@@ -134,14 +139,14 @@ def validate(schema: type[M], data: Any) -> M:
         try:
             storable(value)
         except Unstorable as exc:
-            raise _refused(field, str(exc)) from None
+            raise _refused(field, str(exc), names) from None
     try:
         model = schema.model_validate(data)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors(include_url=False):
             field = str(error["loc"][0]) if error["loc"] else "args"
-            errors.setdefault(field, f"{field_label(field)}：{_message(error)}")
+            errors.setdefault(field, f"{_named(field, names)}：{_message(error)}")
         raise InvalidInput(errors) from None
     _settle_times(model)
     return model

@@ -22,6 +22,7 @@ from server.auth import actor_for, verify_password
 from server.commands.users import create_user
 from server.db import Database
 from server.demo import cards as demo_cards
+from server.demo import deliberation
 from server.demo import guide as demo_guide
 from server.demo.people import People
 from server.demo.words import DEPARTMENTS, GRIDS, TAGS, VISIT_RULES
@@ -403,6 +404,7 @@ def _create_population(
     links = [{"resident_id": r["id"], "tag_id": tag_ids[code]} for r in residents for code in r["tags"]]
     if links:
         session.execute(insert(ResidentTag), links)
+    deliberation.create(session, community, users, departments, people.rng)
 
 
 def _counts(session: Session, community_id: uuid.UUID) -> dict[str, int]:

@@ -240,6 +240,99 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "resumed": _l("恢复计时"),
         "urged": _l("督办"),
     },
+    # Deliberation (议事): topics, their steps, opinions, meetings.
+    "topic_status": {
+        "collecting": _l("征集意见"),
+        "deliberating": _l("协商中"),
+        "declined": _l("不予采纳"),
+        "implementing": _l("落实中"),
+        "checking": _l("查事"),
+        "closed": _l("已办结"),
+    },
+    "topic_step": {
+        "create": _l("提出议题"),
+        "opinion": _l("记录意见"),
+        "take_up": _l("审议通过"),
+        "decline": _l("审议不通过"),
+        "resolve": _l("当场解决"),
+        "refer": _l("转部门联合调处"),
+        "continue": _l("继续协商"),
+        "reject": _l("不予采纳"),
+        "decide": _l("公布决定"),
+        "progress": _l("记录落实进展"),
+        "finish": _l("落实完成"),
+        "check": _l("记录查事结果"),
+    },
+    "topic_event": {
+        "created": _l("提出议题"),
+        "taken_up": _l("审议通过"),
+        "declined": _l("审议不通过"),
+        "resolved": _l("当场解决"),
+        "referred": _l("转部门联合调处"),
+        "continued": _l("继续协商"),
+        "rejected": _l("不予采纳"),
+        "decided": _l("公布决定"),
+        "progress": _l("落实进展"),
+        "finished": _l("落实完成"),
+        "checked": _l("查事"),
+    },
+    "topic_source": {
+        "demand": _l("居民诉求"),
+        "visit": _l("入户走访"),
+        "public": _l("居民自助提交"),
+        "staff": _l("社区提出"),
+    },
+    "stance": {
+        "for": _l("赞成"),
+        "conditional": _l("有条件赞成"),
+        "against": _l("反对"),
+        "none": _l("无意见"),
+    },
+    "opinion_channel": {
+        "door": _l("入户征求"),
+        "resident": _l("居民本人"),
+    },
+    "verdict": {
+        "done": _l("已落实"),
+        "not_done": _l("未落实"),
+    },
+    "meeting_kind": {
+        "tea": _l("书记下午茶"),
+        "pavilion": _l("凉亭议事会"),
+        "joint": _l("联席会议"),
+        "residents": _l("居民议事会"),
+    },
+    "meeting_status": {
+        "planned": _l("待召开"),
+        "held": _l("已召开"),
+    },
+    "meeting_step": {
+        "create": _l("安排会议"),
+        "agenda": _l("安排议程"),
+        "attend": _l("记录参会"),
+        "minute": _l("记录纪要"),
+        "close": _l("纪要定稿"),
+    },
+    "meeting_outcome": {
+        "resolved": _l("当场解决"),
+        "department": _l("转部门联合调处"),
+        "continue": _l("继续协商"),
+        "rejected": _l("不予采纳"),
+    },
+    "participant": {
+        "secretary": _l("社区书记"),
+        "party_member": _l("党员"),
+        "cadre": _l("社区干部"),
+        "elder": _l("三老人员"),
+        "party_rep": _l("党代表"),
+        "npc_deputy": _l("人大代表"),
+        "cppcc_member": _l("政协委员"),
+        "resident_rep": _l("居民代表"),
+        "owners_committee": _l("业委会"),
+        "property": _l("物业"),
+        "partner": _l("共建单位"),
+        "department": _l("职能部门"),
+    },
 }
 
 
@@ -249,6 +342,11 @@ def label(kind: str, value: str | None) -> str:
         return ""
     found = LABELS.get(kind, {}).get(value)
     return str(found) if found is not None else str(value)
+
+
+def N_(text: str) -> str:
+    """Marks a source string for the catalogue; it is translated where it is shown."""
+    return text
 
 
 # What the fields of argument shapes are called in error messages and on pages.
@@ -277,6 +375,17 @@ FIELDS: dict[str, str] = {
     "lat": "纬度",
     "lng": "经度",
     "at": "时间",
+    "topic_id": N_("议题"),
+    "meeting_id": N_("会议"),
+    "stance": N_("意见"),
+    "owners": N_("落实责任人"),
+    "due_days": N_("落实时限（工作日）"),
+    "verdict": N_("查事结果"),
+    "minutes": N_("会议纪要"),
+    "result": N_("议定结果"),
+    "starts_at": N_("会议时间"),
+    "place": N_("会议地点"),
+    "participants": N_("参会人员"),
 }
 
 

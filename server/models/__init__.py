@@ -25,6 +25,14 @@ from server.models.state import (
     UserSession,
     VersionCounter,
 )
+from server.models.topic import (
+    Meeting,
+    MeetingStatus,
+    Opinion,
+    Topic,
+    TopicEvent,
+    TopicStatus,
+)
 from server.models.travel_card import CardStatus, TravelCard, TravelCardEvent
 from server.models.visit import Visit, VisitOutcome, VisitPurpose
 from server.models.visit_rule import VisitRule, VisitRulePriority, VisitRuleSubject
@@ -48,6 +56,9 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
         DemandEvent,
         Conflict,
         Notice,
+        Topic,
+        Opinion,
+        Meeting,
     )
 }
 
@@ -75,8 +86,11 @@ __all__ = [
     "ImportStatus",
     "LedgerImport",
     "MaterialForm",
+    "Meeting",
+    "MeetingStatus",
     "MutationOutcome",
     "Notice",
+    "Opinion",
     "Preference",
     "PushAttempt",
     "PushDelivery",
@@ -94,6 +108,9 @@ __all__ = [
     "SyncRecord",
     "Tag",
     "Tombstone",
+    "Topic",
+    "TopicEvent",
+    "TopicStatus",
     "TravelCard",
     "TravelCardEvent",
     "User",

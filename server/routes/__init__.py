@@ -22,6 +22,7 @@ def all_routes() -> list[BaseRoute]:
         notices,
         open311,
         push,
+        topics,
         travel_cards,
     )
     from server.routes import sync as sync_endpoints
@@ -38,6 +39,7 @@ def all_routes() -> list[BaseRoute]:
         demands,
         guide,
         assisted,
+        topics,
         coverage,
         open311,
         conflicts,

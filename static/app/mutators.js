@@ -17,6 +17,7 @@ const PARENT = {
   travel_card_event: "application_id",
   conflict: "record_id",
   assisted_application: "household_id",
+  opinion: "household_id",
 };
 
 export function stored(type, id, version, data) {
@@ -189,6 +190,24 @@ const MUTATORS = {
   async "notice.read"(view, entry, a) {
     const notice = await view.get("notice", a.notice_id);
     if (notice && !notice.data.read_at) await patch(view, entry, "notice", a.notice_id, { read_at: entry.at });
+  },
+  // A topic raised at the door: a topic of the household's grid, collecting opinions.
+  async "topic.create"(view, entry, a) {
+    const household = a.household_id ? await view.get("household", a.household_id) : null;
+    await create(view, entry, "topic", a.topic_id, {
+      community_id: household?.data.community_id || null, grid_id: household?.data.grid_id || a.grid_id || null,
+      title: a.title, description: a.description || "", status: "collecting", source: a.source || "visit",
+      visit_id: a.visit_id || null, demand_id: null, created_by: view.me.id, created_at: entry.at,
+      decision: "", reason: "", owners: [], due_at: null, verdict: "",
+    });
+  },
+  // One answer per household per topic: the screens show the latest (topics.js: answersByTopic).
+  async "topic.opinion"(view, entry, a) {
+    const household = await view.get("household", a.household_id);
+    await create(view, entry, "opinion", `local-${entry.id}`, {
+      topic_id: a.topic_id, household_id: a.household_id, grid_id: household?.data.grid_id || null,
+      stance: a.stance, comment: a.comment || "", channel: "door", recorded_by: view.me.id, at: entry.at,
+    });
   },
   async "conflict.resolve"(view, entry, a) {
     const conflict = await view.get("conflict", a.conflict_id);

@@ -7,6 +7,7 @@ import { allOf, byAddress, childrenOf, getRecord, keptRead, lastVisits, resident
 import { Html, html, label, maskPhone, options, uuid, when } from "../ui.js";
 import { UNVISITED_DAYS, buildingIndex, filtersOf, isFiltered, keyTags, lastVisitText, listAddress, passes, places, rememberFilters, rememberedFilters, tagsByHousehold } from "../worklist.js";
 import { cardTier, phoneMessage, photoBadges, showErrors, syncBadge, telLink } from "../forms.js";
+import { answersByTopic, openTopicsFor } from "../topics.js";
 
 const PAGE = 50;
 
@@ -169,14 +170,24 @@ export const detail = {
     if (!household) {
       return html`<section class="card"><h1>${t("找不到这一户")}</h1><p>${t("可能已调整到其他网格，或还没有同步到这台手机。")}</p><p><a href="#/households">${t("回到住户列表")}</a></p></section>`;
     }
-    const [residents, visits, demands, cards, applications, tags] = await Promise.all([
+    const [residents, visits, demands, cards, applications, tags, topics, opinions] = await Promise.all([
       childrenOf(app.db, "resident", id),
       childrenOf(app.db, "visit", id),
       childrenOf(app.db, "demand", id),
       childrenOf(app.db, "travel_card", id),
       childrenOf(app.db, "assisted_application", id),
       allOf(app.db, "tag"),
+      allOf(app.db, "topic"),
+      childrenOf(app.db, "opinion", id),
     ]);
+    const answers = answersByTopic(opinions);
+    // 议事: the open topics, those not asked yet first.
+    const open = openTopicsFor(topics, household).sort((a, b) => Number(answers.has(a.id)) - Number(answers.has(b.id)));
+    const topicRows = open.map((topic) => {
+      const answer = answers.get(topic.id);
+      return html`<li data-topic="${topic.id}"><a href="#/h/${id}/topic/${topic.id}"><span class="title">${topic.data.title}</span>
+        <span class="meta">${answer ? html`<span class="badge">${label("stance", answer.data.stance)}</span> ${syncBadge(answer)}${answer.data.comment ? html` ${answer.data.comment}` : ""}` : html`<span class="badge amber">${t("未征求")}</span>`}</span></a></li>`;
+    });
     const tagName = new Map(tags.map((tag) => [tag.data.code, tag.data.name]));
     const h = household.data;
     residents.sort((a, b) => (a.data.relation === "head" ? -1 : b.data.relation === "head" ? 1 : 0));
@@ -223,11 +234,13 @@ export const detail = {
       <div class="actions">
         <a class="button primary" href="#/h/${id}/visit">${t("记录走访")}</a>
         <a class="button" href="#/h/${id}/demand">${t("登记诉求")}</a>
+        <a class="button" href="#/h/${id}/topic/new">${t("提交议事")}</a>
         <a class="button" href="#/h/${id}/resident">${t("添加居民")}</a>
         <a class="button" href="#/h/${id}/edit">${t("修改户信息")}</a>
         <a class="button" href="#/guide?h=${id}" data-guide-for="${id}">${t("办事指南 · 帮代办")}</a>
       </div>
     </section>
+    ${topicRows.length ? html`<section data-topics><h2>${t("议事：征求意见")}</h2><ul class="list">${topicRows}</ul></section>` : ""}
     <section><h2>${t("居民（%(n)s）", { n: residents.length })}</h2><ul class="list plain">${residentRows}</ul></section>
     ${demandRows.length ? html`<section><h2>${t("诉求")}</h2><ul class="list">${demandRows}</ul></section>` : ""}
     ${applications.length ? html`<section><h2>${t("代办件")}</h2><ul class="list" id="household-assisted">${applications.map((a) => html`<li><a href="#/a/${a.id}" data-application="${a.id}"><span class="title">${a.data.item_name} · ${label("assisted_status", a.data.status)}</span> ${syncBadge(a)}</a></li>`)}</ul></section>` : ""}

@@ -10,6 +10,7 @@ import * as households from "./households.js";
 import * as inbox from "./inbox.js";
 import * as outbox from "./outbox.js";
 import * as today from "./today.js";
+import * as topics from "./topics.js";
 import * as visits from "./visits.js";
 import { N_ } from "../ui.js";
 
@@ -23,6 +24,9 @@ export const ROUTES = [
   [/^\/h\/([^/]+)\/resident$/, households.residentForm],
   [/^\/r\/([^/]+)\/edit$/, households.residentForm],
   [/^\/h\/([^/]+)\/demand$/, demands.captureForm],
+  [/^\/h\/([^/]+)\/topic\/new$/, topics.propose],
+  [/^\/h\/([^/]+)\/topic\/([^/?]+)$/, topics.form],
+  [/^\/topic\/([^/?]+)$/, topics.canvass],
   [/^\/demands$/, demands.list],
   [/^\/d\/([^/]+)$/, demands.detail],
   [/^\/r\/([^/]+)\/card$/, cards.startForm],
@@ -55,6 +59,9 @@ export const FRAME = {
   "visit-form": { title: N_("记录走访"), up: ([id]) => `#/h/${id}` },
   "resident-form": { title: N_("居民信息"), up: () => "#/households" },
   "demand-form": { title: N_("登记诉求"), up: ([id]) => `#/h/${id}` },
+  "opinion-form": { title: N_("征求意见"), up: ([id]) => `#/h/${id}` },
+  "topic-form": { title: N_("提交议事"), up: ([id]) => `#/h/${id}` },
+  topic: { title: N_("议事"), up: () => "#/" },
   demands: { title: N_("诉求") },
   demand: { title: N_("诉求详情"), up: () => "#/demands" },
   "card-start": { title: N_("办理老年出行卡"), up: () => "#/households" },

@@ -4,7 +4,9 @@
 
 import { addressKey } from "../db.js";
 import { t } from "../i18n.js";
+import { allOf, keptRead } from "../store.js";
 import { addDays, loadTasks, localDate } from "../tasks.js";
+import { answersByHousehold, openTopicsFor } from "../topics.js";
 import { html, N_ } from "../ui.js";
 
 const GROUPS = [
@@ -75,7 +77,21 @@ export const screen = {
   async render(app) {
     const now = Date.now();
     const today = localDate(now);
-    const { tasks, households } = await loadTasks(app.db, app.me, now);
+    const [{ tasks, households }, topics, answers] = await Promise.all([
+      loadTasks(app.db, app.me, now),
+      keptRead(app.db, "all topic", ["topic"], () => allOf(app.db, "topic")),
+      answersByHousehold(app.db),
+    ]);
+    // 议事: each open topic and how many of the worker's households are still to be asked.
+    const canvass = topics.map((topic) => {
+      const asked = [...households.values()].filter((h) => openTopicsFor([topic], h).length);
+      const left = asked.filter((h) => !answers.get(h.id)?.has(topic.id)).length;
+      return { topic, asked: asked.length, left };
+    }).filter(({ asked }) => asked);
+    const topicList = canvass.length ? html`<section class="tasks" data-group="topics"><h2>${t("议事：征求意见")}</h2>
+      <ul class="list">${canvass.map(({ topic, asked, left }) => html`<li><a href="#/topic/${topic.id}" data-topic="${topic.id}">
+        <span class="title">${topic.data.title}</span>
+        <span class="meta"><span class="badge${left ? " amber" : ""}">${t("未征求 %(n)s 户", { n: left })}</span> ${t("共 %(n)s 户", { n: asked })}</span></a></li>`)}</ul></section>` : "";
     const sections = GROUPS.map(([key, title]) => [key, title, tasks.filter((task) => groupOf(task, today) === key)]);
     const counts = sections.map(([key, title, list]) => html`<li data-count="${key}"><span class="number">${list.length}</span> ${t(title)}</li>`);
     const body = sections.filter(([, , list]) => list.length).map(([key, title, list]) => html`<section class="tasks" data-group="${key}">
@@ -97,7 +113,7 @@ export const screen = {
       <h1 class="visually-hidden">${t("工作台")}</h1>
       ${inbox}
       <ul class="counts" id="task-counts">${counts}</ul>
-      ${empty}${body}
+      ${empty}${body}${topicList}
       <p class="today-more actions"><a class="button" href="#/guide" id="open-guide">${t("办事指南")}</a>
         <a class="button" href="#/assisted" id="open-assisted">${t("代办件")}</a></p>
     </section>`;
