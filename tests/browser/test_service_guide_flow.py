@@ -4,6 +4,8 @@ public page with JavaScript off."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 from sqlmodel import select
@@ -16,6 +18,7 @@ from tests.browser.conftest import sign_in as office_sign_in
 from tests.browser.field import camera_photo, go_offline, go_online, sign_in, wait_synced
 from tests.conftest import Factory
 from tests.live import LiveServer
+from tests.test_service_import import BAD, thirty_items
 
 pytestmark = pytest.mark.browser
 
@@ -250,3 +253,25 @@ def test_staff_keep_the_guide_on_a_small_screen_and_print_its_card(
     page.wait_for_selector(".guide-card svg.qr")
     screenshot(page, "guide-08-card")
     assert overflow(page) == 0
+
+
+def test_staff_load_the_guide_from_a_workbook_on_a_small_screen(
+    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database, tmp_path: Path
+) -> None:
+    staff = make.user("community_staff", community=make.community(name="乐安社区"))
+    page = phone.new_page()
+    office_sign_in(page, live_server, staff.username, next="/guide")
+    page.wait_for_selector("form[action='/guide/import']")
+    screenshot(page, "guide-09-import-form")
+    assert overflow(page) == 0
+    page.set_input_files(
+        "form[action='/guide/import'] input[type=file]", str(thirty_items(tmp_path / "清单.xlsx"))
+    )
+    page.click("form[action='/guide/import'] button[type=submit]")
+    page.wait_for_selector("p.notice")
+    assert "新增 25 项" in (page.text_content("p.notice") or "")
+    assert page.locator("tbody tr").count() == len(BAD)
+    screenshot(page, "guide-10-import-result")
+    assert overflow(page) == 0
+    with db.read() as s:
+        assert len(list(s.exec(select(ServiceItem)))) == 25
