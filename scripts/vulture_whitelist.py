@@ -106,3 +106,7 @@ _.completed_at  # unused attribute (server/commands/assisted.py)
 _.delivered_at  # unused attribute (server/commands/assisted.py)
 _.consented_at  # unused variable (server/queries/assisted.py)
 assisted_create  # unused function (sync/mutations/assisted.py)
+# The rating of an assisted application (issue 24): columns and figures the pages read.
+_.rectification  # unused attribute (server/commands/assisted.py), read by templates/assisted/detail.html
+_.rectified_by  # unused attribute (server/commands/assisted.py), kept for the audit of who answered
+to_rectify  # unused variable (server/queries/assisted.py), read by templates/assisted/queue.html
