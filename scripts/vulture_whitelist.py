@@ -126,3 +126,7 @@ _.held_at  # unused attribute (server/commands/topics.py)
 topic_opinion  # unused function (sync/mutations/topics.py:13)
 by_building  # unused variable (server/queries/topics.py): read by templates/topics/detail.html
 topic_create  # unused function (sync/mutations/topics.py)
+# The rating of an assisted application (issue 24): columns and figures the pages read.
+_.rectification  # unused attribute (server/commands/assisted.py), read by templates/assisted/detail.html
+_.rectified_by  # unused attribute (server/commands/assisted.py), kept for the audit of who answered
+to_rectify  # unused variable (server/queries/assisted.py), read by templates/assisted/queue.html

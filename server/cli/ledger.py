@@ -28,6 +28,10 @@ def add_parsers(sub: Any) -> None:
     households.add_argument("--community", help="community code or name the grids belong to")
     households.add_argument("--user", help="import as this user (default: the shell, as an admin)")
 
+    services = kinds.add_parser("services", help="the service guide (办事指南), one row per item")
+    services.add_argument("file", type=Path)
+    services.add_argument("--user", help="import as this user (default: the shell, as an admin)")
+
     export = sub.add_parser("export", help="write a ledger (台账) as .xlsx")
     export.add_argument("kind", choices=["households", "visits", "demands", "travel_cards"])
     export.add_argument("--out", type=Path, help="the .xlsx to write (default: KIND-DATE.xlsx here)")
@@ -73,10 +77,6 @@ class ProgressBar:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from server.ledger.imports import ImportRefused, apply_plan, audit_import, read_plan
-    from server.ledger.workbook import errors_path, write_errors
-    from server.people.vault import Vault
-
     path: Path = args.file
     if not path.is_file():
         print(_("错误：找不到文件 %(path)s。", path=path), file=sys.stderr)
@@ -86,30 +86,49 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         actor = _actor(db, args.user)
         if actor is _NOBODY:
             return 2
-        started = time.monotonic()
-        print(_("正在读取并检查 %(name)s …", name=path.name), file=sys.stderr, flush=True)
-        try:
-            plan = read_plan(db, actor, path, args.community)
-        except ImportRefused as exc:
-            print(_("错误：%(reason)s", reason=str(exc)), file=sys.stderr)
-            return 2
-        outcome = apply_plan(
-            db,
-            Vault(settings.secret_key),
-            actor,
-            plan,
-            dry_run=args.dry_run,
-            progress=ProgressBar(sys.stderr),
-        )
-        if not args.dry_run:
-            db.run_write(lambda session: audit_import(session, actor, plan, outcome.counts, path.name))
+        if args.import_kind == "services":
+            return _import_services(db, actor, path)
+        return _import_households(args, settings, db, actor, path)
     finally:
         db.dispose()
+
+
+def _errors_beside(path: Path, header: Any, refusals: list[Any]) -> Path:
+    """The refused rows to FILE.errors.xlsx beside the file; none: an old one removed."""
+    from server.ledger.workbook import errors_path, write_errors
+
     target = errors_path(path)
-    if outcome.refusals:
-        write_errors(target, plan.header.names, outcome.refusals)
+    if refusals:
+        write_errors(target, header, refusals)
     else:
         target.unlink(missing_ok=True)  # one from an earlier import would mislead
+    return target
+
+
+def _import_households(
+    args: argparse.Namespace, settings: Settings, db: Any, actor: Actor | None, path: Path
+) -> int:
+    from server.ledger.imports import ImportRefused, apply_plan, audit_import, read_plan
+    from server.people.vault import Vault
+
+    started = time.monotonic()
+    print(_("正在读取并检查 %(name)s …", name=path.name), file=sys.stderr, flush=True)
+    try:
+        plan = read_plan(db, actor, path, args.community)
+    except ImportRefused as exc:
+        print(_("错误：%(reason)s", reason=str(exc)), file=sys.stderr)
+        return 2
+    outcome = apply_plan(
+        db,
+        Vault(settings.secret_key),
+        actor,
+        plan,
+        dry_run=args.dry_run,
+        progress=ProgressBar(sys.stderr),
+    )
+    if not args.dry_run:
+        db.run_write(lambda session: audit_import(session, actor, plan, outcome.counts, path.name))
+    target = _errors_beside(path, plan.header.names, outcome.refusals)
     seconds = f"{time.monotonic() - started:.1f}"
     print(
         _(
@@ -124,6 +143,33 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         print(_("未导入的行和原因已写入 %(path)s：改好后再导入原文件即可。", path=target))
     if args.dry_run:
         print(_("试运行：检查了每一行，没有写入任何数据。"))
+    return 1 if outcome.refusals else 0
+
+
+def _import_services(db: Any, actor: Actor | None, path: Path) -> int:
+    """`doorstep import services FILE`: the good rows written in one transaction, the refused
+    ones to FILE.errors.xlsx beside it."""
+    from server.ledger.services import ServiceImportRefused, apply_services, read_services
+
+    try:
+        plan = read_services(path)
+    except ServiceImportRefused as exc:
+        print(_("错误：%(reason)s", reason=str(exc)), file=sys.stderr)
+        return 2
+    outcome = db.run_write(lambda session: apply_services(session, actor, plan, path.name))
+    target = _errors_beside(path, plan.header.names, outcome.refusals)
+    print(
+        _(
+            "%(rows)s 行：新增 %(added)s 项，更新 %(updated)s 项，不变 %(unchanged)s 项，错误 %(refused)s 行。",
+            rows=plan.total,
+            added=outcome.added,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+            refused=outcome.refused,
+        )
+    )
+    if outcome.refusals:
+        print(_("未导入的行和原因已写入 %(path)s：改好后再导入原文件即可。", path=target))
     return 1 if outcome.refusals else 0
 
 

@@ -10,26 +10,30 @@ in the audit log. A refused command changes nothing.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from server import audit, preferences
 from server.access import Actor, Forbidden, NotFound, can_hold, get_visible, live
 from server.blobs import MAX_PHOTOS, attach, check_hashes, claim
 from server.clock import step_time
+from server.commands.demands import CHANNEL_NOTES, Rating
 from server.commands.validation import validate
-from server.errors import IdReused, InvalidInput
+from server.errors import IdReused, InvalidInput, InvalidTransition
 from server.i18n import gettext as _
+from server.i18n import labels
 from server.models import AssistedApplication, AssistedStatus, Department, Resident, ServiceItem
 from server.workflows.assisted import (
     CONSENT,
     CONSENTS,
     NEEDS,
+    OFFICE,
     TRANSITIONS,
     WORKFLOW,
     deadline_from,
@@ -100,14 +104,14 @@ def _consent(args: AssistedCreate, at: datetime | None) -> dict[str, Any]:
 
 
 def _entry(
-    actor: Actor, kind: str, before: str | None, after: str, when: datetime, note: str
+    actor: Actor | None, kind: str, before: str | None, after: str, when: datetime, note: str
 ) -> dict[str, Any]:
     return {
         "kind": kind,
         "from": before,
         "to": after,
         "at": when.isoformat(),
-        "actor_id": str(actor.id),
+        "actor_id": str(actor.id) if actor else None,
         "note": note,
     }
 
@@ -231,6 +235,7 @@ def _deliver(
     session: Session, actor: Actor, a: AssistedApplication, args: AssistedStep, when: datetime
 ) -> None:
     a.delivered_at = when
+    a.rating_token = secrets.token_urlsafe(24)  # the resident's single-use rating link
 
 
 def _return(
@@ -269,3 +274,128 @@ EFFECTS: dict[str, Effect] = {
     "resupply": _resupply,
     "withdraw": _withdraw,
 }
+
+
+# -- the resident's rating and the rectification of a 差评 ----------------------------------------
+
+
+class AssistedRating(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rating: Rating
+    comment: str = Field(default="", max_length=500)
+
+
+class AssistedRectify(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    application_id: uuid.UUID
+    answer: str = Field(min_length=1, max_length=2000)
+
+
+def _noted(a: AssistedApplication, actor: Actor | None, kind: str, note: str) -> datetime:
+    """An entry on the history that leaves the status as it is; answers its time."""
+    last = a.history[-1]["at"] if a.history else None
+    when = step_time(None, floor=datetime.fromisoformat(last) if last else None)
+    a.history = [*a.history, _entry(actor, kind, a.status, a.status, when, note)]
+    return when
+
+
+def _rate(
+    session: Session, a: AssistedApplication, *, actor: Actor | None, args: AssistedRating, channel: str
+) -> AssistedApplication:
+    """After 已送达, once. The channel says honestly how it reached us: a rating recorded by
+    anyone signed in to Doorstep is never the resident's own."""
+    if a.status != AssistedStatus.delivered or a.rating is not None:
+        raise InvalidTransition(_("这件代办还没有送达，或已经评价过了。"))
+    note = _("居民评价：%(rating)s。", rating=labels.label("rating", args.rating)) + str(
+        CHANNEL_NOTES[channel]
+    )
+    a.rating, a.rating_comment, a.rating_channel = args.rating, args.comment, channel
+    a.rated_by = actor.id if actor else None
+    a.rating_token = ""  # nosec B105
+    _noted(a, actor, "rate", note + args.comment)
+    session.flush()
+    return a
+
+
+def rate_by_phone(session: Session, *, actor: Actor, data: dict[str, Any]) -> AssistedApplication:
+    """Staff calling the resident back (电话回访) record the rating the resident gives them."""
+    if actor.role not in OFFICE:
+        raise Forbidden(actor.role)
+    application = get_visible(session, actor, AssistedApplication, data.get("application_id"))
+    args = validate(AssistedRating, {k: v for k, v in data.items() if k != "application_id"})
+    _rate(session, application, actor=actor, args=args, channel="phone")
+    audit.record(
+        session,
+        actor=actor,
+        action="assisted.rate",
+        record_type="assisted_application",
+        record_id=application.id,
+        rating=args.rating,
+        channel="phone",
+    )
+    return application
+
+
+class RatingLinkUsed(NotFound):
+    """No delivered application waits for a rating under this link."""
+
+
+def application_by_token(session: Session, token: str) -> AssistedApplication:
+    if not token or len(token) > 64:
+        raise RatingLinkUsed("assisted_application")
+    found = session.exec(select(AssistedApplication).where(AssistedApplication.rating_token == token)).first()
+    if found is None or found.deleted_at is not None or found.status != AssistedStatus.delivered:
+        raise RatingLinkUsed("assisted_application")
+    return found
+
+
+def rate_by_token(
+    session: Session, *, token: str, data: dict[str, Any], ip: str = "", viewer: Actor | None = None
+) -> AssistedApplication:
+    """The resident rates through their own link, once. Opened where Doorstep is signed in
+    (`viewer`: the worker who delivered it, anyone), it is recorded as that person's 代录."""
+    args = validate(AssistedRating, data)
+    application = application_by_token(session, token)
+    channel = "resident" if viewer is None else "proxy"
+    _rate(session, application, actor=viewer, args=args, channel=channel)
+    audit.record(
+        session,
+        actor=viewer,
+        action="assisted.rate_link",
+        record_type="assisted_application",
+        record_id=application.id,
+        ip=ip,
+        rating=args.rating,
+        channel=channel,
+    )
+    return application
+
+
+def needs_rectification(a: AssistedApplication) -> bool:
+    return a.rating == "dissatisfied" and a.rectified_at is None
+
+
+def answer_rectification(session: Session, *, actor: Actor, data: dict[str, Any]) -> AssistedApplication:
+    """差评件件有回复、件件有整改: staff write what was done about a 不满意; once, kept on the
+    application's history and in the audit log."""
+    if actor.role not in OFFICE:
+        raise Forbidden(actor.role)
+    args = validate(AssistedRectify, data)
+    application = get_visible(session, actor, AssistedApplication, args.application_id)
+    if not needs_rectification(application):
+        raise InvalidTransition(_("这件代办没有待整改的差评。"))
+    application.rectification = args.answer
+    application.rectified_at = _noted(application, actor, "rectify", args.answer)
+    application.rectified_by = actor.id
+    audit.record(
+        session,
+        actor=actor,
+        action="assisted.rectify",
+        record_type="assisted_application",
+        record_id=application.id,
+        answer=args.answer,
+    )
+    session.flush()
+    return application

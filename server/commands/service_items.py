@@ -195,6 +195,12 @@ def _checked(fields: ItemFields) -> dict[str, Any]:
     }
 
 
+def check_fields(fields: ItemFields) -> None:
+    """The form's checks alone (the guide's importer checks every row before writing any):
+    InvalidInput with one message a field, or nothing."""
+    _checked(fields)
+
+
 def _keep(session: Session, actor: Actor | None, item: ServiceItem) -> None:
     session.add(
         ServiceItemRevision(

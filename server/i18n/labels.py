@@ -68,6 +68,8 @@ LABELS: dict[str, dict[str, LazyProxy]] = {
         "return": _l("退回补件"),
         "resupply": _l("补件"),
         "withdraw": _l("撤回"),
+        "rate": _l("居民评价"),
+        "rectify": _l("差评整改"),
     },
     "material_form": {
         "original": _l("原件"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("notes", "备注", ("说明",)),
 )
 
-_BY_NAME = {name: c.key for c in COLUMNS for name in (c.header, *c.aliases)}
 _DECORATION = re.compile(r"[*＊\s]|[(（][^)）]*[)）]$")
 HEADER_SEARCH_ROWS = 20  # a title, notes or a blank row or two may stand above the header
 
@@ -63,10 +62,21 @@ def header_name(cell: Any) -> str:
     return _DECORATION.sub("", text.strip())
 
 
-def match_header(number: int, cells: Sequence[Any]) -> Header | None:
+def by_name(columns: Sequence[Column]) -> dict[str, str]:
+    """Every header a sheet may write (the template's and the aliases) → its column's key."""
+    return {name: c.key for c in columns for name in (c.header, *c.aliases)}
+
+
+_BY_NAME = by_name(COLUMNS)
+
+
+def match_header(number: int, cells: Sequence[Any], known: Mapping[str, str] | None = None) -> Header | None:
+    """The header row (a `name` column and at least two more), or None; `known` from
+    `by_name`, the household ledger's by default."""
+    known = _BY_NAME if known is None else known
     index: dict[str, int] = {}
     for position, cell in enumerate(cells):
-        key = _BY_NAME.get(header_name(cell))
+        key = known.get(header_name(cell))
         if key is not None and key not in index:
             index[key] = position
     if "name" not in index or len(index) < 3:

@@ -26,6 +26,7 @@ class AssistedApplication(SyncRecord, table=True):
     __table_args__ = scope_indexes("assisted_application", "grid_id", "community_id", "department_id")
     sync_type = "assisted_application"
     scope_columns = ("community_id", "grid_id", "department_id")
+    private_columns = frozenset({"rating_token"})
 
     item_id: uuid.UUID = Field(foreign_key="service_item.id", index=True)
     # The item as it read when the application began (service_item_revision), kept whatever
@@ -53,5 +54,17 @@ class AssistedApplication(SyncRecord, table=True):
     completed_at: datetime | None = None
     delivered_at: datetime | None = None
     created_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    # After 已送达 the resident rates it, as requests are rated: the rating, how it reached us
+    # (resident: their own link; proxy: the link opened where Doorstep is signed in; phone:
+    # staff calling back) and who recorded it. A 不满意 (差评) waits for the office's
+    # rectification: what was done about it, when and by whom.
+    rating: str | None = None
+    rating_comment: str = ""
+    rating_channel: str = ""
+    rated_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    rating_token: str = Field(default="", index=True)  # the single-use link /ra/{token}
+    rectification: str = ""
+    rectified_at: datetime | None = None
+    rectified_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     # Every step: [{"kind", "from", "to", "at" (ISO), "actor_id", "note"}], oldest first.
     history: list[dict[str, Any]] = JSONField(list)

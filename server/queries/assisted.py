@@ -53,6 +53,26 @@ def item_counts(session: Session, actor: Actor) -> list[tuple[str, int]]:
 
 
 @dataclass(frozen=True)
+class Ratings:
+    """The residents' ratings after 已送达, and the 差评 still waiting for their rectification."""
+
+    rated: int
+    dissatisfied: int
+    to_rectify: list[AssistedApplication]
+
+
+def ratings(session: Session, actor: Actor) -> Ratings:
+    query = select(AssistedApplication).where(
+        *_in_scope(actor),  # type: ignore[arg-type]
+        col(AssistedApplication.rating).is_not(None),
+    )
+    rated = list(session.exec(query))
+    bad = [a for a in rated if a.rating == "dissatisfied"]
+    waiting = sorted((a for a in bad if a.rectified_at is None), key=lambda a: a.delivered_at or a.created_at)
+    return Ratings(len(rated), len(bad), waiting)
+
+
+@dataclass(frozen=True)
 class Detail:
     application: AssistedApplication
     resident: Resident

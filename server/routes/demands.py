@@ -70,7 +70,7 @@ COMMANDS = commands.STEP_COMMANDS
 assert set(COMMANDS) == set(demand_flow.STEPS) == set(STEP_FIELDS)
 
 
-def _filled(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+def filled(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
     """The named fields the form sent with a value: an empty optional field is left out."""
     return {name: text(form, name) for name in names if text(form, name)}
 
@@ -126,7 +126,7 @@ async def demand_step(request: Request) -> Response:
     if step not in COMMANDS:
         raise NotFound("step")
     form = await read_form(request)
-    data: dict[str, Any] = {"demand_id": str(demand_id), **_filled(form, STEP_FIELDS[step])}
+    data: dict[str, Any] = {"demand_id": str(demand_id), **filled(form, STEP_FIELDS[step])}
     command = COMMANDS[step]
 
     def run(session: Session) -> bool:
@@ -203,7 +203,7 @@ async def demand_new(request: Request) -> Response:
 async def demand_create(request: Request) -> Response:
     actor = require_actor(request, *CAPTURE_ROLES)
     form = await read_form(request)
-    data: dict[str, Any] = {"demand_id": text(form, "demand_id"), **_filled(form, CAPTURE_FIELDS)}
+    data: dict[str, Any] = {"demand_id": text(form, "demand_id"), **filled(form, CAPTURE_FIELDS)}
     data.setdefault("description", "")
     data.setdefault("field", "")
     try:
@@ -369,7 +369,7 @@ async def public_submit(request: Request) -> Response:
     values = {k: text(form, k) for k in PUBLIC_FIELDS}
     if text(form, HONEYPOT):
         return await _public_form(request, values, {"form": _("无法提交，请刷新页面后重试。")}, 400)
-    data = _filled(form, PUBLIC_FIELDS) | {"description": values["description"], "field": values["field"]}
+    data = filled(form, PUBLIC_FIELDS) | {"description": values["description"], "field": values["field"]}
 
     def run(session: Session) -> tuple[str, bool]:
         demand = commands.submit_public(
@@ -405,7 +405,7 @@ async def rating_page(request: Request) -> Response:
     try:
         demand, fields = await read(request, load)
     except commands.TokenUsed:
-        return _rating_gone(request)
+        return rating_gone(request)
     context = {
         "demand": demand,
         "fields": fields,
@@ -417,25 +417,38 @@ async def rating_page(request: Request) -> Response:
     return render(request, "demands/rate.html", context)
 
 
-def _rating_gone(request: Request) -> Response:
+def rating_gone(request: Request) -> Response:
     message = _("这个评价链接已经用过或已失效。如有问题，请联系社区。")
     return render(request, "error.html", {"status": 404, "code": "not_found", "message": message}, status=404)
 
 
-async def rating_submit(request: Request) -> Response:
-    token = request.path_params["token"]
+async def rating_limited(request: Request, ip: str) -> Response | None:
+    """Too many ratings from this address (a demand's or an assisted application's link): the
+    429 page. Counted in its own transaction, so refused guesses at links count too."""
+    key = f"rating:{ip}"
+    if await write(request, lambda s: ratelimit.hit(s, key, limit=RATING_LIMIT[0], seconds=RATING_LIMIT[1])):
+        return None
+    message = _("提交太频繁了，请稍后再试。")
+    return render(
+        request, "error.html", {"status": 429, "code": "rate_limited", "message": message}, status=429
+    )
+
+
+async def read_rating(request: Request) -> tuple[dict[str, str], str] | Response:
+    """A rating link's post: the rating and comment and the client's address, or the 429 page."""
     form = await read_form(request)
     ip = client_ip(request)
-    data = _filled(form, ("rating", "comment"))
-    key = f"rating:{ip}"
-    # Counted in its own transaction, so refused guesses at links count too.
-    if not await write(
-        request, lambda s: ratelimit.hit(s, key, limit=RATING_LIMIT[0], seconds=RATING_LIMIT[1])
-    ):
-        message = _("提交太频繁了，请稍后再试。")
-        return render(
-            request, "error.html", {"status": 429, "code": "rate_limited", "message": message}, status=429
-        )
+    if limited := await rating_limited(request, ip):
+        return limited
+    return filled(form, ("rating", "comment")), ip
+
+
+async def rating_submit(request: Request) -> Response:
+    token = request.path_params["token"]
+    posted = await read_rating(request)
+    if isinstance(posted, Response):
+        return posted
+    data, ip = posted
     try:
         rating = await write(
             request,
@@ -444,7 +457,7 @@ async def rating_submit(request: Request) -> Response:
             ),
         )
     except commands.TokenUsed:
-        return _rating_gone(request)
+        return rating_gone(request)
     except DomainError as exc:
         errors, status = errors_of(exc)
         demand, fields = await read(

@@ -10,12 +10,15 @@ the card `/guide/{id}/card`), `/p/{token}/guide` a community's public list.
 
 from __future__ import annotations
 
+import base64
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Any
 
 import segno
 from sqlmodel import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,10 +26,14 @@ from starlette.routing import Route
 from server.access import Actor
 from server.commands import service_items as commands
 from server.errors import DomainError
+from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
+from server.ledger import services as guide_import
+from server.ledger.workbook import errors_bytes
 from server.models import Role, ServiceCategory, ServiceItem
 from server.queries import org as org_queries
 from server.queries import service_items as queries
+from server.routes.ledger import XLSX, attachment
 from server.web.forms import FormState, read_form, see_other, text
 from server.web.pages import absolute_url, read, render, require_actor, write
 
@@ -165,6 +172,52 @@ async def guide_card(request: Request) -> Response:
     return render(request, "guide/card.html", {"item": item, "url": url, "qr": qr_svg(url, scale=8)})
 
 
+async def guide_template(request: Request) -> Response:
+    _editor(request)
+    return attachment(guide_import.template_bytes(), _("办事指南导入模板.xlsx"))
+
+
+async def guide_import_upload(request: Request) -> Response:
+    """A spreadsheet of items: every row checked, the good ones written in one transaction
+    through the form's own commands, the refused ones listed and offered as the errors
+    workbook. A file that cannot be read at all changes nothing."""
+    actor = _editor(request)
+    form = await read_form(request, files=True)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return render(request, "guide/import.html", {"refusal": _("请选择要导入的文件。")}, status=400)
+        name = Path(upload.filename).name
+        content = await upload.read()
+    finally:
+        await form.close()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("upload" + Path(name).suffix.lower())
+        path.write_bytes(content)
+
+        def run(session: Session) -> tuple[guide_import.ServicePlan, guide_import.ServiceOutcome]:
+            plan = guide_import.read_services(path)
+            return plan, guide_import.apply_services(session, actor, plan, name)
+
+        try:
+            plan, outcome = await write(request, run)
+        except guide_import.ServiceImportRefused as exc:
+            refused = {"file_name": name, "refusal": str(exc)}
+            return render(request, "guide/import.html", refused, status=400)
+    errors_book = ""
+    if outcome.refusals:
+        book = errors_bytes(plan.header.names, outcome.refusals)
+        errors_book = f"data:{XLSX};base64," + base64.b64encode(book).decode("ascii")
+    context: dict[str, Any] = {
+        "file_name": name,
+        "stem": Path(name).stem,
+        "rows": plan.total,
+        "outcome": outcome,
+        "errors_book": errors_book,
+    }
+    return render(request, "guide/import.html", context)
+
+
 # -- the residents' pages ------------------------------------------------------------------------
 
 
@@ -205,6 +258,8 @@ async def phone_codes(request: Request) -> Response:
 routes = [
     Route("/guide", guide_list, methods=["GET"]),
     Route("/guide/new", guide_new, methods=["GET"]),
+    Route("/guide/template.xlsx", guide_template, methods=["GET"]),
+    Route("/guide/import", guide_import_upload, methods=["POST"]),
     Route("/guide/new", guide_create, methods=["POST"]),
     Route("/guide/{id:uuid}", guide_item, methods=["GET"]),
     Route("/guide/{id:uuid}", guide_update, methods=["POST"]),

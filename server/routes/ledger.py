@@ -48,7 +48,7 @@ def _disposition(name: str) -> str:
     return f"attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{quote(name)}"
 
 
-def _attachment(content: bytes, name: str) -> Response:
+def attachment(content: bytes, name: str) -> Response:
     return Response(content, media_type=XLSX, headers={"Content-Disposition": _disposition(name)})
 
 
@@ -66,7 +66,7 @@ async def ledger_page(request: Request, state: FormState | None = None) -> Respo
 
 async def ledger_template(request: Request) -> Response:
     _staff(request)
-    return _attachment(template_bytes(), _("一户一档导入模板.xlsx"))
+    return attachment(template_bytes(), _("一户一档导入模板.xlsx"))
 
 
 async def import_create(request: Request) -> Response:
@@ -125,7 +125,7 @@ async def import_errors(request: Request) -> Response:
     if job.errors_book is None:
         raise NotFound("ledger_import")
     stem = job.file_name.rsplit(".", 1)[0]
-    return _attachment(job.errors_book, f"{stem}.errors.xlsx")
+    return attachment(job.errors_book, f"{stem}.errors.xlsx")
 
 
 async def ledger_export(request: Request) -> Response:
@@ -161,7 +161,7 @@ async def ledger_export(request: Request) -> Response:
         return await ledger_page(request, FormState.refused(form, exc, "export"))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return _attachment(content, f"{LEDGERS[kind].title()}-{local_today():%Y%m%d}.xlsx")
+    return attachment(content, f"{LEDGERS[kind].title()}-{local_today():%Y%m%d}.xlsx")
 
 
 def _date(value: str) -> date | None:

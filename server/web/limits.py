@@ -25,6 +25,7 @@ ANONYMOUS_PATHS = {  # what the smaller anonymous forms need
     "/sync/login": 16 * KB,
     "/language": 4 * KB,
     "/r/": 16 * KB,  # a 500-character comment, percent-encoded, with room to be told it is too long
+    "/ra/": 16 * KB,  # the same, for an assisted application
 }
 
 

@@ -4,18 +4,26 @@ public page with JavaScript off."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 from sqlmodel import select
 
 from server.commands import service_items
 from server.db import Database
-from server.models import AssistedApplication, ServiceItem, Visit
+from server.models import AssistedApplication, ServiceItem, User, Visit
+from tests import test_assisted
 from tests.browser.conftest import PHONE, overflow, screenshot, watch_console
 from tests.browser.conftest import sign_in as office_sign_in
 from tests.browser.field import camera_photo, go_offline, go_online, sign_in, wait_synced
 from tests.conftest import Factory
 from tests.live import LiveServer
+from tests.test_assisted import World
+from tests.test_assisted_rating import delivered
+from tests.test_service_import import BAD, thirty_items
+
+world = test_assisted.world  # the fixture
 
 pytestmark = pytest.mark.browser
 
@@ -250,3 +258,58 @@ def test_staff_keep_the_guide_on_a_small_screen_and_print_its_card(
     page.wait_for_selector(".guide-card svg.qr")
     screenshot(page, "guide-08-card")
     assert overflow(page) == 0
+
+
+def test_staff_load_the_guide_from_a_workbook_on_a_small_screen(
+    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database, tmp_path: Path
+) -> None:
+    staff = make.user("community_staff", community=make.community(name="乐安社区"))
+    page = phone.new_page()
+    office_sign_in(page, live_server, staff.username, next="/guide")
+    page.wait_for_selector("form[action='/guide/import']")
+    screenshot(page, "guide-09-import-form")
+    assert overflow(page) == 0
+    page.set_input_files(
+        "form[action='/guide/import'] input[type=file]", str(thirty_items(tmp_path / "清单.xlsx"))
+    )
+    page.click("form[action='/guide/import'] button[type=submit]")
+    page.wait_for_selector("p.notice")
+    assert "新增 25 项" in (page.text_content("p.notice") or "")
+    assert page.locator("tbody tr").count() == len(BAD)
+    screenshot(page, "guide-10-import-result")
+    assert overflow(page) == 0
+    with db.read() as s:
+        assert len(list(s.exec(select(ServiceItem)))) == 25
+
+
+def test_the_resident_rates_an_assisted_application_without_javascript_and_staff_answer_the_complaint(
+    live_server: LiveServer, browser: Browser, phone: BrowserContext, db: Database, world: World
+) -> None:
+    application_id = delivered(db, world)
+    with db.read() as s:
+        application = s.get(AssistedApplication, application_id)
+        staff = s.get(User, world.actors["community_staff"].id)
+    assert application is not None and staff is not None
+    resident = browser.new_context(**PHONE, java_script_enabled=False)
+    page = resident.new_page()
+    page.goto(f"{live_server.url}/ra/{application.rating_token}")
+    screenshot(page, "assisted-05-resident-rates")
+    assert overflow(page) == 0
+    page.check("input[name=rating][value=dissatisfied]")
+    page.fill("textarea[name=comment]", "材料没有一次说清，跑了两趟")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=很抱歉")
+    resident.close()
+
+    office = phone.new_page()
+    office_sign_in(office, live_server, staff.username, next=f"/assisted/{application_id}")
+    office.wait_for_selector("form[data-step=rectify]")
+    office.fill("form[data-step=rectify] textarea[name=answer]", "已补全一次性告知清单，上门向居民致歉")
+    screenshot(office, "assisted-06-complaint")
+    assert overflow(office) == 0
+    office.click("form[data-step=rectify] button[type=submit]")
+    office.wait_for_selector("#assisted-rectification")
+    with db.read() as s:
+        done = s.get(AssistedApplication, application_id)
+    assert done is not None and (done.rating, done.rating_channel) == ("dissatisfied", "resident")
+    assert done.rectified_at is not None
