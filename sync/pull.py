@@ -20,7 +20,7 @@ from server import versions
 from server.access import Actor, scope_filter
 from server.commands import personal_data
 from server.models import SYNC_TYPES, SyncClient, Tombstone
-from sync import records
+from sync import device, records
 from sync.clients import check_owner, claim
 
 PAGE_CHANGES = 2000  # rule 12
@@ -31,6 +31,7 @@ PAGE_BYTES = 2 * 1024 * 1024
 class PullRequest:
     client_id: uuid.UUID
     cursor: str | None
+    device: dict[str, Any] | None = None  # sync/device.py
 
 
 @dataclass
@@ -48,6 +49,8 @@ class PullPage:
     # Optional field (docs/sync.md "Download progress"): on a reset page, how many
     # records the whole download carries, for the phone's first-sync progress.
     total: int | None = None
+    # The phone's report of itself says something new (sync/device.py): settle keeps it.
+    report: bool = False
 
     def body(self) -> bytes:
         # The head goes first: a phone reads the cursor off the front of the body and
@@ -202,6 +205,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         id_numbers=id_numbers,
         registered=client is not None,
         total=_total(session, actor, high) if reset else None,
+        report=device.stale(client, request.device),
     )
 
 
@@ -209,8 +213,9 @@ def settle(session: Session, *, actor: Actor, request: PullRequest, page: PullPa
     """What a page read leaves to write, in one short transaction after the snapshot: the
     client registered to its user (rule 1, as a push does) and the audit of the personal
     data the page carries."""
-    if not page.registered:
-        claim(session, client_id=request.client_id, actor=actor)
+    if not page.registered or page.report:
+        client = claim(session, client_id=request.client_id, actor=actor)
+        device.keep(session, client, request.device)
     if page.phones or page.id_numbers:
         personal_data.record_pull(
             session,

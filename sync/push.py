@@ -24,7 +24,7 @@ from server.errors import DomainError, IdReused
 from server.i18n import gettext as _
 from server.models import MutationOutcome, SyncClient, utcnow
 from server.people.vault import Vault
-from sync import catalogue
+from sync import catalogue, device
 from sync.clients import claim
 
 log = logging.getLogger("doorstep.sync")
@@ -44,6 +44,7 @@ class PushedMutation:
 class PushRequest:
     client_id: uuid.UUID
     mutations: list[PushedMutation]
+    device: dict[str, Any] | None = None  # sync/device.py
 
 
 @dataclass
@@ -169,6 +170,7 @@ def _failed(client: SyncClient, mutation: PushedMutation, failed: _Failed, clien
 def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, ip: str = "") -> PushResult:
     # Rule 1: the client belongs to the caller (ClientNotYours → 403).
     client = claim(session, client_id=request.client_id, actor=actor)
+    device.keep(session, client, request.device)
     session.info["client_id"] = str(request.client_id)
     last = client.last_mutation_id
     result = PushResult(last_mutation_id=last)

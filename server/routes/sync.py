@@ -78,7 +78,7 @@ async def pull(request: Request) -> Response:
     ip = client_ip(request)
     try:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
-        if not page.registered or page.phones or page.id_numbers:
+        if not page.registered or page.report or page.phones or page.id_numbers:
             await write(request, lambda s: settle(s, actor=actor, request=envelope, page=page, ip=ip))
     except ClientNotYours:
         return _not_yours(request)

@@ -4,6 +4,7 @@
 "use strict";
 
 import { getMeta, setMeta } from "./db.js";
+import { deviceReport } from "./device.js";
 import { applyPage, blobsToUpload, markUploaded, outboxEntries, recordResults, startOver } from "./store.js";
 
 const BATCH = 100;
@@ -122,7 +123,8 @@ async function pushAll(db, id) {
     const pending = (await outboxEntries(db)).filter((e) => e.status === "pending").sort((a, b) => a.id - b.id);
     if (!pending.length) return id;
     const batch = pending.slice(0, BATCH).map(({ id: mid, name, args, at }) => ({ id: mid, name, args, at }));
-    const answer = await post("/sync/push", { protocol: 1, client_id: id, mutations: batch });
+    const device = await deviceReport(db);
+    const answer = await post("/sync/push", { protocol: 1, client_id: id, mutations: batch, device });
     const gap = answer.results.find((r) => r.status === "out_of_order");
     if (gap && gap.id === batch[0].id) {
       // Rule 4 with nothing we could resend: the server lost count of this client
@@ -149,7 +151,8 @@ async function pullAll(db, me, id, onProgress) {
   // so the downloads follow each other without waiting a round trip and the
   // server's time, and overlap writing earlier pages into IndexedDB (a first
   // sync on 3G).
-  const ask = (cursor) => askPage({ protocol: 1, client_id: id, cursor });
+  const device = await deviceReport(db); // after the push: what still waits
+  const ask = (cursor) => askPage({ protocol: 1, client_id: id, cursor, device });
   const asked = [ask(await getMeta(db, "cursor", null))];
   let total = null;
   let received = 0;
