@@ -92,3 +92,6 @@ _.font  # unused attribute (server/ledger/workbook.py), openpyxl reads it when s
 urged  # unused variable (server/queries/demands.py:303), read by templates/demands/dashboard.html
 unknown_year  # unused variable (server/queries/demands.py:304), read by templates/demands/dashboard.html
 rating_channels  # unused variable (server/queries/demands.py:313), read by templates/demands/dashboard.html
+old_app  # unused method (server/queries/devices.py Phone), read by templates/devices/list.html
+not_persisted  # unused property (server/queries/devices.py Phone), read by templates/devices/list.html
+oldest_days  # unused method (server/workflows/reconciliation.py Balance), read by templates/devices/list.html

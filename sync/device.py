@@ -90,6 +90,17 @@ def stale(client: SyncClient | None, report: dict[str, Any] | None) -> bool:
     return utcnow() - seen > QUIET
 
 
+def after_push(report: dict[str, Any] | None, answered: int) -> dict[str, Any] | None:
+    """A push's report as it stands once the push has answered `answered` of its entries."""
+    if report is None or "pending" not in report:
+        return report
+    pending = max(report["pending"] - answered, 0)
+    left = {**report, "pending": pending}
+    if not pending:
+        left.pop("oldest_pending_at", None)
+    return left
+
+
 def keep(session: Session, client: SyncClient, report: dict[str, Any] | None) -> None:
     """The latest report of this client, replacing the one before."""
     if report is None:

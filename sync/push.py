@@ -170,7 +170,6 @@ def _failed(client: SyncClient, mutation: PushedMutation, failed: _Failed, clien
 def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, ip: str = "") -> PushResult:
     # Rule 1: the client belongs to the caller (ClientNotYours → 403).
     client = claim(session, client_id=request.client_id, actor=actor)
-    device.keep(session, client, request.device)
     session.info["client_id"] = str(request.client_id)
     last = client.last_mutation_id
     result = PushResult(last_mutation_id=last)
@@ -264,5 +263,8 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, 
     # Rule 2: the counter advances in the same transaction as the effects.
     client.last_mutation_id = last
     result.last_mutation_id = last
+    # The phone's report was made before this push: what it answered no longer waits.
+    answered = len({m.id for m in mutations if m.id <= last})
+    device.keep(session, client, device.after_push(request.device, answered))
     session.flush()
     return result

@@ -47,7 +47,8 @@ def test_a_push_keeps_the_report_of_its_client(client: TestClient, make: Factory
     body = {"protocol": 1, "client_id": client_id, "mutations": [mutation], "device": GOOD}
     assert client.post("/sync/push", json=body).json()["results"][0]["status"] == "applied"
     row = stored(db, client_id)
-    assert row.device == {**GOOD, "oldest_pending_at": "2026-11-25T01:31:02+00:00"}
+    # Made before the push: the one entry it answered no longer waits.
+    assert row.device == {**GOOD, "pending": 2, "oldest_pending_at": "2026-11-25T01:31:02+00:00"}
     assert row.device_at is not None
 
 

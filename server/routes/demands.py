@@ -30,8 +30,8 @@ from server.commands import demands as commands
 from server.errors import DomainError
 from server.i18n import gettext as _
 from server.i18n import labels
-from server.models import Community, Demand, Role
-from server.queries import coverage
+from server.models import Community, Demand, Role, utcnow
+from server.queries import coverage, devices
 from server.queries import demands as queries
 from server.routes.coverage import coverage_chart
 from server.web import charts
@@ -224,14 +224,16 @@ def _community_choice(request: Request, communities: list[Community]) -> Communi
 async def dashboard_page(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff)
 
-    def load(session: Session) -> tuple[list[Community], queries.Dashboard, coverage.Coverage]:
+    def load(session: Session) -> tuple[list[Community], queries.Dashboard, coverage.Coverage, int]:
         communities = queries.dashboard_communities(session, actor)
         community = _community_choice(request, communities)
         care = coverage.coverage(session, actor, local_today(), community_id=community.id)
-        return communities, queries.dashboard(session, community), care
+        late = devices.owing_late(session, community_id=community.id, now=utcnow())
+        return communities, queries.dashboard(session, community), care, late
 
-    communities, board, care = await read(request, load)
-    figures = {"b": board, "care": care, "charts": _dashboard_charts(board) | {"care": coverage_chart(care)}}
+    communities, board, care, late = await read(request, load)
+    figures = {"b": board, "care": care, "phones_late": late}
+    figures["charts"] = _dashboard_charts(board) | {"care": coverage_chart(care)}
     return render(request, "demands/dashboard.html", {"communities": communities, **figures})
 
 

@@ -11,7 +11,10 @@ from starlette.routing import Route
 
 from server import blobs
 from server.auth import SESSION_COOKIE, Refused
+from server.clock import aware
 from server.i18n import gettext as _
+from server.models import utcnow
+from server.queries import devices
 from server.routes.auth import attempt_login, refusal, set_session_cookie
 from server.routes.sync_openapi import openapi
 from server.web.body import BadBody, read_json, refused
@@ -134,6 +137,8 @@ async def login(request: Request) -> Response:
         status, message, headers = refusal(result)
         return JSONResponse({"error": result.code, "message": message}, status_code=status, headers=headers)
     actor = result.actor
+    now = utcnow()
+    owing = await read(request, lambda s: devices.owing_elsewhere(s, user_id=actor.id, now=now))
     response = JSONResponse(
         {
             "user": {
@@ -146,6 +151,15 @@ async def login(request: Request) -> Response:
                 "community_id": str(actor.community_id) if actor.community_id else None,
             },
             "csrf_token": result.csrf_token,
+            # Optional (docs/sync.md "Device reports"): this user's phones that still owe work.
+            "owing_phones": [
+                {
+                    "client_id": str(p.client_id),
+                    "owed": p.balance.owed,
+                    "last_contact": aware(p.last_contact).isoformat(),
+                }
+                for p in owing
+            ],
         }
     )
     set_session_cookie(request, response, result.cookie)

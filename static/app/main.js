@@ -2,7 +2,7 @@
 // the page's events to screens, the scheduler and the status line.
 "use strict";
 
-import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
+import { currentUser, getMeta, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
 import { loadLanguage, refreshLabels, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
@@ -85,7 +85,7 @@ const app = {
   },
 
   render: () => render(),
-  signIn: (user) => signIn(user),
+  signIn: (user, owing) => signIn(user, owing),
   signOut: () => signOut(),
   accountDisabled: (username) => accountDisabled(username),
 };
@@ -269,15 +269,28 @@ async function checkStorage() {
 
 // --- signing in and out ----------------------------------------------------------
 
-async function signIn(user) {
+async function signIn(user, owing = []) {
   await setCurrentUser(user);
   await openAs(user);
+  await warnOtherPhones(owing);
   app.signedOut = false;
   history.replaceState(null, "", "#/");
   progress({ received: 0, total: null });
   await render({ from: null });
   await scheduler.runSync();
   sendPushSubscription();
+}
+
+// Signing in on a new phone while another of this worker's phones still owes work
+// (docs/sync.md "Device reports"): say so until the app is closed; this phone is not "another".
+async function warnOtherPhones(owing) {
+  const mine = await getMeta(app.db, "client_id", null);
+  const others = owing.filter((p) => p.client_id !== mine);
+  const owed = others.reduce((n, p) => n + (p.owed || 0), 0);
+  app.otherPhones = others.length
+    ? t("您的另一台手机上还有 %(n)s 条记录没有同步。请用那台手机联网同步一次，或在那台手机“我的”页导出救援文件交给社区。", { n: owed })
+    : "";
+  renderBanner(app);
 }
 
 async function signOut() {

@@ -50,7 +50,7 @@ export const login = {
         return;
       }
       const body = await response.json();
-      await app.signIn(body.user);
+      await app.signIn(body.user, body.owing_phones || []);
     },
   },
 };
