@@ -111,3 +111,8 @@ def parse_pull(body: Any) -> PullRequest:
     if cursor is not None and not isinstance(cursor, str):
         raise _bad("invalid_envelope", _("cursor 必须是字符串或 null。"))
     return PullRequest(client_id=client_id, cursor=cursor, device=device.read(body.get("device")))
+
+
+def parse_client(body: Any) -> uuid.UUID:
+    """A body naming only the protocol and a client (the rescue key's)."""
+    return _client_id(_protocol(body))

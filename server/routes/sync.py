@@ -20,8 +20,9 @@ from server.routes.sync_openapi import openapi
 from server.web.body import BadBody, read_json, refused
 from server.web.csrf import not_cross_site
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
-from sync.clients import ClientNotYours
-from sync.envelope import BadEnvelope, parse_pull, parse_push
+from sync import rescue
+from sync.clients import ClientNotYours, claim
+from sync.envelope import BadEnvelope, parse_client, parse_pull, parse_push
 from sync.pull import pull as pull_changes
 from sync.pull import settle
 from sync.push import push as push_mutations
@@ -86,6 +87,22 @@ async def pull(request: Request) -> Response:
     except ClientNotYours:
         return _not_yours(request)
     return _timed(compressed(request, page.body()), start)
+
+
+async def rescue_key(request: Request) -> Response:
+    """The key this client signs its rescue file with (docs/sync.md "Rescue file"); asking
+    registers the client to the caller (rule 1), as a push does."""
+    actor = require_actor(request)
+    try:
+        client_id = parse_client(await read_json(request, max_bytes=4 * 1024))
+    except (BadBody, BadEnvelope) as exc:
+        return refused(request, exc)
+    try:
+        await write(request, lambda s: claim(s, client_id=client_id, actor=actor))
+    except ClientNotYours:
+        return _not_yours(request)
+    key = rescue.key_for(services(request).settings.secret_key, client_id, actor.id)
+    return JSONResponse({"client_id": str(client_id), "user_id": str(actor.id), "key": key})
 
 
 async def put_blob(request: Request) -> Response:
@@ -183,6 +200,7 @@ routes = [
     Route("/sync/logout", logout, methods=["POST"]),
     Route("/sync/push", push, methods=["POST"]),
     Route("/sync/pull", pull, methods=["POST"]),
+    Route("/sync/rescue-key", rescue_key, methods=["POST"]),
     Route("/sync/blobs/{sha256}", put_blob, methods=["PUT"]),
     Route("/sync/blobs/{sha256}", get_blob, methods=["GET"]),
 ]

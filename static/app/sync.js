@@ -5,6 +5,7 @@
 
 import { getMeta, setMeta } from "./db.js";
 import { deviceReport } from "./device.js";
+import { ensureRescueKey } from "./rescue.js";
 import { applyPage, blobsToUpload, markUploaded, outboxEntries, recordResults, startOver } from "./store.js";
 
 const BATCH = 100;
@@ -189,6 +190,7 @@ export async function syncOnce(db, me, onProgress = null) {
     const id = await pushAll(db, await clientId(db));
     await pullAll(db, me, id, onProgress);
     await setMeta(db, "last_sync_at", new Date().toISOString());
+    try { await ensureRescueKey(db, id); } catch (_) { /* asked again after the next sync */ }
     return "done";
   };
   if (!navigator.locks) return run();
