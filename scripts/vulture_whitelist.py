@@ -95,3 +95,4 @@ rating_channels  # unused variable (server/queries/demands.py:313), read by temp
 old_app  # unused method (server/queries/devices.py Phone), read by templates/devices/list.html
 not_persisted  # unused property (server/queries/devices.py Phone), read by templates/devices/list.html
 oldest_days  # unused method (server/workflows/reconciliation.py Balance), read by templates/devices/list.html
+from_name  # unused variable (server/models/handover.py), read by templates/handovers/list.html

@@ -5,6 +5,7 @@ from server.models.audit import AuditLog
 from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict
 from server.models.demand import Demand, DemandEvent, DemandStatus
+from server.models.handover import Handover, HandoverStatus
 from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
 from server.models.ledger_import import ImportStatus, LedgerImport
 from server.models.org import Community, Department, Grid, Role, User, UserGrid
@@ -58,6 +59,8 @@ __all__ = [
     "DemandStatus",
     "Department",
     "Grid",
+    "Handover",
+    "HandoverStatus",
     "Household",
     "HouseholdKind",
     "HouseholdStatus",
