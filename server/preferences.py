@@ -558,6 +558,16 @@ _register(
     "key",
     _l("其他系统读取诉求（GeoReport v2）的方式。无论哪种，提交诉求都需要 API 密钥。"),
 )
+_register(
+    "app.update_grace_days",
+    _l("新版本宽限期（天）"),
+    Integer(0, 30),
+    3,
+    _l(
+        "手机上的应用有新版本时，先请网格员点“现在更新”；过了这么多天还没更新，就在下次切换页面、且没有待同步内容时自动更新。"
+        "待同步的内容始终保留。"
+    ),
+)
 
 
 def work_calendar(session: Session) -> WorkCalendar:

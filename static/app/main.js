@@ -3,7 +3,7 @@
 "use strict";
 
 import { currentUser, getMeta, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
-import { loadLanguage, refreshLabels, t } from "./i18n.js";
+import { loadLanguage, refreshLabels, rule, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { restoreShot, takePhoto, wirePhotos } from "./photos.js";
@@ -344,16 +344,10 @@ async function registerWorker() {
   const watch = (worker) => {
     if (!worker) return;
     worker.addEventListener("statechange", () => {
-      if (worker.state === "installed" && navigator.serviceWorker.controller) {
-        app.updateWaiting = worker;
-        renderBanner(app);
-      }
+      if (worker.state === "installed" && navigator.serviceWorker.controller) noteUpdate(worker);
     });
   };
-  if (registration.waiting && navigator.serviceWorker.controller) {
-    app.updateWaiting = registration.waiting;
-    renderBanner(app);
-  }
+  if (registration.waiting && navigator.serviceWorker.controller) noteUpdate(registration.waiting);
   watch(registration.installing);
   registration.addEventListener("updatefound", () => watch(registration.installing));
   let reloading = false;
@@ -365,6 +359,34 @@ async function registerWorker() {
   });
   navigator.serviceWorker.addEventListener("message", (event) => scheduler.fromWorker(event.data));
   setInterval(() => registration.update().catch(() => {}), 30 * 60 * 1000);
+}
+
+// A new version waits for the worker's consent ("现在更新"); one left waiting longer than the
+// grace period (setting app.update_grace_days, default 3) is applied at the next navigation
+// when nothing waits in the outbox. Pending entries would survive it too (migrateOutbox);
+// waiting for an empty outbox only keeps a sync from being cut.
+const UPDATE_SEEN = "doorstep-update-seen";
+
+function noteUpdate(worker) {
+  app.updateWaiting = worker;
+  const seen = JSON.parse(localStorage.getItem(UPDATE_SEEN) || "null");
+  const from = document.body.dataset.version;
+  if (!seen || seen.from !== from) localStorage.setItem(UPDATE_SEEN, JSON.stringify({ from, at: Date.now() }));
+  renderBanner(app);
+}
+
+function applyUpdate() {
+  app.updateAccepted = true;
+  app.updateWaiting.postMessage({ type: "SKIP_WAITING" });
+}
+
+function updateOverdue() {
+  if (!app.updateWaiting || app.updateAccepted || !app.status || app.status.pending) return false;
+  const seen = JSON.parse(localStorage.getItem(UPDATE_SEEN) || "null");
+  const grace = Number((rule("app") || {}).update_grace_days ?? 3);
+  if (!seen || Date.now() - seen.at < grace * 86400000) return false;
+  applyUpdate();
+  return true;
 }
 
 // --- events: one listener each, behaviour named on the elements ------------------------
@@ -392,8 +414,7 @@ document.addEventListener("click", async (event) => {
   }
   if (name === "apply-update" && app.updateWaiting) {
     event.preventDefault();
-    app.updateAccepted = true;
-    app.updateWaiting.postMessage({ type: "SKIP_WAITING" });
+    applyUpdate();
     return;
   }
   const handler = app.actions[name];
@@ -433,7 +454,10 @@ document.addEventListener("click", (event) => {
   if (form && app.db && drafts.kept(form) && form.dataset.dirty) drafts.save(app.db, form).catch(() => {});
 });
 
-window.addEventListener("hashchange", (event) => render({ from: new URL(event.oldURL).hash }));
+window.addEventListener("hashchange", (event) => {
+  if (updateOverdue()) return; // the reload paints the new version's screen
+  render({ from: new URL(event.oldURL).hash });
+});
 
 // --- start ---------------------------------------------------------------------------
 
