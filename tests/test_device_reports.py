@@ -144,3 +144,32 @@ def test_the_python_client_reports_what_it_holds(sync_phone: Any, make: Factory,
     assert report is not None
     assert (report["pending"], report["max_mutation_id"]) == (0, 2)
     assert stored(db, phone.client_id).last_mutation_id == 2
+
+
+def test_a_push_from_another_app_version_is_told_to_update_when_the_latest_is_required(
+    client: TestClient, make: Factory, db: Database
+) -> None:
+    from server import preferences
+    from server.routes.field import version
+
+    grid = make.grid()
+    household = make.household(grid)
+    login(client, make.user(grids=[grid]))
+    with db.write() as s:
+        preferences.set(s, "app.require_latest", "on", None)
+
+    def push(mid: int, device: dict[str, Any] | None) -> Any:
+        mutation = {"id": mid, "name": "visit.record", "args": visit_args(household), "at": None}
+        body: dict[str, Any] = {"protocol": 1, "client_id": client_id, "mutations": [mutation]}
+        if device is not None:
+            body["device"] = device
+        return client.post("/sync/push", json=body)
+
+    client_id = str(uuid.uuid4())
+    old = push(1, {"app_version": "0ld0ld0ld0ld", "pending": 1})
+    assert (old.status_code, old.json()["error"]) == (426, "update_required")
+    assert "请先更新应用" in old.json()["message"]
+    assert count(db, Visit) == 0
+    assert push(1, {"app_version": version(), "pending": 1}).status_code == 200
+    assert push(2, None).status_code == 200  # a client that says nothing of itself is served as before
+    assert count(db, Visit) == 2

@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     ],
     "push.quiet_hours": "22:00-07:00",
     "open311.publishing": "key",
-    "app.update_grace_days": 3,
+    "app.require_latest": "off",
 }
 DEADLINES = DEFAULTS["demand.time_limits"]
 FIELDS = DEFAULTS["demand.fields"]

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import brotli
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import blobs
+from server import blobs, preferences
 from server.auth import SESSION_COOKIE, Refused
 from server.clock import aware
 from server.i18n import gettext as _
 from server.models import utcnow
 from server.queries import devices
 from server.routes.auth import attempt_login, refusal, set_session_cookie
+from server.routes.field import version
 from server.routes.sync_openapi import openapi
 from server.web.body import BadBody, read_json, refused
 from server.web.csrf import not_cross_site
@@ -58,6 +60,10 @@ async def push(request: Request) -> Response:
         envelope = parse_push(await read_json(request))  # rule 7
     except (BadBody, BadEnvelope) as exc:
         return refused(request, exc)
+    if await _outdated(request, envelope.device):
+        return error_response(
+            request, 426, "update_required", _("请先更新应用再同步：待同步的内容都会保留。")
+        )
     vault, ip = services(request).vault, client_ip(request)
     try:
         result = await write(
@@ -70,6 +76,16 @@ async def push(request: Request) -> Response:
         response.headers["Retry-After"] = "5"
         return response
     return _timed(JSONResponse(result.body()), start)
+
+
+async def _outdated(request: Request, device: dict[str, Any] | None) -> bool:
+    """The phone runs another version than this server's while admins require the latest
+    (setting `app.require_latest`): it must update before its push (docs/sync.md)."""
+    reported = (device or {}).get("app_version")
+    if not isinstance(reported, str) or reported == version():
+        return False
+    required = await read(request, lambda s: preferences.get(s, "app.require_latest"))
+    return bool(required == "on")
 
 
 async def pull(request: Request) -> Response:

@@ -3,7 +3,7 @@
 "use strict";
 
 import { currentUser, getMeta, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
-import { loadLanguage, refreshLabels, rule, t } from "./i18n.js";
+import { loadLanguage, refreshLabels, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { restoreShot, takePhoto, wirePhotos } from "./photos.js";
@@ -86,6 +86,7 @@ const app = {
 
   render: () => render(),
   signIn: (user, owing) => signIn(user, owing),
+  updateRequired: () => requireUpdate(),
   signOut: () => signOut(),
   accountDisabled: (username) => accountDisabled(username),
 };
@@ -341,6 +342,7 @@ async function openAs(user) {
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   const registration = await navigator.serviceWorker.register("/app/sw.js", { type: "module", scope: "/app/" });
+  app.registration = registration;
   const watch = (worker) => {
     if (!worker) return;
     worker.addEventListener("statechange", () => {
@@ -350,43 +352,43 @@ async function registerWorker() {
   if (registration.waiting && navigator.serviceWorker.controller) noteUpdate(registration.waiting);
   watch(registration.installing);
   registration.addEventListener("updatefound", () => watch(registration.installing));
-  let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (app.updateAccepted && !reloading) {
-      reloading = true;
-      location.reload();
-    }
+    if (app.updateAccepted) reloadOnce();
   });
   navigator.serviceWorker.addEventListener("message", (event) => scheduler.fromWorker(event.data));
   setInterval(() => registration.update().catch(() => {}), 30 * 60 * 1000);
 }
 
-// A new version waits for the worker's consent ("现在更新"); one left waiting longer than the
-// grace period (setting app.update_grace_days, default 3) is applied at the next navigation
-// when nothing waits in the outbox. Pending entries would survive it too (migrateOutbox);
-// waiting for an empty outbox only keeps a sync from being cut.
-const UPDATE_SEEN = "doorstep-update-seen";
-
+// A new version waits for the worker's consent ("现在更新"), unless the server no longer
+// takes this version's pushes (requireUpdate).
 function noteUpdate(worker) {
   app.updateWaiting = worker;
-  const seen = JSON.parse(localStorage.getItem(UPDATE_SEEN) || "null");
-  const from = document.body.dataset.version;
-  if (!seen || seen.from !== from) localStorage.setItem(UPDATE_SEEN, JSON.stringify({ from, at: Date.now() }));
+  if (app.mustUpdate) { applyUpdate(); return; }
   renderBanner(app);
+}
+
+// The server refused a push from this version (426, setting app.require_latest): update now,
+// whatever waits (the outbox is migrated, never dropped), and sync again from the new version.
+function requireUpdate() {
+  app.mustUpdate = true;
+  if (app.updateWaiting) applyUpdate();
+  else app.registration?.update().catch(() => {});
+}
+
+let reloading = false;
+function reloadOnce() {
+  if (reloading) return;
+  reloading = true;
+  location.reload();
 }
 
 function applyUpdate() {
   app.updateAccepted = true;
-  app.updateWaiting.postMessage({ type: "SKIP_WAITING" });
-}
-
-function updateOverdue() {
-  if (!app.updateWaiting || app.updateAccepted || !app.status || app.status.pending) return false;
-  const seen = JSON.parse(localStorage.getItem(UPDATE_SEEN) || "null");
-  const grace = Number((rule("app") || {}).update_grace_days ?? 3);
-  if (!seen || Date.now() - seen.at < grace * 86400000) return false;
-  applyUpdate();
-  return true;
+  // The registration's own waiting worker: the one first seen may have been replaced since.
+  const worker = app.registration?.waiting || app.updateWaiting;
+  // The new version is in charge once it is activated, whether or not this page saw the controller change.
+  worker.addEventListener("statechange", () => { if (worker.state === "activated") reloadOnce(); });
+  worker.postMessage({ type: "SKIP_WAITING" });
 }
 
 // --- events: one listener each, behaviour named on the elements ------------------------
@@ -454,10 +456,7 @@ document.addEventListener("click", (event) => {
   if (form && app.db && drafts.kept(form) && form.dataset.dirty) drafts.save(app.db, form).catch(() => {});
 });
 
-window.addEventListener("hashchange", (event) => {
-  if (updateOverdue()) return; // the reload paints the new version's screen
-  render({ from: new URL(event.oldURL).hash });
-});
+window.addEventListener("hashchange", (event) => render({ from: new URL(event.oldURL).hash }));
 
 // --- start ---------------------------------------------------------------------------
 

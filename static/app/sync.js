@@ -13,11 +13,13 @@ const BATCH = 100;
 class SignedOut extends Error {}      // 401: the session expired; keep everything, ask to sign in
 class Unavailable extends Error {}    // offline, 503, or a dropped connection: try later
 class Refused extends Error {}        // 4xx on the whole request: a bug or a foreign client id
+class UpdateRequired extends Error {} // 426: this version must update before it pushes; keep everything
 
 // What went wrong, as plain data: the service worker posts it to the pages.
 export function failureOf(error) {
   if (error instanceof SignedOut) return { kind: "signed-out", message: error.message };
   if (error instanceof Refused) return { kind: "refused", message: error.message };
+  if (error instanceof UpdateRequired) return { kind: "update-required", message: error.message };
   return { kind: "unavailable", message: String(error?.message || error) };
 }
 
@@ -36,6 +38,7 @@ async function send(path, body) {
     throw new Unavailable(String(error));
   }
   if (response.status === 401) throw new SignedOut("401");
+  if (response.status === 426) throw new UpdateRequired("426");
   if (response.status === 503 || response.status >= 500) throw new Unavailable(`HTTP ${response.status}`);
   if (!response.ok) {
     let detail = "";
