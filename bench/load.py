@@ -13,7 +13,9 @@ until `--duration` is over. With `--fresh-phones` the first full pull happens
 at 8:00 instead (every phone newly installed: the worst case).
 
 Then the faults stop, every phone syncs once more and pulls its scope afresh
-under a new client id, and the database is checked (bench/verify.py). Prints
+under a new client id, and the database is checked (bench/verify.py), with
+each phone's balance as the server's reconciliation (设备对账) sees it from the
+phones' device reports: "0 owed" on every phone, or the run fails. Prints
 throughput, latency percentiles, errors by kind, the server's RSS and how busy
 the machine was; exits 1 when anything was lost, duplicated or did not
 converge. The script starts and stops the servers it needs; with

@@ -236,9 +236,27 @@ class Phone:
         self.photos_waiting += photos
         return mutation_id
 
+    def device(self) -> dict[str, Any]:
+        """What the phone reports of itself with each push and pull (docs/sync.md "Device reports"):
+        the verifier reads each phone's balance back from the server's reconciliation."""
+        return {
+            "app_version": "load",
+            "outbox_format": 1,
+            "pending": len(self.outbox),
+            "oldest_pending_at": min((m["at"] for m in self.outbox), default=None),
+            "max_mutation_id": self.next_id - 1,
+            "rejected": sum(1 for r in self.results.values() if r["status"] == "rejected"),
+            "photos_waiting": len(self.photos_waiting),
+        }
+
     async def push(self, batch: int = 100) -> None:
         """Send up to `batch` queued mutations; drop those whose result is now known."""
-        body = {"protocol": 1, "client_id": self.client_id, "mutations": self.outbox[:batch]}
+        body = {
+            "protocol": 1,
+            "client_id": self.client_id,
+            "mutations": self.outbox[:batch],
+            "device": self.device(),
+        }
         data = (await self._send("push", "POST", "/sync/push", json=body)).json()
         fresh = 0
         for result in data["results"]:
@@ -262,7 +280,12 @@ class Phone:
         """Pull every page (rule 12); returns the number of changes applied."""
         applied = 0
         while True:
-            body = {"protocol": 1, "client_id": self.client_id, "cursor": self.cursor}
+            body = {
+                "protocol": 1,
+                "client_id": self.client_id,
+                "cursor": self.cursor,
+                "device": self.device(),
+            }
             data = (await self._send(op, "POST", "/sync/pull", json=body)).json()
             self.stats.count("pulls")
             if data["reset"]:

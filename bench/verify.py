@@ -26,6 +26,7 @@ from typing import Any
 from county import table_counts
 from phone import Phone
 from sqlalchemy import select
+from sqlmodel import col
 
 from server.db import Database
 from server.models import (
@@ -40,7 +41,9 @@ from server.models import (
     TravelCard,
     TravelCardEvent,
     Visit,
+    utcnow,
 )
+from server.workflows.reconciliation import Standing, balance
 
 CREATES = {
     "visit.record": ("visit", "visit_id"),
@@ -94,6 +97,12 @@ class Report:
     tables: list[tuple[str, int, int, int]] = field(default_factory=list)  # name, seeded, expected, found
     other_tables: list[tuple[str, int, int]] = field(default_factory=list)  # name, seeded, found
     problems: list[str] = field(default_factory=list)
+    # Each phone's balance as the server's reconciliation (设备对账) sees it: "0 owed", or not.
+    balances: list[tuple[str, str]] = field(default_factory=list)  # username, balance in words
+
+    @property
+    def phones_owing(self) -> int:
+        return sum(1 for _, said in self.balances if said != "0 owed")
 
     @property
     def tables_off(self) -> int:
@@ -113,6 +122,7 @@ class Report:
             or self.tables_off
             or sum(self.unexpected_rows.values())
             or self.rejected_found != self.rejected_expected
+            or self.phones_owing
         )
 
     def lines(self) -> list[str]:
@@ -142,6 +152,11 @@ class Report:
             f"{n} +{found - seeded:,}" for n, seeded, found in self.other_tables if found != seeded
         )
         out.append(f"  bookkeeping (not checked): {bookkeeping or 'no change'}")
+        out.append(
+            f"  phones in balance (server's reconciliation): {len(self.balances) - self.phones_owing:,}"
+            f"/{len(self.balances):,}"
+        )
+        out += _wrapped([f"{name} {said}" for name, said in self.balances])
         out += [f"  ! {p}" for p in self.problems[:20]]
         return out
 
@@ -164,8 +179,47 @@ class Report:
             "phones": self.phones,
             "unconverged": self.unconverged,
             "tables_off": self.tables_off,
+            "phones_owing": self.phones_owing,
             "ok": self.ok,
         }
+
+
+def _wrapped(items: list[str], width: int = 100) -> list[str]:
+    lines, line = [], "   "
+    for item in items:
+        if len(line) + len(item) + 3 > width and line.strip():
+            lines.append(line)
+            line = "   "
+        line += f" {item} ·"
+    if line.strip():
+        lines.append(line)
+    return [text.rstrip(" ·") for text in lines]
+
+
+def balances(db: Database, phones: list[Phone]) -> list[tuple[str, str]]:
+    """Each phone's balance from the server's data alone: its counter and its latest report."""
+    now = utcnow()
+    ids = [uuid.UUID(p.client_id) for p in phones]
+    with db.read() as s:
+        query = select(SyncClient).where(col(SyncClient.client_id).in_(ids))
+        rows = {str(c.client_id): c for c in s.execute(query).scalars()}
+    out = []
+    for phone in phones:
+        client = rows.get(phone.client_id)
+        if client is None:
+            out.append((phone.username, "never synced" if not phone.sent else "no client on the server"))
+            continue
+        contact = max(client.last_seen_at, client.device_at or client.last_seen_at)
+        found = balance(
+            last_mutation_id=client.last_mutation_id, report=client.device, last_contact=contact, now=now
+        )
+        if found.standing == Standing.in_balance:
+            out.append((phone.username, "0 owed"))
+        elif found.standing == Standing.unknown:
+            out.append((phone.username, "no report"))
+        else:
+            out.append((phone.username, f"{found.owed} owed, {found.photos} photos"))
+    return out
 
 
 def _rows(db: Database, query: Any) -> list[Any]:
@@ -338,6 +392,7 @@ def verify(
         )
     for name in sorted(set(found) - set(CHECKED)):
         report.other_tables.append((name, seeded.get(name, 0), found[name]))
+    report.balances = balances(db, [p for p in phones if p.user is not None])
     return report
 
 

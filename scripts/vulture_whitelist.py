@@ -130,3 +130,7 @@ topic_create  # unused function (sync/mutations/topics.py)
 _.rectification  # unused attribute (server/commands/assisted.py), read by templates/assisted/detail.html
 _.rectified_by  # unused attribute (server/commands/assisted.py), kept for the audit of who answered
 to_rectify  # unused variable (server/queries/assisted.py), read by templates/assisted/queue.html
+old_app  # unused method (server/queries/devices.py Phone), read by templates/devices/list.html
+not_persisted  # unused property (server/queries/devices.py Phone), read by templates/devices/list.html
+oldest_days  # unused method (server/workflows/reconciliation.py Balance), read by templates/devices/list.html
+from_name  # unused variable (server/models/handover.py), read by templates/handovers/list.html

@@ -565,6 +565,13 @@ _register(
     2,
     _l("一条消息在这么多小时的工作时间内没有同步到收件人的任何设备，就在诉求看板上提醒社区工作人员。"),
 )
+_register(
+    "app.require_latest",
+    _l("同步前必须更新应用"),
+    Choice({"off": _l("不要求"), "on": _l("手机上的应用不是最新版本时，先更新再同步")}),
+    "off",
+    _l("开启后，旧版本的应用推送时会被要求先更新：应用随即更新，待同步的内容保留，更新后继续同步。"),
+)
 
 
 def work_calendar(session: Session) -> WorkCalendar:

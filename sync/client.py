@@ -62,11 +62,28 @@ class Client:
     def pending(self) -> int:
         return len(self.outbox)
 
+    def device(self) -> dict[str, Any]:
+        """What this client reports of itself (docs/sync.md "Device reports")."""
+        return {
+            "app_version": "python-client",
+            "outbox_format": 1,
+            "pending": len(self.outbox),
+            "oldest_pending_at": min((m["at"] for m in self.outbox), default=None),
+            "max_mutation_id": self.next_id - 1,
+            "rejected": sum(1 for r in self.results.values() if r["status"] == "rejected"),
+            "photos_waiting": 0,
+        }
+
     def push(self, batch: int = 100) -> dict[str, Any] | None:
         """Send up to `batch` queued mutations; drop what the server has processed."""
         if not self.outbox:
             return None
-        body = {"protocol": 1, "client_id": self.client_id, "mutations": self.outbox[:batch]}
+        body = {
+            "protocol": 1,
+            "client_id": self.client_id,
+            "mutations": self.outbox[:batch],
+            "device": self.device(),
+        }
         response = self._post("/sync/push", body)
         data = response.json()
         for result in data["results"]:
@@ -87,9 +104,13 @@ class Client:
         """Pull every page; returns the number of changes applied."""
         applied = 0
         while True:
-            response = self._post(
-                "/sync/pull", {"protocol": 1, "client_id": self.client_id, "cursor": self.cursor}
-            )
+            body = {
+                "protocol": 1,
+                "client_id": self.client_id,
+                "cursor": self.cursor,
+                "device": self.device(),
+            }
+            response = self._post("/sync/pull", body)
             data = response.json()
             if data["reset"]:
                 self.store.clear()  # rule 11: the local copy, never the outbox

@@ -9,6 +9,7 @@ from typing import Any
 from server.commands.validation import BIGINT, Unstorable, moment, storable
 from server.errors import InvalidInput
 from server.i18n import gettext as _
+from sync import device
 from sync.catalogue import UnknownMutation
 from sync.pull import PullRequest
 from sync.push import PushedMutation, PushRequest
@@ -100,7 +101,7 @@ def parse_push(body: Any) -> PushRequest:
         if not isinstance(args, dict):
             raise _bad("invalid_envelope", _("操作的 args 必须是 JSON 对象。"))
         mutations.append(_mutation(mid, name, args, _at(item.get("at"))))
-    return PushRequest(client_id=client_id, mutations=mutations)
+    return PushRequest(client_id=client_id, mutations=mutations, device=device.read(body.get("device")))
 
 
 def parse_pull(body: Any) -> PullRequest:
@@ -109,4 +110,9 @@ def parse_pull(body: Any) -> PullRequest:
     cursor = body.get("cursor")
     if cursor is not None and not isinstance(cursor, str):
         raise _bad("invalid_envelope", _("cursor 必须是字符串或 null。"))
-    return PullRequest(client_id=client_id, cursor=cursor)
+    return PullRequest(client_id=client_id, cursor=cursor, device=device.read(body.get("device")))
+
+
+def parse_client(body: Any) -> uuid.UUID:
+    """A body naming only the protocol and a client (the rescue key's)."""
+    return _client_id(_protocol(body))

@@ -22,7 +22,7 @@ from server.access import Actor, scope_filter
 from server.commands import notices as notice_commands
 from server.commands import personal_data
 from server.models import SYNC_TYPES, SyncClient, Tombstone, utcnow
-from sync import records
+from sync import device, records
 from sync.clients import check_owner, claim
 
 PAGE_CHANGES = 2000  # rule 12
@@ -33,6 +33,7 @@ PAGE_BYTES = 2 * 1024 * 1024
 class PullRequest:
     client_id: uuid.UUID
     cursor: str | None
+    device: dict[str, Any] | None = None  # sync/device.py
 
 
 @dataclass
@@ -52,6 +53,8 @@ class PullPage:
     total: int | None = None
     # Notices this page carries: the first pull that carries one is its delivery receipt.
     notices: list[uuid.UUID] = field(default_factory=list)
+    # The phone's report of itself says something new (sync/device.py): settle keeps it.
+    report: bool = False
 
     def body(self) -> bytes:
         # The head goes first: a phone reads the cursor off the front of the body and
@@ -240,15 +243,18 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         registered=client is not None,
         total=_total(session, actor, high) if reset else None,
         notices=carried,
+        report=device.stale(client, request.device),
     )
 
 
 def settle(session: Session, *, actor: Actor, request: PullRequest, page: PullPage, ip: str = "") -> None:
     """What a page read leaves to write, in one short transaction after the snapshot: the
-    client registered to its user (rule 1, as a push does), the audit of the personal
-    data the page carries and the delivery receipts of the notices it carries."""
-    if not page.registered:
-        claim(session, client_id=request.client_id, actor=actor)
+    client registered to its user (rule 1, as a push does), the phone's report of itself,
+    the audit of the personal data the page carries and the delivery receipts of the
+    notices it carries."""
+    if not page.registered or page.report:
+        client = claim(session, client_id=request.client_id, actor=actor)
+        device.keep(session, client, request.device)
     if page.phones or page.id_numbers:
         personal_data.record_pull(
             session,

@@ -24,7 +24,7 @@ from server.errors import DomainError, IdReused
 from server.i18n import gettext as _
 from server.models import MutationOutcome, SyncClient, utcnow
 from server.people.vault import Vault
-from sync import catalogue
+from sync import catalogue, device, handover
 from sync.clients import claim
 
 log = logging.getLogger("doorstep.sync")
@@ -44,6 +44,7 @@ class PushedMutation:
 class PushRequest:
     client_id: uuid.UUID
     mutations: list[PushedMutation]
+    device: dict[str, Any] | None = None  # sync/device.py
 
 
 @dataclass
@@ -75,6 +76,29 @@ class _Failed(Exception):
 
 
 def _rejected(mutation_id: int, exc: Exception) -> dict[str, Any]:
+    """The result of a refusal; an out-of-scope one remembers what left the scope, for its handover."""
+    result = _rejection(mutation_id, exc)
+    if isinstance(exc, OutOfScope):
+        result[_LEFT] = str(exc)
+    return result
+
+
+_LEFT = "_left_scope"  # never sent: taken off by `push` once the handover is made
+
+
+def _handed_over(
+    session: Session, actor: Actor, client_id: uuid.UUID, mutation: PushedMutation, outcome: dict[str, Any]
+) -> dict[str, Any]:
+    """An out-of-scope refusal of a record that moved away becomes a handover (sync/handover.py)."""
+    left = outcome.pop(_LEFT, None)
+    if left is None:
+        return outcome
+    return handover.kept(
+        session, actor=actor, client_id=client_id, mutation=mutation, result=outcome, record_type=left
+    )
+
+
+def _rejection(mutation_id: int, exc: Exception) -> dict[str, Any]:
     if isinstance(exc, catalogue.UnknownMutation):
         code, message = "unknown_mutation", _("不认识的操作：%(name)s", name=str(exc))
     elif isinstance(exc, OutOfScope):
@@ -239,6 +263,7 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, 
                     break
                 done = [_unstorable(mutation.id)]
         for m, outcome in zip(run, done, strict=True):
+            outcome = _handed_over(session, actor, request.client_id, m, outcome)
             if outcome["status"] != "applied":
                 outcomes.append(
                     {
@@ -262,5 +287,8 @@ def push(session: Session, *, actor: Actor, vault: Vault, request: PushRequest, 
     # Rule 2: the counter advances in the same transaction as the effects.
     client.last_mutation_id = last
     result.last_mutation_id = last
+    # The phone's report was made before this push: what it answered no longer waits.
+    answered = len({m.id for m in mutations if m.id <= last})
+    device.keep(session, client, device.after_push(request.device, answered))
     session.flush()
     return result

@@ -67,6 +67,10 @@ def test_a_short_faulty_morning_loses_and_duplicates_nothing(tmp_path: Path) -> 
     assert faults["responses_dropped"] >= 1
     assert faults["slow_phones"] >= 1
     assert figures["throughput"]["replayed_results"] >= 1  # a cut response came back as a replay
+    # Every phone in balance as the server's own reconciliation sees it (设备对账).
+    assert checked["phones_owing"] == 0
+    assert "phones in balance (server's reconciliation): 6/6" in run.stdout
+    assert run.stdout.count(" 0 owed") == 6
     assert "RESULT: ok" in run.stdout
 
 
@@ -168,4 +172,6 @@ def test_the_verifier_counts_what_was_lost_duplicated_or_left_behind(tmp_path: P
     assert (report.expected, report.found, report.lost, report.duplicated) == (2, 0, 1, 1)
     assert report.rejected_expected == 1 and report.rejected_with_effects == 1
     assert report.counter_mismatches == 1  # the server never saw this client
+    assert report.balances == [(county.usernames[0], "no client on the server")]
+    assert report.phones_owing == 1
     assert not report.ok

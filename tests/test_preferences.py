@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "push.quiet_hours": "22:00-07:00",
     "open311.publishing": "key",
     "notice.undelivered_hours": 2,
+    "app.require_latest": "off",
 }
 DEADLINES = DEFAULTS["demand.time_limits"]
 FIELDS = DEFAULTS["demand.fields"]

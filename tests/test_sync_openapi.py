@@ -44,6 +44,7 @@ def test_the_sync_endpoints_answer_as_their_openapi_description_says(
         "POST /sync/login",
         "POST /sync/push",
         "POST /sync/pull",
+        "POST /sync/rescue-key",
         "PUT /sync/blobs/{sha256}",
         "GET /sync/blobs/{sha256}",
     }
@@ -73,5 +74,6 @@ def test_the_description_is_served_without_signing_in(client: TestClient) -> Non
         "/sync/login",
         "/sync/push",
         "/sync/pull",
+        "/sync/rescue-key",
         "/sync/blobs/{sha256}",
     }

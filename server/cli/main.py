@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from server.cli import admin, ledger, push
+from server.cli import admin, ledger, push, rescue
 from server.cli.parser import COMMANDS, command
 from server.cli.protocol import BoundedHeaders
 from server.migrate import open_db
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_parsers(sub)
     push.add_parsers(sub)
     ledger.add_parsers(sub)
+    rescue.add_parsers(sub)
     return parser
 
 
@@ -91,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin.register()
     push.register()
     ledger.register()
+    rescue.register()
     args = build_parser().parse_args(argv)
     settings = load_settings()
     return COMMANDS[args.command](args, settings)

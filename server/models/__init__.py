@@ -7,6 +7,7 @@ from server.models.base import SyncRecord, new_id, utcnow
 from server.models.conflict import Conflict
 from server.models.demand import Demand, DemandEvent, DemandStatus
 from server.models.gateway import GatewayDelivery, GatewayOptIn
+from server.models.handover import Handover, HandoverStatus
 from server.models.household import Household, HouseholdKind, HouseholdStatus, Resident, ResidentTag, Sex, Tag
 from server.models.ledger_import import ImportStatus, LedgerImport
 from server.models.notice import Notice
@@ -80,6 +81,8 @@ __all__ = [
     "GatewayDelivery",
     "GatewayOptIn",
     "Grid",
+    "Handover",
+    "HandoverStatus",
     "Household",
     "HouseholdKind",
     "HouseholdStatus",

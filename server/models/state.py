@@ -34,6 +34,9 @@ class SyncClient(SQLModel, table=True):
     # the engine rejects it once that reaches its limit.
     failing_mutation_id: int | None = Field(default=None, sa_type=BigInteger)
     failures: int = Field(default=0)
+    # The phone's latest report of itself (sync/device.py), for the reconciliation (对账).
+    device: dict[str, Any] | None = JSONField(None)
+    device_at: datetime | None = None
 
 
 class MutationOutcome(SQLModel, table=True):

@@ -30,8 +30,8 @@ from server.commands import demands as commands
 from server.errors import DomainError
 from server.i18n import gettext as _
 from server.i18n import labels
-from server.models import Community, Demand, Role
-from server.queries import coverage
+from server.models import Community, Demand, Role, utcnow
+from server.queries import coverage, devices
 from server.queries import demands as queries
 from server.queries import notices as notice_queries
 from server.queries import org as org_queries
@@ -230,16 +230,18 @@ def _community_choice(request: Request, communities: list[Community]) -> Communi
 async def dashboard_page(request: Request) -> Response:
     actor = require_actor(request, Role.community_staff)
 
-    def load(session: Session) -> tuple[list[Community], queries.Dashboard, coverage.Coverage, Any]:
+    def load(session: Session) -> tuple[list[Community], queries.Dashboard, coverage.Coverage, Any, int]:
         communities = queries.dashboard_communities(session, actor)
         community = _community_choice(request, communities)
         care = coverage.coverage(session, actor, local_today(), community_id=community.id)
         late = notice_queries.undelivered(session, community_id=community.id)
         hours = preferences.get(session, "notice.undelivered_hours")
-        return communities, queries.dashboard(session, community), care, (late, hours)
+        phones_late = devices.owing_late(session, community_id=community.id, now=utcnow())
+        return communities, queries.dashboard(session, community), care, (late, hours), phones_late
 
-    communities, board, care, ((late_count, late), late_hours) = await read(request, load)
-    figures = {"b": board, "care": care, "charts": _dashboard_charts(board) | {"care": coverage_chart(care)}}
+    communities, board, care, ((late_count, late), late_hours), phones_late = await read(request, load)
+    figures = {"b": board, "care": care, "phones_late": phones_late}
+    figures["charts"] = _dashboard_charts(board) | {"care": coverage_chart(care)}
     undelivered = {"late_count": late_count, "late": late, "late_hours": late_hours}
     return render(request, "demands/dashboard.html", {"communities": communities, **figures, **undelivered})
 

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import brotli
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import blobs
+from server import blobs, preferences
 from server.auth import SESSION_COOKIE, Refused
+from server.clock import aware
 from server.i18n import gettext as _
+from server.models import utcnow
+from server.queries import devices
 from server.routes.auth import attempt_login, refusal, set_session_cookie
+from server.routes.field import version
 from server.routes.sync_openapi import openapi
 from server.web.body import BadBody, read_json, refused
 from server.web.csrf import not_cross_site
 from server.web.pages import client_ip, error_response, read, require_actor, services, write
-from sync.clients import ClientNotYours
-from sync.envelope import BadEnvelope, parse_pull, parse_push
+from sync import rescue
+from sync.clients import ClientNotYours, claim
+from sync.envelope import BadEnvelope, parse_client, parse_pull, parse_push
 from sync.pull import pull as pull_changes
 from sync.pull import settle
 from sync.push import push as push_mutations
@@ -54,6 +60,10 @@ async def push(request: Request) -> Response:
         envelope = parse_push(await read_json(request))  # rule 7
     except (BadBody, BadEnvelope) as exc:
         return refused(request, exc)
+    if await _outdated(request, envelope.device):
+        return error_response(
+            request, 426, "update_required", _("请先更新应用再同步：待同步的内容都会保留。")
+        )
     vault, ip = services(request).vault, client_ip(request)
     try:
         result = await write(
@@ -68,6 +78,16 @@ async def push(request: Request) -> Response:
     return _timed(JSONResponse(result.body()), start)
 
 
+async def _outdated(request: Request, device: dict[str, Any] | None) -> bool:
+    """The phone runs another version than this server's while admins require the latest
+    (setting `app.require_latest`): it must update before its push (docs/sync.md)."""
+    reported = (device or {}).get("app_version")
+    if not isinstance(reported, str) or reported == version():
+        return False
+    required = await read(request, lambda s: preferences.get(s, "app.require_latest"))
+    return bool(required == "on")
+
+
 async def pull(request: Request) -> Response:
     start = time.perf_counter()
     actor = require_actor(request)
@@ -78,11 +98,27 @@ async def pull(request: Request) -> Response:
     ip = client_ip(request)
     try:
         page = await read(request, lambda s: pull_changes(s, actor=actor, request=envelope), snapshot=True)
-        if not page.registered or page.phones or page.id_numbers or page.notices:
+        if not page.registered or page.report or page.phones or page.id_numbers or page.notices:
             await write(request, lambda s: settle(s, actor=actor, request=envelope, page=page, ip=ip))
     except ClientNotYours:
         return _not_yours(request)
     return _timed(compressed(request, page.body()), start)
+
+
+async def rescue_key(request: Request) -> Response:
+    """The key this client signs its rescue file with (docs/sync.md "Rescue file"); asking
+    registers the client to the caller (rule 1), as a push does."""
+    actor = require_actor(request)
+    try:
+        client_id = parse_client(await read_json(request, max_bytes=4 * 1024))
+    except (BadBody, BadEnvelope) as exc:
+        return refused(request, exc)
+    try:
+        await write(request, lambda s: claim(s, client_id=client_id, actor=actor))
+    except ClientNotYours:
+        return _not_yours(request)
+    key = rescue.key_for(services(request).settings.secret_key, client_id, actor.id)
+    return JSONResponse({"client_id": str(client_id), "user_id": str(actor.id), "key": key})
 
 
 async def put_blob(request: Request) -> Response:
@@ -134,6 +170,8 @@ async def login(request: Request) -> Response:
         status, message, headers = refusal(result)
         return JSONResponse({"error": result.code, "message": message}, status_code=status, headers=headers)
     actor = result.actor
+    now = utcnow()
+    owing = await read(request, lambda s: devices.owing_elsewhere(s, user_id=actor.id, now=now))
     response = JSONResponse(
         {
             "user": {
@@ -146,6 +184,15 @@ async def login(request: Request) -> Response:
                 "community_id": str(actor.community_id) if actor.community_id else None,
             },
             "csrf_token": result.csrf_token,
+            # Optional (docs/sync.md "Device reports"): this user's phones that still owe work.
+            "owing_phones": [
+                {
+                    "client_id": str(p.client_id),
+                    "owed": p.balance.owed,
+                    "last_contact": aware(p.last_contact).isoformat(),
+                }
+                for p in owing
+            ],
         }
     )
     set_session_cookie(request, response, result.cookie)
@@ -169,6 +216,7 @@ routes = [
     Route("/sync/logout", logout, methods=["POST"]),
     Route("/sync/push", push, methods=["POST"]),
     Route("/sync/pull", pull, methods=["POST"]),
+    Route("/sync/rescue-key", rescue_key, methods=["POST"]),
     Route("/sync/blobs/{sha256}", put_blob, methods=["PUT"]),
     Route("/sync/blobs/{sha256}", get_blob, methods=["GET"]),
 ]

@@ -149,6 +149,33 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "csrf_token": {"type": "string"},
+            "owing_phones": {
+                "type": "array",
+                "description": "the caller's phones whose latest report owes work (docs/sync.md)",
+                "items": {
+                    "type": "object",
+                    "required": ["client_id", "owed", "last_contact"],
+                    "properties": {
+                        "client_id": UUID,
+                        "owed": {"type": "integer", "minimum": 0},
+                        "last_contact": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
+        },
+    },
+    "ClientRequest": {
+        "type": "object",
+        "required": ["protocol", "client_id"],
+        "properties": {"protocol": {"type": "integer", "enum": [1]}, "client_id": UUID},
+    },
+    "RescueKey": {
+        "type": "object",
+        "required": ["client_id", "user_id", "key"],
+        "properties": {
+            "client_id": UUID,
+            "user_id": UUID,
+            "key": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         },
     },
     "Stored": {
@@ -160,7 +187,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def _exchange(summary: str, request: str, answer: dict[str, Any]) -> dict[str, Any]:
-    """A signed-in JSON POST of the sync contract: push or pull."""
+    """A signed-in JSON POST of the sync contract: push, pull, the rescue key."""
     return {
         "post": {
             "summary": summary,
@@ -207,6 +234,11 @@ OPENAPI: dict[str, Any] = {
             "the changes in the caller's scope since the cursor (rules 9-13)",
             "PullRequest",
             _json(_ref("PullResponse"), "one page of changes"),
+        ),
+        "/sync/rescue-key": _exchange(
+            "the key this client signs its rescue file with (docs/sync.md)",
+            "ClientRequest",
+            _json(_ref("RescueKey"), "the client's key"),
         ),
         "/sync/blobs/{sha256}": {
             "parameters": [BLOB_NAME],

@@ -18,6 +18,7 @@ KB = 1024
 SIGNED_IN = 24 * KB * KB  # a travel card form with its photo (blobs.MAX_BLOB is 10 MB)
 SIGNED_IN_PATHS = {  # what the larger signed-in forms need
     "/ledger/imports": 40 * KB * KB,  # a county's household ledger (50,000 rows are about 4 MB)
+    "/devices/rescue": 64 * KB * KB,  # a phone's rescue file with its photos (sync/rescue.py MAX_FILE)
 }
 ANONYMOUS = 64 * KB  # the residents' public request form, the largest anonymous form
 ANONYMOUS_PATHS = {  # what the smaller anonymous forms need

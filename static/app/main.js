@@ -2,7 +2,7 @@
 // the page's events to screens, the scheduler and the status line.
 "use strict";
 
-import { currentUser, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
+import { currentUser, getMeta, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
 import { loadLanguage, refreshLabels, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
@@ -86,7 +86,8 @@ const app = {
   },
 
   render: () => render(),
-  signIn: (user) => signIn(user),
+  signIn: (user, owing) => signIn(user, owing),
+  updateRequired: () => requireUpdate(),
   signOut: () => signOut(),
   accountDisabled: (username) => accountDisabled(username),
 };
@@ -271,15 +272,28 @@ async function checkStorage() {
 
 // --- signing in and out ----------------------------------------------------------
 
-async function signIn(user) {
+async function signIn(user, owing = []) {
   await setCurrentUser(user);
   await openAs(user);
+  await warnOtherPhones(owing);
   app.signedOut = false;
   history.replaceState(null, "", "#/");
   progress({ received: 0, total: null });
   await render({ from: null });
   await scheduler.runSync();
   sendPushSubscription();
+}
+
+// Signing in on a new phone while another of this worker's phones still owes work
+// (docs/sync.md "Device reports"): say so until the app is closed; this phone is not "another".
+async function warnOtherPhones(owing) {
+  const mine = await getMeta(app.db, "client_id", null);
+  const others = owing.filter((p) => p.client_id !== mine);
+  const owed = others.reduce((n, p) => n + (p.owed || 0), 0);
+  app.otherPhones = others.length
+    ? t("您的另一台手机上还有 %(n)s 条记录没有同步。请用那台手机联网同步一次，或在那台手机“我的”页导出救援文件交给社区。", { n: owed })
+    : "";
+  renderBanner(app);
 }
 
 async function signOut() {
@@ -331,30 +345,53 @@ async function openAs(user) {
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   const registration = await navigator.serviceWorker.register("/app/sw.js", { type: "module", scope: "/app/" });
+  app.registration = registration;
   const watch = (worker) => {
     if (!worker) return;
     worker.addEventListener("statechange", () => {
-      if (worker.state === "installed" && navigator.serviceWorker.controller) {
-        app.updateWaiting = worker;
-        renderBanner(app);
-      }
+      if (worker.state === "installed" && navigator.serviceWorker.controller) noteUpdate(worker);
     });
   };
-  if (registration.waiting && navigator.serviceWorker.controller) {
-    app.updateWaiting = registration.waiting;
-    renderBanner(app);
-  }
+  if (registration.waiting && navigator.serviceWorker.controller) noteUpdate(registration.waiting);
   watch(registration.installing);
   registration.addEventListener("updatefound", () => watch(registration.installing));
-  let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (app.updateAccepted && !reloading) {
-      reloading = true;
-      location.reload();
-    }
+    if (app.updateAccepted) reloadOnce();
   });
   navigator.serviceWorker.addEventListener("message", (event) => scheduler.fromWorker(event.data));
   setInterval(() => registration.update().catch(() => {}), 30 * 60 * 1000);
+}
+
+// A new version waits for the worker's consent ("现在更新"), unless the server no longer
+// takes this version's pushes (requireUpdate).
+function noteUpdate(worker) {
+  app.updateWaiting = worker;
+  if (app.mustUpdate) { applyUpdate(); return; }
+  renderBanner(app);
+}
+
+// The server refused a push from this version (426, setting app.require_latest): update now,
+// whatever waits (the outbox is migrated, never dropped), and sync again from the new version.
+function requireUpdate() {
+  app.mustUpdate = true;
+  if (app.updateWaiting) applyUpdate();
+  else app.registration?.update().catch(() => {});
+}
+
+let reloading = false;
+function reloadOnce() {
+  if (reloading) return;
+  reloading = true;
+  location.reload();
+}
+
+function applyUpdate() {
+  app.updateAccepted = true;
+  // The registration's own waiting worker: the one first seen may have been replaced since.
+  const worker = app.registration?.waiting || app.updateWaiting;
+  // The new version is in charge once it is activated, whether or not this page saw the controller change.
+  worker.addEventListener("statechange", () => { if (worker.state === "activated") reloadOnce(); });
+  worker.postMessage({ type: "SKIP_WAITING" });
 }
 
 // --- events: one listener each, behaviour named on the elements ------------------------
@@ -382,8 +419,7 @@ document.addEventListener("click", async (event) => {
   }
   if (name === "apply-update" && app.updateWaiting) {
     event.preventDefault();
-    app.updateAccepted = true;
-    app.updateWaiting.postMessage({ type: "SKIP_WAITING" });
+    applyUpdate();
     return;
   }
   const handler = app.actions[name];

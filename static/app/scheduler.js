@@ -60,6 +60,10 @@ export function createScheduler(app, { refresh, showStatus, progress }) {
   function noteFailure({ kind, message }) {
     if (kind === "signed-out") app.signedOut = true;
     else if (kind === "refused") app.syncError = t("同步被服务器拒绝：%(why)s", { why: message });
+    else if (kind === "update-required") {
+      app.syncError = t("需要先更新应用才能同步。待同步的内容都会保留，正在更新…");
+      app.updateRequired();
+    }
     else {
       app.online = navigator.onLine;
       app.syncError = navigator.onLine ? t("暂时连不上服务器，稍后会自动重试。") : null;

@@ -50,5 +50,6 @@ export function renderBanner(app) {
   }
   if (app.syncError) items.push(html`<p class="error">${app.syncError}</p>`);
   if (app.storageWarning) items.push(html`<p class="error">${app.storageWarning}</p>`);
+  if (app.otherPhones) items.push(html`<p class="error" data-other-phones>${app.otherPhones}</p>`);
   banner.innerHTML = items.map(String).join("");
 }

@@ -310,7 +310,10 @@ export async function recordResults(db, results) {
       if (result.status === "out_of_order") continue;
       const entry = await promised(outbox.get(result.id));
       if (!entry) continue;
-      if (result.status === "rejected") {
+      if (result.status === "rejected" && result.handover_id) {
+        // Its record moved to another grid: kept for the new holder, not an error (docs/sync.md "Handovers").
+        outbox.put({ ...entry, status: "handed_over", result });
+      } else if (result.status === "rejected") {
         outbox.put({ ...entry, status: "rejected", result });
       } else {
         outbox.delete(result.id);

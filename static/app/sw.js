@@ -8,6 +8,7 @@ import { currentUser, openUserDb } from "/static/app/db.js";
 import { failureOf, syncOnce } from "/static/app/sync.js";
 
 const SHELL = `doorstep-shell-${VERSION}`;
+self.doorstepVersion = VERSION; // device.js reports it
 const PHOTOS = "doorstep-photos";
 
 self.addEventListener("install", (event) => {

@@ -4,6 +4,8 @@
 "use strict";
 
 import { getMeta, setMeta } from "./db.js";
+import { deviceReport } from "./device.js";
+import { ensureRescueKey } from "./rescue.js";
 import { applyPage, blobsToUpload, markUploaded, outboxEntries, recordResults, startOver } from "./store.js";
 
 const BATCH = 100;
@@ -11,11 +13,13 @@ const BATCH = 100;
 class SignedOut extends Error {}      // 401: the session expired; keep everything, ask to sign in
 class Unavailable extends Error {}    // offline, 503, or a dropped connection: try later
 class Refused extends Error {}        // 4xx on the whole request: a bug or a foreign client id
+class UpdateRequired extends Error {} // 426: this version must update before it pushes; keep everything
 
 // What went wrong, as plain data: the service worker posts it to the pages.
 export function failureOf(error) {
   if (error instanceof SignedOut) return { kind: "signed-out", message: error.message };
   if (error instanceof Refused) return { kind: "refused", message: error.message };
+  if (error instanceof UpdateRequired) return { kind: "update-required", message: error.message };
   return { kind: "unavailable", message: String(error?.message || error) };
 }
 
@@ -34,6 +38,7 @@ async function send(path, body) {
     throw new Unavailable(String(error));
   }
   if (response.status === 401) throw new SignedOut("401");
+  if (response.status === 426) throw new UpdateRequired("426");
   if (response.status === 503 || response.status >= 500) throw new Unavailable(`HTTP ${response.status}`);
   if (!response.ok) {
     let detail = "";
@@ -122,7 +127,8 @@ async function pushAll(db, id) {
     const pending = (await outboxEntries(db)).filter((e) => e.status === "pending").sort((a, b) => a.id - b.id);
     if (!pending.length) return id;
     const batch = pending.slice(0, BATCH).map(({ id: mid, name, args, at }) => ({ id: mid, name, args, at }));
-    const answer = await post("/sync/push", { protocol: 1, client_id: id, mutations: batch });
+    const device = await deviceReport(db);
+    const answer = await post("/sync/push", { protocol: 1, client_id: id, mutations: batch, device });
     const gap = answer.results.find((r) => r.status === "out_of_order");
     if (gap && gap.id === batch[0].id) {
       // Rule 4 with nothing we could resend: the server lost count of this client
@@ -149,7 +155,8 @@ async function pullAll(db, me, id, onProgress) {
   // so the downloads follow each other without waiting a round trip and the
   // server's time, and overlap writing earlier pages into IndexedDB (a first
   // sync on 3G).
-  const ask = (cursor) => askPage({ protocol: 1, client_id: id, cursor });
+  const device = await deviceReport(db); // after the push: what still waits
+  const ask = (cursor) => askPage({ protocol: 1, client_id: id, cursor, device });
   const asked = [ask(await getMeta(db, "cursor", null))];
   let total = null;
   let received = 0;
@@ -186,6 +193,7 @@ export async function syncOnce(db, me, onProgress = null) {
     const id = await pushAll(db, await clientId(db));
     await pullAll(db, me, id, onProgress);
     await setMeta(db, "last_sync_at", new Date().toISOString());
+    try { await ensureRescueKey(db, id); } catch (_) { /* asked again after the next sync */ }
     return "done";
   };
   if (!navigator.locks) return run();

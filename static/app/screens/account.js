@@ -3,6 +3,7 @@
 
 import { setLanguage, t } from "../i18n.js";
 import * as push from "../push.js";
+import { NoRescueKey, rescueFile } from "../rescue.js";
 import { ago, html } from "../ui.js";
 
 export const login = {
@@ -50,7 +51,7 @@ export const login = {
         return;
       }
       const body = await response.json();
-      await app.signIn(body.user);
+      await app.signIn(body.user, body.owing_phones || []);
     },
   },
 };
@@ -123,6 +124,7 @@ export const me = {
         <a class="button" href="/households">${t("打开办公页面")}</a>
       </div>
     </section>
+    ${rescueCard(s)}
     ${notifications()}
     <section class="card">
       <h2>${t("语言")}</h2>
@@ -160,12 +162,41 @@ export const me = {
       }
       await app.render();
     },
+    async "export-rescue"(app) {
+      let file;
+      try {
+        file = await rescueFile(app.db, app.me);
+      } catch (error) {
+        app.say(error instanceof NoRescueKey
+          ? t("这台手机还没有救援密钥：请先联网同步一次。")
+          : t("导出没有成功：%(why)s", { why: String(error.message || error) }));
+        return;
+      }
+      const day = new Date().toISOString().slice(0, 10);
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([file.text], { type: "application/json" }));
+      link.download = `doorstep-rescue-${app.me.username}-${day}.json`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      app.say(t("已导出救援文件：%(n)s 条记录，%(p)s 张照片。请把文件交给社区导入。", { n: file.entries, p: file.photos }));
+    },
     async lang(app, button) {
       setLanguage(button.dataset.lang);
       location.reload();
     },
   },
 };
+
+// The last resort when this phone cannot sync (docs/sync.md "Rescue file").
+function rescueCard(s) {
+  return html`<section class="card" id="rescue">
+      <h2>${t("救援文件")}</h2>
+      <p class="muted">${t("手机一直无法同步时（比如要换手机、浏览器出错），把还没有同步的记录和照片导出成一个文件，交给社区导入。已经同步过的不会重复。")}</p>
+      <button type="button" data-action="export-rescue"${s.waiting ? "" : " disabled"}>${t("导出救援文件")}</button>
+    </section>`;
+}
 
 // Asked only here, from a tap, with the reason first (never on its own at start or sign-in).
 function notifications() {

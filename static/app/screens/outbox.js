@@ -138,8 +138,9 @@ export const screen = {
     const pending = entries.filter((e) => e.status === "pending").sort(byId);
     const rejected = entries.filter((e) => e.status === "rejected" && !e.dismissed).sort(byId);
     const dismissed = entries.filter((e) => e.status === "rejected" && e.dismissed).sort(byId);
+    const handed = entries.filter((e) => e.status === "handed_over").sort(byId);
     const about = new Map();
-    for (const e of [...pending, ...rejected, ...dismissed]) about.set(e.id, await subject(app.db, e));
+    for (const e of [...pending, ...rejected, ...dismissed, ...handed]) about.set(e.id, await subject(app.db, e));
     const open = conflicts.filter((c) => c.data.status === "open");
     const s = app.status || {};
     const conflictRows = [];
@@ -191,6 +192,14 @@ export const screen = {
           <p class="meta"><time datetime="${e.at}">${when(e.at)}</time> · ${t("知悉于 %(w)s", { w: when(e.dismissed) })}</p>
           <p class="muted small" data-reason>${e.result.message}</p></li>`)}</ul></details>` : ""}
     </section>
+    ${handed.length ? html`<section id="handed-over">
+      <h2>${t("已转交（%(n)s）", { n: handed.length })}</h2>
+      <p class="muted small">${t("这些住户已调整到其他网格；您离线时做的修改没有丢，已交给现在负责的人处理。")}</p>
+      <ul class="list plain">${handed.map((e) => html`<li data-entry="${e.id}" data-status="handed_over">
+        ${heading(e, about.get(e.id))} <span class="badge">${t("已转交")}</span>
+        <p class="meta"><time datetime="${e.at}">${when(e.at)}</time></p>
+        <p class="muted small" data-handed-to>${e.result.message}</p></li>`)}</ul>
+    </section>` : ""}
     <section>
       <h2>${t("冲突（%(n)s）", { n: open.length })}</h2>
       <p class="muted small">${t("您在离线时修改的内容，别人也改过。两个值都保留着，请选一个；社区也可以在办公页面处理。")}</p>
