@@ -17,7 +17,7 @@ from server.clock import local_today
 from server.commands import travel_cards as tc
 from server.db import Database
 from server.models import Blob, Grid, Household, Resident, TravelCard, TravelCardEvent, User, Visit
-from server.routes.travel_cards import qr_svg
+from server.routes.travel_cards import status_qr
 from server.workflows import travel_cards as card_flow
 from tests.conftest import Factory, login
 from tests.test_travel_cards import JPEG, PHOTO, count, events, put_card, reload
@@ -467,8 +467,8 @@ def test_the_print_page_has_the_facts_signature_lines_and_a_qr_code_of_the_statu
     assert url in page.text
     # segno was asked for the status URL: the same code built from it is on the page.
     expected = segno.make(url, error="m").svg_inline(scale=4, border=2, title=url, svgclass="tc-qr")
-    assert expected in page.text and str(qr_svg(url)) == expected
-    assert str(qr_svg(f"http://testserver/travel-cards/{uuid.uuid4()}")) not in page.text
+    assert expected in page.text and str(status_qr(url)) == expected
+    assert str(status_qr(f"http://testserver/travel-cards/{uuid.uuid4()}")) not in page.text
     html = page.text
     for text in (
         "老年出行卡申请表",

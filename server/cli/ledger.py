@@ -7,13 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from server.access import Actor
-from server.cli.parser import ChineseParser, command
+from server.cli.parser import NOBODY, ChineseParser, command, staff_actor
 from server.i18n import gettext as _
 from server.migrate import open_db
 from server.settings import Settings
@@ -84,7 +83,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     db = open_db(settings)
     try:
         actor = _actor(db, args.user)
-        if actor is _NOBODY:
+        if actor is NOBODY:
             return 2
         if args.import_kind == "services":
             return _import_services(db, actor, path)
@@ -173,28 +172,8 @@ def _import_services(db: Any, actor: Actor | None, path: Path) -> int:
     return 1 if outcome.refusals else 0
 
 
-_NOBODY = Actor(id=uuid.UUID(int=1), username="", display_name="", role="")
-
-
 def _actor(db: Any, username: str | None) -> Actor | None:
-    """The staff member or admin named by --user; None for the shell; _NOBODY (said why on
-    stderr) when there is no such active account."""
-    if not username:
-        return None
-    from sqlmodel import select
-
-    from server.auth import actor_for
-    from server.models import Role, User
-
-    with db.read() as session:
-        user = session.exec(select(User).where(User.username == username, User.active == True)).first()  # noqa: E712
-        if user is not None and user.role in (Role.admin, Role.community_staff):
-            return actor_for(session, user)
-    print(
-        _("错误：%(name)s 不是社区工作人员或管理员的账号，不能导入或导出台账。", name=username),
-        file=sys.stderr,
-    )
-    return _NOBODY
+    return staff_actor(db, username, _("不能导入或导出台账"))
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -212,7 +191,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     db = open_db(settings)
     try:
         actor = _actor(db, args.user)
-        if actor is _NOBODY:
+        if actor is NOBODY:
             return 2
         grid_id = None
         if args.grid:

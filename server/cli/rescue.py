@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from server.cli.ledger import _NOBODY, _actor
-from server.cli.parser import ChineseParser, command
+from server.cli.parser import NOBODY, ChineseParser, command, staff_actor
 from server.i18n import gettext as _
 from server.migrate import open_db
 from server.settings import Settings
@@ -39,8 +38,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     data = path.read_bytes()
     db = open_db(settings)
     try:
-        importer = _actor(db, args.user)
-        if importer is _NOBODY:
+        importer = staff_actor(db, args.user, _("不能导入救援文件"))
+        if importer is NOBODY:
             return 2
         vault = Vault(settings.secret_key)
         try:

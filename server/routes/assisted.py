@@ -22,10 +22,10 @@ from server.commands.demands import Rating
 from server.errors import DomainError
 from server.models import AssistedStatus, Role, utcnow
 from server.queries import assisted as queries
-from server.routes.demands import rating_gone, read_rating
-from server.routes.guide import qr_svg
 from server.web.forms import errors_of, read_form, see_other, text
 from server.web.pages import absolute_url, current_actor, read, render, require_actor, write
+from server.web.qr import qr_svg
+from server.web.rating import rating_gone, read_rating
 from server.workflows import assisted as flow
 
 ROLES = (Role.community_staff, Role.department)  # and admins
@@ -69,7 +69,7 @@ async def _page(request: Request, errors: dict[str, str] | None = None, status: 
         "errors": errors or {},
         "done": request.query_params.get("done", ""),
         "rating_link": link,
-        "rating_qr": qr_svg(link) if link else "",
+        "rating_qr": qr_svg(link, scale=6) if link else "",
         "ratings": get_args(Rating),
         "office": actor.is_staff,
         "to_rectify": commands.needs_rectification(application),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import uuid
 from typing import Any, get_args
 
-import segno
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -37,14 +36,15 @@ from server.queries import notices as notice_queries
 from server.queries import org as org_queries
 from server.routes.coverage import coverage_chart
 from server.web import charts
-from server.web.forms import errors_of, read_form, see_other, text
+from server.web.forms import errors_of, filled, read_form, see_other, text
 from server.web.pages import absolute_url, client_ip, current_actor, read, render, require_actor, write
+from server.web.qr import qr_svg
+from server.web.rating import rating_gone, read_rating
 from server.workflows import demands as demand_flow
 
 LIST_ROLES = (Role.grid_worker, Role.community_staff, Role.department)
 CAPTURE_ROLES = (Role.grid_worker, Role.community_staff)
 PUBLIC_LIMIT = (5, 3600)  # submissions per IP per hour
-RATING_LIMIT = (20, 3600)
 HONEYPOT = "website"
 CAPTURE_FIELDS = ("field", "description", "source", "grid_id", "address", "contact_name", "contact_phone")
 PUBLIC_FIELDS = ("field", "description", "address", "contact_name", "contact_phone")
@@ -68,11 +68,6 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
 }
 COMMANDS = commands.STEP_COMMANDS
 assert set(COMMANDS) == set(demand_flow.STEPS) == set(STEP_FIELDS)
-
-
-def filled(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
-    """The named fields the form sent with a value: an empty optional field is left out."""
-    return {name: text(form, name) for name in names if text(form, name)}
 
 
 # -- lists and one request -----------------------------------------------------------------------
@@ -306,9 +301,7 @@ async def rating_qr(request: Request) -> Response:
     demand = await read(request, lambda s: queries.demand_detail(s, actor, request.path_params["id"]).demand)
     if not demand.rating_token or demand.status not in ("replied", "resolved"):
         raise NotFound("rating link")
-    svg = segno.make(absolute_url(request, f"/r/{demand.rating_token}"), error="m").svg_inline(
-        scale=6, border=2, svgclass="qr"
-    )
+    svg = qr_svg(absolute_url(request, f"/r/{demand.rating_token}"), scale=6, omitsize=False)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
@@ -317,9 +310,7 @@ async def qr_page(request: Request) -> Response:
     communities = await read(request, lambda s: queries.dashboard_communities(s, actor))
     community = _community_choice(request, communities)
     url = absolute_url(request, f"/p/{community.public_token}")
-    svg = segno.make(url, error="m").svg_inline(
-        scale=8, dark="#000", light="#fff", svgclass="qr", omitsize=True
-    )
+    svg = qr_svg(url, scale=8, border=None, light="#fff")
     context = {"community": community, "communities": communities, "url": url, "qr": svg}
     return render(request, "demands/qr.html", context)
 
@@ -417,32 +408,6 @@ async def rating_page(request: Request) -> Response:
         "signed_in": current_actor(request),
     }
     return render(request, "demands/rate.html", context)
-
-
-def rating_gone(request: Request) -> Response:
-    message = _("这个评价链接已经用过或已失效。如有问题，请联系社区。")
-    return render(request, "error.html", {"status": 404, "code": "not_found", "message": message}, status=404)
-
-
-async def rating_limited(request: Request, ip: str) -> Response | None:
-    """Too many ratings from this address (a demand's or an assisted application's link): the
-    429 page. Counted in its own transaction, so refused guesses at links count too."""
-    key = f"rating:{ip}"
-    if await write(request, lambda s: ratelimit.hit(s, key, limit=RATING_LIMIT[0], seconds=RATING_LIMIT[1])):
-        return None
-    message = _("提交太频繁了，请稍后再试。")
-    return render(
-        request, "error.html", {"status": 429, "code": "rate_limited", "message": message}, status=429
-    )
-
-
-async def read_rating(request: Request) -> tuple[dict[str, str], str] | Response:
-    """A rating link's post: the rating and comment and the client's address, or the 429 page."""
-    form = await read_form(request)
-    ip = client_ip(request)
-    if limited := await rating_limited(request, ip):
-        return limited
-    return filled(form, ("rating", "comment")), ip
 
 
 async def rating_submit(request: Request) -> Response:

@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import segno
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -36,6 +35,7 @@ from server.queries import service_items as queries
 from server.routes.ledger import XLSX, attachment
 from server.web.forms import FormState, read_form, see_other, text
 from server.web.pages import absolute_url, read, render, require_actor, write
+from server.web.qr import qr_modules, qr_svg
 
 EDITORS = (Role.community_staff,)  # and admins (require_actor lets them in)
 FIELDS = tuple(f for f in commands.ItemFields.__dataclass_fields__ if f != "active")
@@ -52,22 +52,6 @@ def _editor(request: Request) -> Actor:
 
 def public_url(request: Request, item_id: uuid.UUID) -> str:
     return absolute_url(request, f"/s/{item_id}")
-
-
-def qr_svg(url: str, *, scale: int = 6) -> str:
-    return str(segno.make(url, error="m").svg_inline(scale=scale, border=2, svgclass="qr", omitsize=True))
-
-
-def qr_modules(url: str) -> dict[str, Any]:
-    """A QR code as its dark modules, row by row, in hex (4 modules a digit): the phone draws it
-    offline from this, without a QR encoder of its own."""
-    matrix = segno.make(url, error="m").matrix
-    bits = "".join("1" if module else "0" for row in matrix for module in row)
-    bits += "0" * (-len(bits) % 4)
-    return {
-        "size": len(matrix),
-        "hex": "".join(f"{int(bits[i : i + 4], 2):x}" for i in range(0, len(bits), 4)),
-    }
 
 
 def _fields(form: FormData) -> commands.ItemFields:
@@ -229,7 +213,7 @@ async def public_item(request: Request) -> Response:
 async def public_qr(request: Request) -> Response:
     """The QR of an item's public page (public information, so no sign-in)."""
     item = await read(request, lambda s: queries.public_item(s, request.path_params["id"]))
-    svg = qr_svg(public_url(request, item.id))
+    svg = qr_svg(public_url(request, item.id), scale=6)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import segno
 from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import FormData
@@ -29,8 +28,9 @@ from server.models import Community, Role, Topic
 from server.queries import org as org_queries
 from server.queries import topics as queries
 from server.web import charts
-from server.web.forms import errors_of, read_form, see_other, text, texts
+from server.web.forms import errors_of, filled, read_form, see_other, text, texts
 from server.web.pages import absolute_url, client_ip, is_htmx, read, render, require_actor, services, write
+from server.web.qr import qr_svg
 from server.workflows import topics as flow
 
 OFFICE = (Role.community_staff,)
@@ -46,10 +46,6 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
 }
 assert set(STEP_FIELDS) == set(commands.STEP_COMMANDS)
 STANCE_COLOURS = {"for": "#1a7f37", "conditional": "#1f6feb", "against": "#b3261e", "none": "#5f6670"}
-
-
-def _filled(form: FormData, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: text(form, name) for name in names if text(form, name)}
 
 
 def stance_chart(tally: queries.Tally, title: str) -> Markup:
@@ -90,7 +86,7 @@ async def topic_list(request: Request) -> Response:
 async def topic_create(request: Request) -> Response:
     actor = require_actor(request, *OFFICE)
     form = await read_form(request)
-    data = _filled(form, ("title", "description", "demand_id", "grid_id"))
+    data = filled(form, ("title", "description", "demand_id", "grid_id"))
     try:
         topic = await write(request, lambda s: commands.create_topic(s, actor=actor, data=data))
     except DomainError as exc:
@@ -142,7 +138,7 @@ async def topic_step(request: Request) -> Response:
     if step not in commands.STEP_COMMANDS:
         raise NotFound("step")
     form = await read_form(request)
-    data: dict[str, Any] = {"topic_id": str(topic_id), **_filled(form, STEP_FIELDS[step])}
+    data: dict[str, Any] = {"topic_id": str(topic_id), **filled(form, STEP_FIELDS[step])}
     if step == "decide":
         data["owners"] = [o for line in texts(form, "owners") for o in line.splitlines() if o.strip()]
     command = commands.STEP_COMMANDS[step]
@@ -171,7 +167,7 @@ def _participants(form: FormData) -> list[dict[str, Any]]:
 async def meeting_create(request: Request) -> Response:
     actor = require_actor(request, *OFFICE)
     form = await read_form(request)
-    data: dict[str, Any] = _filled(form, ("kind", "title", "starts_at", "place"))
+    data: dict[str, Any] = filled(form, ("kind", "title", "starts_at", "place"))
     try:
         meeting = await write(request, lambda s: commands.create_meeting(s, actor=actor, data=data))
     except DomainError as exc:
@@ -213,13 +209,13 @@ async def meeting_step(request: Request) -> Response:
     form = await read_form(request)
     data: dict[str, Any] = {"meeting_id": str(meeting_id)}
     if step == "agenda":
-        data |= _filled(form, ("topic_id",)) | ({"remove": True} if text(form, "remove") else {})
+        data |= filled(form, ("topic_id",)) | ({"remove": True} if text(form, "remove") else {})
     elif step == "attend":
         data["participants"] = _participants(form)
     elif step == "decide":
-        data |= _filled(form, ("demand_id", "minutes", "decision", "grid_id", "department_id"))
+        data |= filled(form, ("demand_id", "minutes", "decision", "grid_id", "department_id"))
     elif step == "minute":
-        data |= _filled(form, ("topic_id", "minutes", "result", "note", "department_id", "field", "address"))
+        data |= filled(form, ("topic_id", "minutes", "result", "note", "department_id", "field", "address"))
     command = commands.MEETING_COMMANDS[step]
     try:
         await write(request, lambda s: command(s, actor=actor, data=data))
@@ -233,14 +229,6 @@ async def meeting_step(request: Request) -> Response:
     return see_other(f"/meetings/{meeting_id}{anchor}")
 
 
-def _qr(url: str) -> str:
-    return str(
-        segno.make(url, error="m").svg_inline(
-            scale=4, dark="#000", light="#fff", svgclass="qr", omitsize=True
-        )
-    )
-
-
 async def notice_page(request: Request) -> Response:
     """The printable 会议通知: when, where, the agenda with the opinions so far, and a QR per
     open topic for residents to answer themselves, and one for the community's 公示 page."""
@@ -248,13 +236,17 @@ async def notice_page(request: Request) -> Response:
     detail = await read(request, lambda s: queries.meeting_detail(s, actor, request.path_params["id"]))
     token = detail.community.public_token
     codes = {
-        str(item.topic.id): _qr(absolute_url(request, f"/p/{token}/topics/{item.topic.id}"))
+        str(item.topic.id): qr_svg(
+            absolute_url(request, f"/p/{token}/topics/{item.topic.id}"), scale=4, light="#fff"
+        )
         for item in detail.items
         if item.topic.status in flow.OPEN
     }
     board = absolute_url(request, f"/p/{token}/topics")
     return render(
-        request, "topics/notice.html", {"m": detail, "codes": codes, "board": board, "board_qr": _qr(board)}
+        request,
+        "topics/notice.html",
+        {"m": detail, "codes": codes, "board": board, "board_qr": qr_svg(board, scale=4, light="#fff")},
     )
 
 

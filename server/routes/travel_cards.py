@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-import segno
 from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
@@ -34,6 +33,7 @@ from server.queries import notices as notice_queries
 from server.queries import travel_cards as queries
 from server.web.forms import FormState, read_form, see_other, status_of, text
 from server.web.pages import absolute_url, local, read, render, require_actor, write
+from server.web.qr import qr_svg
 from server.workflows import travel_cards as card_flow
 
 FIELD = (Role.grid_worker, Role.community_staff)
@@ -60,11 +60,9 @@ def _status_url(request: Request, card_id: uuid.UUID) -> str:
     return absolute_url(request, f"/travel-cards/{card_id}")
 
 
-def qr_svg(url: str) -> Markup:
-    """The application's status page as a QR code, inline SVG (no script, no style attribute)."""
-    code = segno.make(url, error="m")
-    # segno writes the SVG itself and escapes the title.
-    return Markup(code.svg_inline(scale=4, border=2, title=url, svgclass="tc-qr"))  # nosec B704
+def status_qr(url: str) -> Markup:
+    """The application's status page as a QR code, for the printed receipt."""
+    return qr_svg(url, scale=4, title=url, svgclass="tc-qr", omitsize=False)
 
 
 # -- lists -------------------------------------------------------------------------------------
@@ -216,7 +214,7 @@ async def print_page(request: Request) -> Response:
         "r": detail.row,
         "card": detail.card,
         "status_url": url,
-        "qr": qr_svg(url),
+        "qr": status_qr(url),
         "now_text": local(utcnow()),
     }
     return render(request, "travel_cards/print.html", context)

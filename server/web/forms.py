@@ -51,6 +51,11 @@ def text(form: FormData, name: str) -> str:
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
+def filled(form: FormData, names: Iterable[str]) -> dict[str, Any]:
+    """The named fields the form sent with a value: an empty optional field is left out."""
+    return {name: text(form, name) for name in names if text(form, name)}
+
+
 def texts(form: FormData, name: str) -> list[str]:
     """Every non-empty value posted under `name` (checkboxes, multiple selects), in order."""
     return [v for v in form.getlist(name) if isinstance(v, str) and v]
