@@ -572,6 +572,15 @@ _register(
     "off",
     _l("开启后，旧版本的应用推送时会被要求先更新：应用随即更新，待同步的内容保留，更新后继续同步。"),
 )
+_register(
+    "app.update_grace_days",
+    _l("新版本自动更新前等待的天数"),
+    Integer(0, 30),
+    3,
+    _l(
+        "手机上有新版本时先等网格员点“现在更新”；等满这么多天后，在下一次切换页面、且没有待同步内容时自动更新。"
+    ),
+)
 
 
 def work_calendar(session: Session) -> WorkCalendar:

@@ -150,7 +150,7 @@ async def labels(request: Request) -> Response:
     """Names of every coded value (statuses, kinds, fields …) in one language: the field app
     shows the same words as the office pages. Request fields come from the settings, and so
     do the rules the phone applies at the door (`rules`: who may apply for a travel card,
-    the working-day calendar time limits are counted on).
+    the working-day calendar time limits are counted on, how long a new version waits).
     The phone fetches this again after every sync, so a settings change reaches it then."""
     lang = request.path_params["lang"]
     if lang not in i18n.LANGUAGES:
@@ -162,8 +162,14 @@ async def labels(request: Request) -> Response:
     from server.web.pages import read
     from server.workflows.travel_cards import card_ages
 
-    fields, ages, calendar = await read(
-        request, lambda s: (preferences.get(s, "demand.fields"), card_ages(s), preferences.work_calendar(s))
+    fields, ages, calendar, grace = await read(
+        request,
+        lambda s: (
+            preferences.get(s, "demand.fields"),
+            card_ages(s),
+            preferences.work_calendar(s),
+            preferences.get(s, "app.update_grace_days"),
+        ),
     )
     with i18n.language(lang):
         table: dict[str, dict[str, Any]] = {
@@ -175,6 +181,8 @@ async def labels(request: Request) -> Response:
         "travel_card": {"age_threshold": ages.threshold, "discount_age": ages.discount},
         # Working days for time limits (server/workflows/workdays.py), last year to next.
         "calendar": calendar.as_json(range(year - 1, year + 2)),
+        # How long a new version waits for the worker's tap before it applies itself (updates.js).
+        "update": {"grace_days": grace},
     }
     return JSONResponse(table, headers=NO_CACHE)
 

@@ -3,7 +3,7 @@
 "use strict";
 
 import { currentUser, getMeta, migrateOutbox, openUserDb, setCurrentUser, setMeta } from "./db.js";
-import { loadLanguage, refreshLabels, t } from "./i18n.js";
+import { loadLanguage, refreshLabels, rule, t } from "./i18n.js";
 import { leave, wipeAccount } from "./leaving.js";
 import { enqueue, rebuildOverlay, status } from "./store.js";
 import { restoreShot, takePhoto, wirePhotos } from "./photos.js";
@@ -11,6 +11,7 @@ import { loadCodes, refreshCodes } from "./qr.js";
 import { forget as forgetPush, refresh as refreshPush } from "./push.js";
 import { createScheduler } from "./scheduler.js";
 import { renderBanner, renderStatus } from "./status.js";
+import { noteWaiting, updateDue } from "./updates.js";
 import { html } from "./ui.js";
 import { arrive, arrived, previous, repainted, returnTo } from "./navigation.js";
 import * as drafts from "./drafts.js";
@@ -363,11 +364,20 @@ async function registerWorker() {
 }
 
 // A new version waits for the worker's consent ("现在更新"), unless the server no longer
-// takes this version's pushes (requireUpdate).
+// takes this version's pushes (requireUpdate), or it has waited out the grace period (updates.js).
 function noteUpdate(worker) {
   app.updateWaiting = worker;
   if (app.mustUpdate) { applyUpdate(); return; }
+  noteWaiting(document.body.dataset.version);
   renderBanner(app);
+}
+
+// Called on a navigation (and when the app opens): the worker is between screens, so a
+// version that has waited out its grace period takes over if nothing waits to be synced.
+function applyDueUpdate() {
+  if (!app.updateWaiting || app.updateAccepted || !app.status) return;
+  const graceDays = rule("update")?.grace_days;
+  if (updateDue({ running: document.body.dataset.version, graceDays, waiting: app.status.waiting })) applyUpdate();
 }
 
 // The server refused a push from this version (426, setting app.require_latest): update now,
@@ -459,13 +469,16 @@ document.addEventListener("click", (event) => {
   if (form && app.db && drafts.kept(form) && form.dataset.dirty) drafts.save(app.db, form).catch(() => {});
 });
 
-window.addEventListener("hashchange", (event) => render({ from: new URL(event.oldURL).hash }));
+window.addEventListener("hashchange", async (event) => {
+  await render({ from: new URL(event.oldURL).hash });
+  applyDueUpdate();
+});
 
 // --- start ---------------------------------------------------------------------------
 
 async function start() {
   await loadLanguage();
-  registerWorker().catch((error) => console.warn("service worker", error));
+  const registering = registerWorker().catch((error) => console.warn("service worker", error));
   const user = await currentUser();
   // replaceState fires no hashchange: the first screen is painted once, so nothing
   // a fast typist has entered is wiped by a second paint.
@@ -481,6 +494,7 @@ async function start() {
   checkStorage();
   if (app.me) scheduler.scheduleSync(0);
   if (app.me) sendPushSubscription();
+  registering.then(applyDueUpdate);
 }
 
 // Browsers rotate push subscriptions: the server gets the current one on every start.

@@ -5,9 +5,10 @@ deploy between)."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import BrowserContext, Page
 from sqlmodel import col
 
 from server import preferences
@@ -47,3 +48,75 @@ def test_a_version_the_server_no_longer_takes_updates_before_its_push_and_keeps_
     page.wait_for_selector("body[data-ready]")
     wait_synced(page, timeout=30_000)
     assert count(db, Visit, col(Visit.notes) == "旧版本上的走访") == 1
+
+
+def _version(page: Page) -> str:
+    return page.get_attribute("body", "data-version") or ""
+
+
+def _deploy(page: Page, live_server: LiveServer) -> None:
+    """A new version on the server, which the phone finds and keeps waiting behind its banner."""
+    live_server.env["DOORSTEP_BUILD_ID"] = uuid.uuid4().hex
+    live_server.restart()
+    page.evaluate("navigator.serviceWorker.getRegistration('/app/').then((r) => r.update())")
+    page.wait_for_selector("#banner [data-action=apply-update]", timeout=30_000)
+
+
+def _navigate(page: Page, tab: str) -> None:
+    page.click(f"#tabbar a[href='{tab}']")
+    page.wait_for_selector(f"#tabbar a[href='{tab}'][aria-current=page]")
+    page.wait_for_timeout(2_000)  # time enough for an update to start, if it were going to
+
+
+def test_a_new_version_waits_for_consent_then_after_the_grace_period_applies_itself_at_a_navigation_with_nothing_waiting(
+    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database
+) -> None:
+    grid = make.grid(name="芙蓉第一网格")
+    home = make.household(grid, estate="芙蓉花园")
+    worker = make.user(grids=[grid])
+    page = phone.new_page()
+    start = datetime.now(UTC)
+    page.clock.install(time=start)
+    sign_in(page, live_server, worker.username)
+    old = _version(page)
+    _deploy(page, live_server)
+
+    _navigate(page, "#/outbox")  # within the grace period (3 days): only the banner says so
+    assert _version(page) == old
+    assert page.is_visible("#banner [data-action=apply-update]")
+
+    phone.route("**/sync/push", lambda route: route.abort("connectionrefused"))
+    record_visit(page, home, "宽限期后的走访")
+    assert pending(page) == 1
+    page.clock.set_system_time(start + timedelta(days=3, minutes=1))
+    _navigate(page, "#/households")  # past the grace period, but a visit waits: no update
+    assert _version(page) == old and pending(page) == 1
+
+    phone.unroute("**/sync/push")
+    page.click("#syncstate")
+    wait_synced(page, timeout=30_000)
+    page.click("#tabbar a[href='#/outbox']")  # nothing waits now: this navigation updates
+    page.wait_for_function(
+        f"() => document.body.dataset.version && document.body.dataset.version !== '{old}'"
+    )
+    page.wait_for_selector("body[data-ready]")
+    assert page.url.endswith("#/outbox")
+    assert count(db, Visit, col(Visit.notes) == "宽限期后的走访") == 1
+
+
+def test_the_grace_period_is_the_admins_setting(
+    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database
+) -> None:
+    grid = make.grid(name="芙蓉第一网格")
+    make.household(grid, estate="芙蓉花园")
+    worker = make.user(grids=[grid])
+    with db.write() as s:
+        preferences.set(s, "app.update_grace_days", 0, None)
+    page = phone.new_page()
+    sign_in(page, live_server, worker.username)
+    old = _version(page)
+    _deploy(page, live_server)
+    page.click("#tabbar a[href='#/outbox']")  # no grace at all: the first navigation updates
+    page.wait_for_function(
+        f"() => document.body.dataset.version && document.body.dataset.version !== '{old}'"
+    )
