@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -19,6 +22,7 @@ from server.access import Forbidden, NotFound
 from server.auth import Sessions
 from server.db import Database, TemporaryFailure
 from server.i18n import gettext as _
+from server.models import utcnow
 from server.people.vault import Vault
 from server.settings import Settings, load_settings
 from server.web.context import RequestContext
@@ -29,6 +33,8 @@ from server.web.limits import BodyLimit
 from server.web.pages import STATIC, LoginRequired, error_response, make_jinja, wants_json
 from server.web.redaction import redact_access_log
 from server.web.services import Services
+
+log = logging.getLogger(__name__)
 
 
 def routes() -> list[BaseRoute]:
@@ -76,6 +82,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, code, str(exc.detail), headers=None)
 
 
+def _record_release(db: Database) -> None:
+    """This server's field-app version joins the versions served (a minimum can then name it);
+    a database not reachable at start only delays that to the next start."""
+    from server.commands import releases
+    from server.routes.field import version
+
+    try:
+        with db.write() as session:
+            releases.record(session, version(), utcnow())
+    except (SQLAlchemyError, TemporaryFailure) as exc:  # serving must not wait on this
+        log.warning("app version not recorded: %s", exc)
+
+
 def create_app(
     settings: Settings | None = None, *, db: Database | None = None, jobs: bool | None = None
 ) -> Starlette:
@@ -95,6 +114,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from server.jobs import JobRunner
 
+        await anyio.to_thread.run_sync(_record_release, services.db)
         runner = JobRunner(services) if run_jobs else None
         if runner is not None:
             runner.start()

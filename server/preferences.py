@@ -28,7 +28,7 @@ from server.access import Actor
 from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
-from server.models import Preference, utcnow
+from server.models import AppRelease, Preference, utcnow
 from server.workflows.workdays import BadLimit, TimeLimit, WorkCalendar, calendar_of
 
 HANDLING_TYPES = {"reply": _l("回复解释类"), "self": _l("受理自办类"), "transfer": _l("转交办理类")}
@@ -325,6 +325,22 @@ class TimeRange(Kind):
         return value or _("不设")
 
 
+class AppVersion(Kind):
+    """A field-app version as the reconciliation page lists it (12 letters and digits); empty means none."""
+
+    widget: ClassVar[str] = "text"
+
+    def check(self, value: Any) -> str:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return ""
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9a-z]{12}", value.strip().lower()):
+            raise BadValue(_("应为设备对账页上列出的 12 位版本号。"))
+        return value.strip().lower()
+
+    def text(self, value: Any) -> str:
+        return value or _("不设")
+
+
 class Choice(Kind):
     """One of a few codes, each with its label: {"off": "不开放", …}."""
 
@@ -452,6 +468,12 @@ def current(session: Session) -> list[Current]:
     ]
 
 
+def _served(session: Session, value: Any) -> str | None:
+    if value and session.get(AppRelease, value) is None:
+        return _("服务器没有发布过这个版本。")
+    return None
+
+
 def _below_threshold(session: Session, value: Any) -> str | None:
     threshold = get(session, "travel_card.age_threshold")
     if value is not None and value >= threshold:
@@ -571,6 +593,16 @@ _register(
     Choice({"off": _l("不要求"), "on": _l("手机上的应用不是最新版本时，先更新再同步")}),
     "off",
     _l("开启后，旧版本的应用推送时会被要求先更新：应用随即更新，待同步的内容保留，更新后继续同步。"),
+)
+_register(
+    "app.minimum_version",
+    _l("应用最低版本"),
+    AppVersion(),
+    "",
+    _l(
+        "比这个版本旧的应用推送时会被要求先更新：应用随即更新，待同步的内容保留，更新后继续同步。留空表示不设。"
+    ),
+    _served,
 )
 _register(
     "app.update_grace_days",

@@ -4,9 +4,11 @@ client, read leniently — a bad report never blocks a sync."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 from starlette.testclient import TestClient
 
 from server.db import Database
@@ -173,3 +175,71 @@ def test_a_push_from_another_app_version_is_told_to_update_when_the_latest_is_re
     assert push(1, {"app_version": version(), "pending": 1}).status_code == 200
     assert push(2, None).status_code == 200  # a client that says nothing of itself is served as before
     assert count(db, Visit) == 2
+
+
+def test_a_push_from_a_version_older_than_the_minimum_is_told_to_update_and_newer_ones_are_served(
+    client: TestClient, make: Factory, db: Database
+) -> None:
+    from server import preferences
+    from server.commands import releases
+    from server.routes.field import version
+
+    grid = make.grid()
+    household = make.household(grid)
+    login(client, make.user(grids=[grid]))
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    with db.write() as s:  # three deploys before this one, in order
+        for n, name in enumerate(["aaaaaaaaaaa1", "bbbbbbbbbbb2", "ccccccccccc3"]):
+            assert releases.record(s, name, start + timedelta(days=n))
+        assert not releases.record(s, "aaaaaaaaaaa1", start + timedelta(days=9))  # first served stays
+        releases.record(s, version(), start + timedelta(days=5))
+        preferences.set(s, "app.minimum_version", "bbbbbbbbbbb2", None)
+
+    mid = 0
+
+    def push(app_version: str) -> Any:
+        nonlocal mid
+        mid += 1
+        mutation = {"id": mid, "name": "visit.record", "args": visit_args(household), "at": None}
+        device = {"app_version": app_version, "pending": 1}
+        return client.post(
+            "/sync/push",
+            json={"protocol": 1, "client_id": client_id, "mutations": [mutation], "device": device},
+        )
+
+    client_id = str(uuid.uuid4())
+    for older in ["aaaaaaaaaaa1", "0123456789ab"]:  # served before the minimum; never served here
+        answer = push(older)
+        assert (answer.status_code, answer.json()["error"]) == (426, "update_required")
+        mid -= 1  # refused before the engine: the same id is sent again after the update
+    assert count(db, Visit) == 0
+    for served in ["bbbbbbbbbbb2", "ccccccccccc3", version(), "python-client"]:
+        assert push(served).status_code == 200, served
+    assert count(db, Visit) == 4
+
+
+def test_the_minimum_version_must_be_one_the_server_has_served(db: Database) -> None:
+    from server import preferences
+    from server.commands import releases
+
+    with db.write() as s:
+        releases.record(s, "aaaaaaaaaaa1", datetime(2026, 11, 1, tzinfo=UTC))
+    for bad, why in [("ddddddddddd4", "服务器没有发布过这个版本"), ("not-a-version", "12 位版本号")]:
+        with pytest.raises(preferences.InvalidPreference, match=why), db.write() as s:
+            preferences.set(s, "app.minimum_version", bad, None)
+    with db.write() as s:
+        assert preferences.set(s, "app.minimum_version", " AAAAAAAAAAA1 ", None) == "aaaaaaaaaaa1"
+    with db.read() as s:
+        assert preferences.get(s, "app.minimum_version") == "aaaaaaaaaaa1"
+
+
+def test_a_starting_server_records_its_app_version_once(db: Database) -> None:
+    from server.app import _record_release
+    from server.models import AppRelease
+    from server.routes.field import version
+
+    _record_release(db)
+    _record_release(db)
+    with db.read() as s:
+        rows = list(s.exec(select(AppRelease)))
+    assert [r.version for r in rows] == [version()]

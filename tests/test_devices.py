@@ -216,3 +216,29 @@ def test_a_phone_that_synced_everything_is_in_balance_again(
     with db.read() as s:
         found = queries.phones(s, community_id=scene["community"].id, now=utcnow())
     assert {str(p.client_id): p.balance.standing for p in found}[old] == Standing.in_balance
+
+
+def test_versions_below_the_minimum_are_flagged_with_when_each_was_first_served(
+    client: TestClient, scene: dict[str, Any], db: Database
+) -> None:
+    from server import preferences
+    from server.commands import releases
+
+    with db.write() as s:
+        releases.record(s, "old000000000", datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
+        releases.record(s, "new000000000", datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
+        preferences.set(s, "app.minimum_version", "new000000000", None)
+    login(client, scene["staff"])
+    page = client.get("/devices").text
+    calm = row_of(page, scene["ids"]["calm"])
+    assert "低于最低版本" in calm and "应用版本旧" not in calm
+    version = re.search(r'<li data-version="old000000000">(.*?)</li>', page, re.S)
+    assert version is not None
+    assert "2026-11-01 10:00 起发布" in version.group(1)  # Asia/Shanghai
+    assert 'data-flag="below-minimum"' in version.group(1)
+    assert 'data-minimum="new000000000"' in page
+
+    with db.write() as s:
+        preferences.set(s, "app.minimum_version", "", None)
+    calm = row_of(client.get("/devices").text, scene["ids"]["calm"])
+    assert "低于最低版本" not in calm and "应用版本旧" in calm

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "open311.publishing": "key",
     "notice.undelivered_hours": 2,
     "app.require_latest": "off",
+    "app.minimum_version": "",
     "app.update_grace_days": 3,
 }
 DEADLINES = DEFAULTS["demand.time_limits"]

@@ -39,6 +39,16 @@ class SyncClient(SQLModel, table=True):
     device_at: datetime | None = None
 
 
+class AppRelease(SQLModel, table=True):
+    """A version of the field app this server has served, and since when: versions are content
+    hashes, so this is what orders them (setting `app.minimum_version`)."""
+
+    __tablename__ = "app_release"
+
+    version: str = Field(primary_key=True, max_length=64)
+    first_served_at: datetime = Field(default_factory=utcnow)
+
+
 class MutationOutcome(SQLModel, table=True):
     """What a refused or conflicting mutation got the first time, for replays (SYNC.md rule 3).
 

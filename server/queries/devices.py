@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from server import preferences
 from server.access import Actor
 from server.models import Community, Grid, Role, SyncClient, User, UserGrid
+from server.queries import releases
 from server.workflows.reconciliation import LATE_AFTER, Balance, Standing, balance
 
 
@@ -53,6 +55,9 @@ class DevicesPage:
     grid: Grid | None
     phones: list[Phone] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)  # app versions in use
+    released: dict[str, datetime] = field(default_factory=dict)  # when the server first served each
+    minimum: str = ""  # setting app.minimum_version
+    below_minimum: set[str] = field(default_factory=set)  # versions in use that must update first
 
     @property
     def in_balance(self) -> int:
@@ -159,6 +164,7 @@ def devices_page(
     for phone in found:
         if phone.app_version:
             versions[phone.app_version] += 1
+    minimum = preferences.get(session, "app.minimum_version")
     return DevicesPage(
         communities=communities if actor.is_admin else [],
         community=chosen,
@@ -166,6 +172,9 @@ def devices_page(
         grid=picked,
         phones=found,
         versions=dict(sorted(versions.items(), key=lambda kv: -kv[1])),
+        released=releases.served(session),
+        minimum=minimum,
+        below_minimum={v for v in versions if releases.below(session, v, minimum)},
     )
 
 

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import brotli
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,7 +16,7 @@ from server.auth import SESSION_COOKIE, Refused
 from server.clock import aware
 from server.i18n import gettext as _
 from server.models import utcnow
-from server.queries import devices
+from server.queries import devices, releases
 from server.routes.auth import attempt_login, refusal, set_session_cookie
 from server.routes.field import version
 from server.routes.sync_openapi import openapi
@@ -80,12 +81,18 @@ async def push(request: Request) -> Response:
 
 async def _outdated(request: Request, device: dict[str, Any] | None) -> bool:
     """The phone runs another version than this server's while admins require the latest
-    (setting `app.require_latest`): it must update before its push (docs/sync.md)."""
+    (setting `app.require_latest`), or one older than the minimum (`app.minimum_version`):
+    it must update before its push (docs/sync.md)."""
     reported = (device or {}).get("app_version")
     if not isinstance(reported, str) or reported == version():
         return False
-    required = await read(request, lambda s: preferences.get(s, "app.require_latest"))
-    return bool(required == "on")
+
+    def check(session: Session) -> bool:
+        if preferences.get(session, "app.require_latest") == "on":
+            return True
+        return releases.below(session, reported, preferences.get(session, "app.minimum_version"))
+
+    return await read(request, check)
 
 
 async def pull(request: Request) -> Response:

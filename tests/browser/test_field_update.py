@@ -4,6 +4,7 @@ deploy between)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -22,8 +23,9 @@ from tests.live import LiveServer
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.parametrize("rule", ["require_latest", "minimum_version"])
 def test_a_version_the_server_no_longer_takes_updates_before_its_push_and_keeps_its_entries(
-    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database
+    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database, rule: str
 ) -> None:
     grid = make.grid(name="芙蓉第一网格")
     home = make.household(grid, estate="芙蓉花园")
@@ -35,10 +37,16 @@ def test_a_version_the_server_no_longer_takes_updates_before_its_push_and_keeps_
     record_visit(page, home, "旧版本上的走访")
     assert pending(page) == 1
 
-    with db.write() as s:
-        preferences.set(s, "app.require_latest", "on", None)
     live_server.env["DOORSTEP_BUILD_ID"] = uuid.uuid4().hex  # a deploy the phone has not seen
     live_server.restart()
+    with db.write() as s:
+        if rule == "require_latest":
+            preferences.set(s, "app.require_latest", "on", None)
+        else:  # the new version, which the server recorded as served when it started
+            shell = phone.request.get(live_server.url + "/app/").text()
+            found = re.search(r'data-version="(\w+)"', shell)
+            assert found is not None and found.group(1) != old_version
+            preferences.set(s, "app.minimum_version", found.group(1), None)
     phone.unroute("**/sync/push")
     page.click("#syncstate")  # 426: the phone updates itself before pushing
     page.wait_for_function(
