@@ -134,3 +134,5 @@ old_app  # unused method (server/queries/devices.py Phone), read by templates/de
 not_persisted  # unused property (server/queries/devices.py Phone), read by templates/devices/list.html
 oldest_days  # unused method (server/workflows/reconciliation.py Balance), read by templates/devices/list.html
 from_name  # unused variable (server/models/handover.py), read by templates/handovers/list.html
+released  # unused variable (server/queries/devices.py DevicesPage), read by templates/devices/list.html
+below_minimum  # unused variable (server/queries/devices.py DevicesPage), read by templates/devices/list.html
