@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from server.commands.households import move_household
 from server.db import Database
-from server.models import Handover, Household, Visit
+from server.models import Handover, Household, Notice, Visit
 from sync.client import Client
 from tests.conftest import Factory, login
 from tests.test_sync_push import visit_args
@@ -80,6 +80,13 @@ def test_edits_of_a_household_moved_away_are_handed_over_not_refused(
     again = phone.push()
     assert again is not None and again["results"][0]["handover_id"] == first["handover_id"]
     assert len(handovers(db)) == 2
+    # The new holder is told in their inbox, once per handover; the old worker is told by the answer.
+    with db.read() as s:
+        told = list(s.exec(select(Notice).where(Notice.kind == "handover_waiting")))
+    assert sorted((n.user_id, n.link, n.subject_id) for n in told) == sorted(
+        (new.id, "/handovers", uuid.UUID(r["handover_id"])) for r in (first, second)
+    )
+    assert all(n.title == "有一条修改转交给您处理" and old.display_name in n.body for n in told)
 
 
 def office(app: Any, user: Any) -> tuple[TestClient, str]:

@@ -17,6 +17,7 @@ from server.auth import actor_for
 from server.errors import InvalidInput, InvalidTransition
 from server.i18n import gettext as _
 from server.models import SYNC_TYPES, Grid, Handover, HandoverStatus, Role, Tombstone, User, UserGrid, utcnow
+from server.push import triggers
 
 # The record a mutation's refusal names, by the argument that carries its id.
 ID_ARGS = {
@@ -87,6 +88,7 @@ def hand_over(
     )
     session.add(row)
     session.flush()
+    triggers.notify(session, "handover_waiting", triggers.handover_facts(row))
     return row
 
 

@@ -36,6 +36,7 @@ from server.models import (
     Demand,
     DemandEvent,
     Department,
+    Handover,
     PushNotification,
     Resident,
     Role,
@@ -200,6 +201,11 @@ NOTICES: dict[str, Notice] = {
         _l("有同步冲突等您处理"),
         _l("%(record)s的“%(column)s”在您之前已被别人改过，请选择保留哪个值。"),
     ),
+    "handover_waiting": Notice(
+        lambda session, facts: grid_workers(session, facts) or community_staff(session, facts),
+        _l("有一条修改转交给您处理"),
+        _l("%(from)s在%(at)s对%(record)s的修改：记录已调整到您这里，请采用或驳回。"),
+    ),
 }
 
 
@@ -210,12 +216,17 @@ def page(facts: Facts, user: User) -> str:
         return f"/app/#/d/{facts.record_id}" if field_app else f"/demands/{facts.record_id}"
     if facts.record_type == "travel_card":
         return f"/app/#/card/{facts.record_id}" if field_app else f"/travel-cards/{facts.record_id}"
+    if facts.record_type == "handover":
+        return "/handovers"  # applied or dismissed on the office page, on the phone's browser too
     return "/app/#/outbox" if field_app else "/conflicts"
 
 
 def tag(facts: Facts) -> str:
-    """Notifications about one record replace each other on the phone; conflicts share one."""
-    return "conflicts" if facts.record_type == "conflict" else f"{facts.record_type}-{facts.record_id}"
+    """Notifications about one record replace each other on the phone; conflicts share one, and
+    so do handovers."""
+    if facts.record_type in ("conflict", "handover"):
+        return f"{facts.record_type}s"
+    return f"{facts.record_type}-{facts.record_id}"
 
 
 def notify(
@@ -329,13 +340,16 @@ def card_facts(session: Session, card: TravelCard, *, actor_id: uuid.UUID | None
     )
 
 
+RECORDS = {
+    "household": _l("住户"),
+    "resident": _l("居民"),
+    "travel_card": _l("出行卡申请"),
+    "demand": _l("诉求"),
+}
+
+
 def conflict_facts(conflict: Conflict) -> Facts:
-    record = {
-        "household": _l("住户"),
-        "resident": _l("居民"),
-        "travel_card": _l("出行卡申请"),
-        "demand": _l("诉求"),
-    }.get(conflict.record_type, conflict.record_type)
+    record = RECORDS.get(conflict.record_type, conflict.record_type)
     return Facts(
         record_type="conflict",
         record_id=conflict.id,
@@ -345,6 +359,22 @@ def conflict_facts(conflict: Conflict) -> Facts:
         params={
             "record": record,
             "column": labels.LABELS["conflict_field"].get(conflict.field, conflict.field),
+        },
+    )
+
+
+def handover_facts(handover: Handover) -> Facts:
+    """An edit kept for the record's new holders: its grid's workers, else the community's staff."""
+    return Facts(
+        record_type="handover",
+        record_id=handover.id,
+        community_id=handover.community_id,
+        grid_id=handover.grid_id,
+        actor_id=handover.from_user_id,  # the old worker is told on their own phone, by the answer
+        params={
+            "from": handover.from_name,
+            "at": _local(handover.at or handover.created_at),
+            "record": RECORDS.get(handover.record_type, handover.record_type),
         },
     )
 

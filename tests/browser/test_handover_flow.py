@@ -12,7 +12,6 @@ from server.commands.households import move_household
 from server.db import Database
 from server.models import Household, Visit
 from tests.browser.conftest import PHONE, overflow, screenshot
-from tests.browser.conftest import sign_in as office_sign_in
 from tests.browser.field import go_offline, go_online, sign_in
 from tests.browser.test_field_app import record_visit
 from tests.conftest import Factory
@@ -54,7 +53,12 @@ def test_a_visit_of_a_household_moved_away_is_handed_over_to_the_new_grid(
 
     other = browser.new_context(**PHONE)
     desk = other.new_page()
-    office_sign_in(desk, live_server, new.username, next="/handovers")
+    sign_in(desk, live_server, new.username)  # the new worker's field app: told in 消息
+    desk.click("#tabbar a[href='#/inbox']")
+    told = desk.locator("#inbox a[data-action=open-notice]", has_text="有一条修改转交给您处理")
+    assert told.count() == 1 and old.display_name in told.inner_text()
+    told.click()  # opens the office page on the phone's browser, signed in by the app's session
+    desk.wait_for_url("**/handovers")
     card = desk.locator("[data-handover]")
     assert card.count() == 1
     assert old.display_name in card.inner_text() and "离线时上门，老人身体不错" in card.inner_text()

@@ -22,10 +22,12 @@ export function unread(notices) {
   return notices.filter((n) => !n.data.read_at);
 }
 
-// Where a notice opens in the field app: its link's hash (`/app/#/d/…`), else the inbox.
+// Where a notice opens: a screen of the field app (`/app/#/d/…` → its hash), an office page
+// the worker uses in the phone's browser (`/handovers`), else the inbox.
 export function opens(notice) {
   const link = notice.data.link || "";
-  return link.startsWith("/app/#/") ? link.slice("/app/".length) : "#/inbox";
+  if (link.startsWith("/app/#/")) return link.slice("/app/".length);
+  return /^\/(?!\/)/.test(link) ? link : "#/inbox";
 }
 
 function item(n) {
@@ -72,7 +74,9 @@ export const screen = {
     async "open-notice"(app, link) {
       const notice = (await allOf(app.db, "notice")).find((n) => n.id === link.dataset.notice);
       if (notice && !notice.data.read_at) await app.write("notice.read", { notice_id: notice.id });
-      app.go(link.getAttribute("href"));
+      const href = link.getAttribute("href");
+      if (href.startsWith("#")) app.go(href);
+      else location.assign(href); // an office page: the read step waits in the outbox till the app is back
     },
   },
 };
