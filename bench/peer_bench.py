@@ -7,7 +7,7 @@ per request (issue 23), the same work interleaved batch by batch in one run.
 The peer is installed with `npm install --prefix` into a scratch folder outside the
 repository (`--peer-dir`, default /tmp/doorstep-peer) and started there. PouchDB's LevelDB
 adapter writes each `_bulk_docs` as one LevelDB batch without `sync`; CouchDB itself fsyncs
-before it answers (`delayed_commits = false`), so the bench gives the peer a LevelDOWN
+before it answers a write (no `delayed_commits` since 3.0), so the bench gives the peer a LevelDOWN
 wrapper (`syncdown.js`, written into the scratch folder) that asks every write for
 `sync: true`, which LevelDB 1.20 turns into one fdatasync of its log. The bench counts
 the peer's fsync/fdatasync calls over a few pushes with `strace -f -c` (when strace is
