@@ -341,6 +341,41 @@ def test_each_pull_page_with_phone_or_id_numbers_is_audited(
     assert [r.detail["phones"] for r in pull_audits(db)] == [4, 1, 1]
 
 
+def test_a_page_merges_the_record_types_in_version_order_each_with_its_own_fields(
+    make: Factory, sync_phone: Any, db: Database, monkeypatch: Any
+) -> None:
+    # Rows are streamed from one result per record type and merged as they come (issue 23):
+    # each change keeps its own type and fields, the page is cut after exactly PAGE_CHANGES,
+    # and the pull audit counts the changes the page carried.
+    monkeypatch.setattr(pull_module, "PAGE_CHANGES", 5)
+    grid = make.grid()
+    made: list[tuple[str, str]] = []
+    for n in range(4):
+        household = make.household(grid, phone=f"1391111000{n}")
+        resident = make.resident(household, phone=f"1382222000{n}")
+        made += [("household", str(household.id)), ("resident", str(resident.id))]
+    a = sync_phone(make.user(grids=[grid]))
+    body = {"protocol": 1, "client_id": a.client_id, "cursor": None}
+    pages = [a.http.post("/sync/pull", json=body).json()]
+    while pages[-1]["more"]:
+        pages.append(a.http.post("/sync/pull", json={**body, "cursor": pages[-1]["cursor"]}).json())
+    changes = [c for page in pages for c in page["changes"]]
+    assert [len(page["changes"]) for page in pages[:-1]] == [5] * (len(pages) - 1)
+    versions = [c["version"] for c in changes]
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+    assert [(c["type"], c["id"]) for c in changes if c["type"] in ("household", "resident")] == made
+    for change in changes:
+        if change["type"] == "household":
+            assert change["data"]["grid_id"] == str(grid.id) and "household_id" not in change["data"]
+        if change["type"] == "resident":
+            assert change["data"]["id_masked"] and "household_id" in change["data"]
+            assert not {"id_cipher", "id_hash", "field_versions"} & set(change["data"])
+    carrying = [
+        page for page in pages if any(c["type"] in ("household", "resident") for c in page["changes"])
+    ]
+    assert [r.detail["records"] for r in pull_audits(db)] == [len(page["changes"]) for page in carrying]
+
+
 def test_a_department_pulls_only_the_requests_transferred_to_it(
     make: Factory, sync_phone: Any, db: Database
 ) -> None:
