@@ -31,7 +31,9 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
     now = datetime.now(UTC)
     calendar = calendar_of({})
 
-    def demand(limit: str, started: datetime, status: str = "accepted", **kw: object) -> Demand:
+    def demand(
+        limit: str, started: datetime, status: str = "accepted", deadline: datetime | None = None, **kw: object
+    ) -> Demand:
         return make._save(
             Demand(
                 community_id=grid.community_id,
@@ -44,13 +46,14 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
                 handling_type="self",
                 assignee_id=worker.id,
                 time_limit=limit,
-                deadline=TimeLimit.parse(limit).deadline(calendar, started),
+                deadline=deadline or TimeLimit.parse(limit).deadline(calendar, started),
                 **kw,
             )
         )
 
     fresh = demand("7", now)
     late = demand("4h", now - timedelta(hours=5))
+    soon = demand("3", now, deadline=calendar.add(now, 0.5))  # 2.5 of 3 working days used: 即将超期
     resolved = demand("3", now - timedelta(days=2), status="resolved", rating_token="tok-" + "a" * 24)
     page = phone.new_page()
     sign_in(page, live_server, worker.username)
@@ -58,10 +61,32 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
     base = page.url.split("#")[0]
     page.goto(base + "#/demands")
     page.wait_for_selector(f"[data-demand='{fresh.id}'] [data-warning]")
-    for row, level in ((fresh, "ok"), (late, "overdue")):
+    for row, level, tone in ((fresh, "ok", "badge"), (soon, "soon", "badge amber"), (late, "overdue", "badge red")):
         badge = page.locator(f"[data-demand='{row.id}'] [data-warning]")
         expected = left_text(demand_flow.time_left(row, calendar, datetime.now(UTC)))
         assert (badge.get_attribute("data-warning"), badge.inner_text()) == (level, expected)
+        assert badge.get_attribute("class") == tone
+    # The 工作台 holds both warned requests (and not the fresh one): the late one under 已超期.
+    page.goto(base + "#/today")
+    page.wait_for_selector("[data-task='demand_due']")
+    held = {
+        a.get_attribute("data-record"): a.evaluate("a => a.closest('[data-group]').dataset.group")
+        for a in page.locator("[data-task='demand_due']").all()
+    }
+    assert held == {str(soon.id): "today", str(late.id): "overdue"}
+    assert page.locator(f"[data-record='{late.id}'] .late").count() == 1
+    warned = {
+        str(row.id): (badge.get_attribute("data-warning"), badge.get_attribute("class"), badge.inner_text())
+        for row in (soon, late)
+        for badge in [page.locator(f"[data-record='{row.id}'] [data-warning]")]
+    }
+    assert warned == {
+        str(soon.id): ("soon", "badge amber", "诉求：即将超期"),
+        str(late.id): ("overdue", "badge red", "诉求：已超期"),
+    }
+    screenshot(page, "today-warned-requests-360")
+    page.goto(base + "#/demands")
+    page.wait_for_selector(f"[data-demand='{fresh.id}'] [data-warning]")
     assert page.locator(f"[data-demand='{late.id}'] [data-warning]").inner_text().startswith("超期 1")
     screenshot(page, "demands-time-left-360")
     page.goto(base + f"#/d/{resolved.id}")
