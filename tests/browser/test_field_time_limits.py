@@ -32,7 +32,11 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
     calendar = calendar_of({})
 
     def demand(
-        limit: str, started: datetime, status: str = "accepted", deadline: datetime | None = None, **kw: object
+        limit: str,
+        started: datetime,
+        status: str = "accepted",
+        deadline: datetime | None = None,
+        **kw: object,
     ) -> Demand:
         return make._save(
             Demand(
@@ -61,7 +65,11 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
     base = page.url.split("#")[0]
     page.goto(base + "#/demands")
     page.wait_for_selector(f"[data-demand='{fresh.id}'] [data-warning]")
-    for row, level, tone in ((fresh, "ok", "badge"), (soon, "soon", "badge amber"), (late, "overdue", "badge red")):
+    for row, level, tone in (
+        (fresh, "ok", "badge"),
+        (soon, "soon", "badge amber"),
+        (late, "overdue", "badge red"),
+    ):
         badge = page.locator(f"[data-demand='{row.id}'] [data-warning]")
         expected = left_text(demand_flow.time_left(row, calendar, datetime.now(UTC)))
         assert (badge.get_attribute("data-warning"), badge.inner_text()) == (level, expected)
