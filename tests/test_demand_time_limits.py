@@ -15,7 +15,7 @@ from server.access import Forbidden
 from server.commands import demands as dm
 from server.db import Database
 from server.errors import InvalidTransition
-from server.models import AuditLog, Community, DemandEvent, DemandStatus, PushNotification
+from server.models import AuditLog, Community, DemandEvent, DemandStatus, Notice, PushNotification
 from server.push import triggers
 from server.queries import demands as queries
 from server.workflows import demands as demand_flow
@@ -158,6 +158,10 @@ def test_urging_notifies_the_handler_and_counts_on_the_dashboard(
         board = queries.dashboard(s, community, now=now)
     assert [m.user_id for m in told] == [world.users["worker"].id]
     assert "请本周办结" in told[0].body
+    with db.read() as s:  # the inbox that syncs to the phone, not only the push
+        inbox = s.exec(select(Notice).where(Notice.kind == "demand_urged")).all()
+    assert [(n.user_id, n.subject_id) for n in inbox] == [(world.users["worker"].id, demand.id)]
+    assert "请本周办结" in inbox[0].body
     assert [(e.from_status, e.to_status) for e in events] == [(S.accepted, S.accepted)]
     assert (board.urged, board.suspended) == (1, 0)
 
@@ -193,12 +197,29 @@ def test_the_due_soon_notice_comes_at_75_percent_of_the_limit(world: World, db: 
         )
         for left in (3, 0.5)
     )
-    assert [demand_flow.warning_level(d, calendar, now) for d in (early, late)] == ["ok", "soon"]
+    past = put_demand(
+        db, world, S.accepted, handling_type="self", time_limit="4h", deadline=now - timedelta(hours=1)
+    )
+    assert [demand_flow.warning_level(d, calendar, now) for d in (early, late, past)] == [
+        "ok",
+        "soon",
+        "overdue",
+    ]
     with db.write() as s:
         triggers.remind(s, now=now)
     with db.read() as s:
         told = s.exec(select(PushNotification).where(PushNotification.kind == "demand_due_soon")).all()
+        inbox = {(n.kind, n.subject_id, n.user_id) for n in s.exec(select(Notice))}
     assert [(m.record_id, m.user_id) for m in told] == [(late.id, world.users["worker"].id)]
+    worker = world.users["worker"].id
+    assert {n for n in inbox if n[1] in (early.id, late.id, past.id)} == {
+        ("demand_due_soon", late.id, worker),
+        ("demand_overdue", past.id, worker),
+    }
+    with db.write() as s:  # once per deadline: the next sweep tells nobody again
+        triggers.remind(s, now=now + timedelta(minutes=10))
+    with db.read() as s:
+        assert len(s.exec(select(Notice)).all()) == len(inbox)
 
 
 def test_the_office_help_says_how_limits_are_counted(client: TestClient, world: World, db: Database) -> None:
