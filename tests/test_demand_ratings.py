@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from defusedxml import ElementTree as DET
 from sqlmodel import select
 from starlette.testclient import TestClient
 
@@ -15,6 +16,7 @@ from server.commands import demands as dm
 from server.db import Database
 from server.models import AuditLog, Community, DemandStatus
 from server.queries import demands as queries
+from server.web.qr import qr_svg_file
 from tests.conftest import Factory, login
 from tests.test_demands import World, build_world, dm_actor, put_demand, reload
 from tests.test_public_form import anonymous_csrf
@@ -164,7 +166,10 @@ def test_the_handler_shows_the_resident_a_qr_of_their_link(
     login(client, world.users["worker"])
     qr = client.get(f"/demands/{demand.id}/rating-qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
-    assert qr.text.startswith("<svg") and qr.headers["cache-control"] == "no-store"
+    assert qr.headers["cache-control"] == "no-store"
+    # A file an <img> can draw (inline SVG without its namespace draws nothing), of the resident's link.
+    assert DET.fromstring(qr.content).tag == "{http://www.w3.org/2000/svg}svg"
+    assert qr.content == qr_svg_file(f"http://testserver/r/{demand.rating_token}", scale=6)
     other = TestClient(client.app)
     login(other, world.users["other_worker"])
     assert other.get(f"/demands/{demand.id}/rating-qr.svg").status_code == 404  # not their grid
