@@ -47,7 +47,7 @@ function dueBadge(demand) {
 }
 
 function row(demand) {
-  return html`<li><a href="#/d/${demand.id}" data-demand="${demand.id}">
+  return html`<li><a href="#/d/${demand.id}" class="demand-row" data-demand="${demand.id}">
     <span class="title">${label("demand_field", demand.data.field)} · ${label("demand_status", demand.data.status)}</span> ${syncBadge(demand)} ${dueBadge(demand)}
     <span class="meta">${demand.data.description}</span>
     <span class="meta">${demand.data.address || ""}</span></a></li>`;
