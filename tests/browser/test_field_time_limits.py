@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from server.db import Database
-from server.models import Demand
+from server.models import Demand, Notice
 from server.queries.demands import left_text
 from server.workflows import demands as demand_flow
 from server.workflows.workdays import TimeLimit, calendar_of
@@ -59,6 +59,10 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
     late = demand("4h", now - timedelta(hours=5))
     soon = demand("3", now, deadline=calendar.add(now, 0.5))  # 2.5 of 3 working days used: 即将超期
     resolved = demand("3", now - timedelta(days=2), status="resolved", rating_token="tok-" + "a" * 24)
+    for kind, title in (("demand_due_soon", "诉求快到期了"), ("demand_overdue", "诉求已超期")):
+        make._save(
+            Notice(user_id=worker.id, kind=kind, title=title, body="楼道灯坏了", link="/app/#/demands")
+        )
     page = phone.new_page()
     sign_in(page, live_server, worker.username)
     go_offline(phone, live_server)
@@ -97,6 +101,19 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
     page.wait_for_selector(f"[data-demand='{fresh.id}'] [data-warning]")
     assert page.locator(f"[data-demand='{late.id}'] [data-warning]").inner_text().startswith("超期 1")
     screenshot(page, "demands-time-left-360")
+    # The 消息 screen colours the notices of a time limit the same way.
+    page.goto(base + "#/inbox")
+    page.wait_for_selector("[data-kind='demand_overdue'] [data-warning]")
+    inbox = {
+        kind: (badge.get_attribute("data-warning"), badge.get_attribute("class"), badge.inner_text())
+        for kind in ("demand_due_soon", "demand_overdue")
+        for badge in [page.locator(f"[data-kind='{kind}'] [data-warning]")]
+    }
+    assert inbox == {
+        "demand_due_soon": ("soon", "badge amber", "即将超期"),
+        "demand_overdue": ("overdue", "badge red", "已超期"),
+    }
+    screenshot(page, "inbox-warned-notices-360")
     page.goto(base + f"#/d/{resolved.id}")
     qr = page.wait_for_selector("[data-rating-qr] img")
     assert qr is not None and qr.get_attribute("src") == f"/demands/{resolved.id}/rating-qr.svg"
