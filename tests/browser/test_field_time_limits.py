@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import BrowserContext
+from sqlmodel import select
 
 from server.db import Database
-from server.models import Demand, Notice
+from server.models import AuditLog, Demand, DemandEvent, Notice
 from server.queries.demands import left_text
 from server.workflows import demands as demand_flow
 from server.workflows.workdays import TimeLimit, calendar_of
 from tests.browser.conftest import screenshot
-from tests.browser.field import go_offline, sign_in
+from tests.browser.field import go_offline, go_online, sign_in, wait_synced
 from tests.conftest import Factory
 from tests.live import LiveServer
 
@@ -117,3 +118,61 @@ def test_the_phone_shows_what_is_left_in_working_days_offline_and_the_rating_qr(
     page.goto(base + f"#/d/{resolved.id}")
     qr = page.wait_for_selector("[data-rating-qr] img")
     assert qr is not None and qr.get_attribute("src") == f"/demands/{resolved.id}/rating-qr.svg"
+
+
+def test_the_handler_stops_and_starts_the_clock_on_the_phone_offline(
+    phone: BrowserContext, live_server: LiveServer, make: Factory, db: Database
+) -> None:
+    """While a request waits for the resident, the worker stops its clock at the door, offline, with
+    a reason; after the sync the server holds the stop (audited) and, on resume, the deadline moved."""
+    grid = make.grid()
+    worker = make.user("grid_worker", grids=[grid])
+    home = make.household(grid)
+    calendar = calendar_of({})
+    started = datetime.now(UTC) - timedelta(hours=1)
+    waiting = make._save(
+        Demand(
+            community_id=grid.community_id,
+            grid_id=grid.id,
+            household_id=home.id,
+            field="infrastructure",
+            description="水管漏水，等居民出差回来开门",
+            source="visit",
+            status="accepted",
+            handling_type="self",
+            assignee_id=worker.id,
+            time_limit="3",
+            deadline=TimeLimit.parse("3").deadline(calendar, started),
+        )
+    )
+    page = phone.new_page()
+    sign_in(page, live_server, worker.username)
+    base = page.url.split("#")[0]
+    go_offline(phone, live_server)
+    page.goto(base + f"#/d/{waiting.id}")
+    page.wait_for_selector("form[data-form=suspend]")
+    page.click("form[data-form=suspend] button[type=submit]")  # no reason: refused on the phone
+    assert page.locator("form[data-form=suspend] textarea:invalid").count() == 1
+    page.fill("form[data-form=suspend] textarea[name=note]", "居民出差，下周回来")
+    page.click("form[data-form=suspend] button[type=submit]")
+    page.wait_for_selector("[data-demand] [data-warning=suspended]")
+    screenshot(page, "demand-suspended-offline-360")
+    go_online(phone, live_server)
+    wait_synced(page)
+    with db.read() as s:
+        stopped = s.get(Demand, waiting.id)
+        assert stopped is not None and stopped.suspended_at is not None
+        audited = s.exec(select(AuditLog).where(AuditLog.record_id == str(waiting.id))).all()
+        assert "demand.suspend" in {a.action for a in audited}
+        stop_deadline = stopped.deadline
+    page.goto(base + f"#/d/{waiting.id}")
+    page.wait_for_selector("form[data-form=resume]")
+    page.fill("form[data-form=resume] textarea[name=note]", "居民回来了")
+    page.click("form[data-form=resume] button[type=submit]")
+    wait_synced(page)
+    with db.read() as s:
+        resumed = s.get(Demand, waiting.id)
+        assert resumed is not None and resumed.suspended_at is None
+        kinds = [e.kind for e in s.exec(select(DemandEvent).where(DemandEvent.demand_id == waiting.id))]
+    assert kinds[-2:] == ["suspended", "resumed"]
+    assert resumed.deadline is not None and stop_deadline is not None and resumed.deadline >= stop_deadline
