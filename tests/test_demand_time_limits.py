@@ -15,11 +15,11 @@ from server.access import Forbidden
 from server.commands import demands as dm
 from server.db import Database
 from server.errors import InvalidTransition
-from server.models import AuditLog, Community, DemandEvent, DemandStatus, PushNotification
+from server.models import AuditLog, Community, DemandEvent, DemandStatus, Notice, PushNotification
 from server.push import triggers
 from server.queries import demands as queries
 from server.workflows import demands as demand_flow
-from server.workflows.workdays import LOCAL, calendar_of
+from server.workflows.workdays import LOCAL, TimeLimit, calendar_of
 from tests.conftest import Factory, login
 from tests.test_demands import World, build_world, dm_actor, put_demand, reload
 
@@ -158,6 +158,10 @@ def test_urging_notifies_the_handler_and_counts_on_the_dashboard(
         board = queries.dashboard(s, community, now=now)
     assert [m.user_id for m in told] == [world.users["worker"].id]
     assert "请本周办结" in told[0].body
+    with db.read() as s:  # the inbox that syncs to the phone, not only the push
+        inbox = s.exec(select(Notice).where(Notice.kind == "demand_urged")).all()
+    assert [(n.user_id, n.subject_id) for n in inbox] == [(world.users["worker"].id, demand.id)]
+    assert "请本周办结" in inbox[0].body
     assert [(e.from_status, e.to_status) for e in events] == [(S.accepted, S.accepted)]
     assert (board.urged, board.suspended) == (1, 0)
 
@@ -193,9 +197,69 @@ def test_the_due_soon_notice_comes_at_75_percent_of_the_limit(world: World, db: 
         )
         for left in (3, 0.5)
     )
-    assert [demand_flow.warning_level(d, calendar, now) for d in (early, late)] == ["ok", "soon"]
+    past = put_demand(
+        db, world, S.accepted, handling_type="self", time_limit="4h", deadline=now - timedelta(hours=1)
+    )
+    assert [demand_flow.warning_level(d, calendar, now) for d in (early, late, past)] == [
+        "ok",
+        "soon",
+        "overdue",
+    ]
     with db.write() as s:
         triggers.remind(s, now=now)
     with db.read() as s:
         told = s.exec(select(PushNotification).where(PushNotification.kind == "demand_due_soon")).all()
+        inbox = {(n.kind, n.subject_id, n.user_id) for n in s.exec(select(Notice))}
     assert [(m.record_id, m.user_id) for m in told] == [(late.id, world.users["worker"].id)]
+    worker = world.users["worker"].id
+    assert {n for n in inbox if n[1] in (early.id, late.id, past.id)} == {
+        ("demand_due_soon", late.id, worker),
+        ("demand_overdue", past.id, worker),
+    }
+    with db.write() as s:  # once per deadline: the next sweep tells nobody again
+        triggers.remind(s, now=now + timedelta(minutes=10))
+    with db.read() as s:
+        assert len(s.exec(select(Notice)).all()) == len(inbox)
+
+
+def test_the_office_help_says_how_limits_are_counted(client: TestClient, world: World, db: Database) -> None:
+    demand = dispatched(db, world, local("2026-11-30 10:00"), handling_type="self")
+    login(client, world.users["staff"])
+    detail = client.get(f"/demands/{demand.id}").text
+    assert "时限按工作日计算" in detail and "调休上班日计入" in detail and "同一时刻截止" in detail
+    assert "暂停计时期间不计" in detail and "四分之三为即将超期" in detail
+    login(client, world.users["admin"])
+    settings = client.get("/admin/settings").text
+    assert "按国务院节假日和调休安排计算" in settings and "到第 N 个工作日的同一时刻截止" in settings
+    assert "录入的年份会替换日历包里这一年的安排" in settings
+
+
+def test_an_admin_enters_next_years_holidays_on_the_settings_page(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The admin page (设置 · 节假日安排) adds and corrects a year; a wrong line is refused in Chinese
+    and changes nothing; the deadlines follow at once; the change is audited."""
+    token = str(login(client, world.users["admin"])["csrf_token"])
+    bad = client.post(
+        "/admin/settings/calendar.years",
+        data={"csrf_token": token, "calendar.years": "2027-10-01 放假"},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 400 and "第 1 行看不懂" in bad.text
+    text = "2027-01-01 休\n2027-02-05~2027-02-12 休\n2027-02-14 班"
+    done = client.post(
+        "/admin/settings/calendar.years",
+        data={"csrf_token": token, "calendar.years": text},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with db.read() as s:
+        calendar = preferences.work_calendar(s)
+        audited = s.exec(select(AuditLog).where(AuditLog.action == "preference.set")).all()
+    assert 2027 in calendar.known_years
+    assert not calendar.is_workday(date(2027, 2, 8)) and calendar.is_workday(date(2027, 2, 14))
+    start = local("2027-02-04 10:00")  # a Thursday: the next working day is the 调休 Sunday 14 Feb
+    assert TimeLimit.parse("1").deadline(calendar, start).astimezone(LOCAL) == local("2027-02-14 10:00")
+    assert any(a.record_id == "calendar.years" for a in audited)
+    shown = client.get("/admin/settings").text  # the form shows the year back, one day a line
+    assert "2027-02-12 休\n2027-02-14 班" in shown

@@ -3,6 +3,7 @@ dashboard's flag for notices nobody's device has pulled (issue 19)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -168,3 +169,25 @@ def test_the_dashboard_flags_notices_no_device_has_pulled(
     page = client.get("/demands/dashboard")
     assert 'id="undelivered" data-count="1"' in page.text
     assert "1 条消息超过 2 个工作小时仍未送达" in page.text
+
+
+def test_time_limit_notices_carry_the_warning_colour(world: World, client: TestClient, db: Database) -> None:
+    """预警 on notices as on the lists: a 即将超期 notice amber, an 已超期 one red, others neither."""
+    staff = world.users["staff"]
+    kinds = {
+        "demand_due_soon": "诉求快到期了",
+        "demand_overdue": "诉求已超期",
+        "demand_urged": "社区督办了一条诉求",
+    }
+    with db.write() as s:
+        for kind, title in kinds.items():
+            s.add(Notice(user_id=staff.id, kind=kind, title=title, body="楼道灯坏了", link="/demands"))
+    login(client, staff)
+    page = client.get("/notices").text
+    shown = {
+        title: re.findall(r'data-warning="(\w+)">[^<]*</span> ' + title + "</button>", page)
+        for title in kinds.values()
+    }
+    assert shown == {"诉求快到期了": ["soon"], "诉求已超期": ["overdue"], "社区督办了一条诉求": []}
+    assert '<span class="badge amber" data-warning="soon">即将超期</span>' in page
+    assert '<span class="badge red" data-warning="overdue">已超期</span>' in page

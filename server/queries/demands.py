@@ -311,6 +311,8 @@ class Dashboard:
     weeks: list[Week] = field(default_factory=list)
     # How the current ratings reached us (resident, visit, phone, proxy; "" before channels were kept).
     rating_channels: dict[str, int] = field(default_factory=dict)
+    # Handlers' own 满意 held for the office's 电话回访 (setting `demand.callback`).
+    awaiting_callback: int = 0
 
     @property
     def rated(self) -> int:
@@ -443,6 +445,7 @@ def dashboard(session: Session, community: Community, *, now: datetime | None = 
         },
         weeks=[Week(s, received.get(s, 0), resolved.get(s, 0)) for s in starts],
         rating_channels=dict(Counter(d.rating_channel for d in demands if d.rating)),
+        awaiting_callback=sum(bool(d.rating) and d.status in (S.replied, S.resolved) for d in demands),
     )
 
 

@@ -38,7 +38,7 @@ from server.routes.coverage import coverage_chart
 from server.web import charts
 from server.web.forms import errors_of, filled, read_form, see_other, text
 from server.web.pages import absolute_url, client_ip, current_actor, read, render, require_actor, write
-from server.web.qr import qr_svg
+from server.web.qr import qr_svg, qr_svg_file
 from server.web.rating import rating_gone, read_rating
 from server.workflows import demands as demand_flow
 
@@ -301,7 +301,7 @@ async def rating_qr(request: Request) -> Response:
     demand = await read(request, lambda s: queries.demand_detail(s, actor, request.path_params["id"]).demand)
     if not demand.rating_token or demand.status not in ("replied", "resolved"):
         raise NotFound("rating link")
-    svg = qr_svg(absolute_url(request, f"/r/{demand.rating_token}"), scale=6, omitsize=False)
+    svg = qr_svg_file(absolute_url(request, f"/r/{demand.rating_token}"), scale=6)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

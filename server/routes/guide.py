@@ -35,7 +35,7 @@ from server.queries import service_items as queries
 from server.routes.ledger import XLSX, attachment
 from server.web.forms import FormState, read_form, see_other, text
 from server.web.pages import absolute_url, read, render, require_actor, write
-from server.web.qr import qr_modules, qr_svg
+from server.web.qr import qr_modules, qr_svg, qr_svg_file
 
 EDITORS = (Role.community_staff,)  # and admins (require_actor lets them in)
 FIELDS = tuple(f for f in commands.ItemFields.__dataclass_fields__ if f != "active")
@@ -213,7 +213,7 @@ async def public_item(request: Request) -> Response:
 async def public_qr(request: Request) -> Response:
     """The QR of an item's public page (public information, so no sign-in)."""
     item = await read(request, lambda s: queries.public_item(s, request.path_params["id"]))
-    svg = qr_svg(public_url(request, item.id), scale=6)
+    svg = qr_svg_file(public_url(request, item.id), scale=6)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 

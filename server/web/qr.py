@@ -3,6 +3,7 @@ phone to draw offline."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import segno
@@ -33,6 +34,16 @@ def qr_svg(
         omitsize=omitsize,
     )
     return Markup(svg)  # nosec B704
+
+
+def qr_svg_file(url: str, *, scale: int, border: int = 2) -> bytes:
+    """`url` as an SVG file to serve as `image/svg+xml` (an `<img>` source): unlike inline SVG it
+    must carry the SVG namespace, or the browser draws nothing."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=scale, border=border, dark="#000", xmldecl=False, svgns=True, svgclass="qr"
+    )
+    return out.getvalue()
 
 
 def qr_modules(url: str) -> dict[str, Any]:

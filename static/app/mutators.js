@@ -147,6 +147,17 @@ const MUTATORS = {
     await patch(view, entry, "demand", a.demand_id, { status: "resolved", resolved_at: entry.at });
     await event(view, entry, "resolved", a.demand_id, a.note, a.photos, "resolved");
   },
+  async "demand.suspend"(view, entry, a) {
+    await patch(view, entry, "demand", a.demand_id, { suspended_at: entry.at });
+    const demand = await view.get("demand", a.demand_id);
+    await event(view, entry, "suspended", a.demand_id, a.note, [], demand?.data.status || null);
+  },
+  async "demand.resume"(view, entry, a) {
+    // The server moves the deadline by the time it stood; the next pull brings it.
+    await patch(view, entry, "demand", a.demand_id, { suspended_at: null });
+    const demand = await view.get("demand", a.demand_id);
+    await event(view, entry, "resumed", a.demand_id, a.note, [], demand?.data.status || null);
+  },
   async "demand.rate"(view, entry, a) {
     // A 差评 reopens it for rectification (a new accept); any other rating closes it.
     const reopened = a.rating === "dissatisfied";

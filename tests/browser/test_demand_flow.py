@@ -84,6 +84,13 @@ def test_capture_offline_dispatch_accept_offline_resolve_and_the_resident_rates(
         assert resolved is not None and resolved.status == "resolved" and resolved.assignee_id == worker.id
         assert resolved.rating_token
         token = resolved.rating_token
+    # After 办结 and the sync, the phone shows the resident the QR of their own link, drawn.
+    page.goto(base + f"#/d/{demand.id}")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-rating-qr] img');"
+        " return !!i && i.complete && i.naturalWidth > 0; }"
+    )
+    screenshot(page, "demand-flow-02b-rating-qr-on-phone")
 
     resident = browser.new_context(**PHONE)
     rating = resident.new_page()
@@ -102,6 +109,7 @@ def test_capture_offline_dispatch_accept_offline_resolve_and_the_resident_rates(
     with db.read() as s:
         final = s.get(Demand, demand.id)
         assert final is not None and (final.status, final.rating) == ("closed", "satisfied")
+        assert (final.rating_channel, final.rated_by) == ("resident", None)  # scanned, no session
         kinds = [
             e.kind
             for e in s.exec(

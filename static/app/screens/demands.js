@@ -47,7 +47,7 @@ function dueBadge(demand) {
 }
 
 function row(demand) {
-  return html`<li><a href="#/d/${demand.id}" data-demand="${demand.id}">
+  return html`<li><a href="#/d/${demand.id}" class="demand-row" data-demand="${demand.id}">
     <span class="title">${label("demand_field", demand.data.field)} · ${label("demand_status", demand.data.status)}</span> ${syncBadge(demand)} ${dueBadge(demand)}
     <span class="meta">${demand.data.description}</span>
     <span class="meta">${demand.data.address || ""}</span></a></li>`;
@@ -104,12 +104,13 @@ function canAccept(app, d) {
   return ["dispatched", "rectifying"].includes(d.status) && !d.assignee_id && !d.department_id && app.me.grid_ids.includes(d.grid_id);
 }
 
-function stepForm(kind, title, { answer = false, rating = false } = {}) {
+function stepForm(kind, title, { answer = false, rating = false, reason = false } = {}) {
+  const noteLabel = answer ? t("答复内容") : rating ? t("居民意见") : reason ? t("原因（如等居民回来、待联席会议）") : t("办理情况");
   return html`<form data-form="${kind}" class="stack card">
     <h3>${title}</h3>
     ${rating ? html`<label>${t("居民评价")}<select name="rating">${options("rating", "satisfied")}</select></label>` : ""}
-    <label>${answer ? t("答复内容") : rating ? t("居民意见") : t("办理情况")}<textarea name="note" maxlength="2000" ${answer ? html`required` : ""}></textarea></label>
-    ${!answer && !rating ? photoField(`${kind}-photos`) : ""}
+    <label>${noteLabel}<textarea name="note" maxlength="500" ${answer || reason ? html`required` : ""}></textarea></label>
+    ${!answer && !rating && !reason ? photoField(`${kind}-photos`) : ""}
     <button type="submit" class="primary">${title}</button>
   </form>`;
 }
@@ -135,6 +136,10 @@ export const detail = {
       steps.push(stepForm("progress", t("记录进展")));
       if (d.handling_type === "reply") steps.push(stepForm("reply", t("答复居民"), { answer: true }));
       steps.push(stepForm("resolve", t("办结")));
+    }
+    // The clock stops while the request waits for the resident or a joint meeting (the time does not count).
+    if (mineToDo && CLOCK_RUNS.includes(d.status) && d.deadline && !demand.pending) {
+      steps.push(d.suspended_at ? stepForm("resume", t("恢复计时"), { reason: true }) : stepForm("suspend", t("暂停计时"), { reason: true }));
     }
     // After 办结 the resident rates on their own phone (a rating typed here is a 代录).
     const rateYourself = ["resolved", "replied"].includes(d.status) && !d.rating && !demand.pending
@@ -183,6 +188,16 @@ export const detail = {
     },
     async reply(app, form, data) {
       await step(app, "demand.reply", { answer: String(data.get("note") || "") });
+    },
+    async suspend(app, form, data) {
+      const note = String(data.get("note") || "").trim();
+      if (showErrors(form, { note: note ? "" : t("请写明原因。") })) return;
+      await step(app, "demand.suspend", { note });
+    },
+    async resume(app, form, data) {
+      const note = String(data.get("note") || "").trim();
+      if (showErrors(form, { note: note ? "" : t("请写明原因。") })) return;
+      await step(app, "demand.resume", { note });
     },
     async rate(app, form, data) {
       await step(app, "demand.rate", { rating: String(data.get("rating")), comment: String(data.get("note") || "") });

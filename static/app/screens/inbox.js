@@ -6,7 +6,7 @@
 
 import { allOf } from "../store.js";
 import { t } from "../i18n.js";
-import { html, when } from "../ui.js";
+import { html, N_, when } from "../ui.js";
 
 const KEPT = 50; // read notices shown below the unread ones
 
@@ -30,11 +30,22 @@ export function opens(notice) {
   return /^\/(?!\/)/.test(link) ? link : "#/inbox";
 }
 
+// 预警 on the notices of a request's time limit, as on the lists: amber 即将超期, red 已超期.
+const WARNINGS = {
+  demand_due_soon: ["soon", " amber", N_("即将超期")],
+  demand_overdue: ["overdue", " red", N_("已超期")],
+};
+
+function warningBadge(kind) {
+  const [level, tone, text] = WARNINGS[kind] || [];
+  return level ? html`<span class="badge${tone}" data-warning="${level}">${t(text)}</span> ` : "";
+}
+
 function item(n) {
   const fresh = !n.data.read_at;
   const unreadText = t("未读");
   return html`<li class="${fresh ? "unread" : ""}"><a href="${opens(n)}" data-action="open-notice" data-notice="${n.id}">
-    <span class="title">${fresh ? html`<span class="dot" aria-label="${unreadText}"></span>` : ""}${n.data.title}</span>
+    <span class="title">${fresh ? html`<span class="dot" aria-label="${unreadText}"></span>` : ""}${warningBadge(n.data.kind)}${n.data.title}</span>
     <span class="meta">${n.data.body}</span>
     <span class="meta"><time datetime="${n.data.created_at}">${when(n.data.created_at)}</time>${fresh ? "" : html` · ${t("已读")}`}</span>
   </a></li>`;

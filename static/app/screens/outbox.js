@@ -17,6 +17,8 @@ const NAMES = {
   "demand.reply": N_("答复居民"),
   "demand.resolve": N_("办结诉求"),
   "demand.rate": N_("居民评价"),
+  "demand.suspend": N_("暂停计时"),
+  "demand.resume": N_("恢复计时"),
   "travel_card.create": N_("出行卡申请"),
   "travel_card.update": N_("修改出行卡申请"),
   "travel_card.submit": N_("提交出行卡申请"),

@@ -22,7 +22,7 @@ const KINDS = {
   card_review: N_("出行卡：安排年审"),
   demand_accept: N_("诉求：待接单"),
   demand_rectify: N_("诉求：差评整改"),
-  demand_due: N_("诉求：即将到期"),
+  demand_due: N_("诉求：即将超期"),
   conflict: N_("数据冲突：待处理"),
   assisted_resupply: N_("代办件：补齐材料"),
   assisted_deliver: N_("代办件：送达结果"),
@@ -34,6 +34,14 @@ function target(task) {
   if (task.kind.startsWith("demand_")) return `#/d/${task.record_id}`;
   if (task.kind.startsWith("assisted_")) return `#/a/${task.record_id}`;
   return "#/outbox";
+}
+
+// 预警 as on the request list: amber while a request is due soon, red once it is past its limit.
+function kindBadge(task) {
+  if (task.kind === "care_visit") return html`<span class="badge">${t(KINDS[task.kind])}</span>`;
+  if (task.kind === "demand_due" && task.overdue) return html`<span class="badge red" data-warning="overdue">${t("诉求：已超期")}</span>`;
+  if (task.kind === "demand_due") return html`<span class="badge amber" data-warning="soon">${t(KINDS[task.kind])}</span>`;
+  return html`<span class="badge amber">${t(KINDS[task.kind])}</span>`;
 }
 
 function groupOf(task, today) {
@@ -99,7 +107,7 @@ export const screen = {
       ${byBuilding(list, households).map(([building, rows]) => html`<h3 class="building">${building || t("其他")} · ${t("%(n)s 项", { n: rows.length })}</h3>
         <ul class="list">${rows.map(({ task, h }) => html`<li><a href="${target(task)}" data-task="${task.kind}" data-record="${task.record_id}" data-household="${task.household_id || ""}">
           <span class="title">${h ? h.room || h.address : t("不在住户下")}</span>
-          <span class="meta"><span class="badge${task.kind === "care_visit" ? "" : " amber"}">${t(KINDS[task.kind])}</span> <span class="${task.overdue ? "late" : ""}">${dueText(task, today)}</span></span>
+          <span class="meta">${kindBadge(task)} <span class="${task.overdue ? "late" : ""}">${dueText(task, today)}</span></span>
         </a></li>`)}</ul>`)}
     </section>`);
     const empty = !tasks.length
