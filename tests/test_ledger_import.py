@@ -4,6 +4,7 @@ audit entry, and a worker's phone pulling what was imported."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from server.access import Actor
 from server.db import Database
 from server.ledger.imports import ImportRefused, Outcome, Plan, apply_plan, audit_import, read_plan
 from server.ledger.workbook import errors_path, write_errors
-from server.models import AuditLog, Community, Grid, Household, Resident, VersionCounter
+from server.models import AuditLog, Community, Conflict, Grid, Household, Resident, VersionCounter
 from server.people import idnumber
 from server.people.vault import Vault
 from tests.conftest import Factory
@@ -272,6 +273,48 @@ def test_a_workers_phone_pulls_the_imported_households(
     phone.pull()
     assert [h["address"] for h in phone.records("household").values()] == ["和平小区 2栋 201"]
     assert sorted(r["name"] for r in phone.records("resident").values()) == ["陈小明", "陈阿婆"]
+
+
+def test_an_edited_row_reaches_the_phone_and_a_phones_edit_on_the_older_version_becomes_a_conflict(
+    db: Database, vault: Vault, county: dict[str, Any], tmp_path: Path, make: Factory, sync_phone: Any
+) -> None:
+    path = messy_workbook(tmp_path / "台账.xlsx")
+    run(db, vault, county["actor"], path)
+    phone = sync_phone(make.user(grids=[county["second"]]))
+    phone.pull()
+    resident_id, base = next(
+        (key, r["version"]) for key, r in phone.records("resident").items() if r["name"] == "陈阿婆"
+    )
+
+    edited = messy_rows()
+    edited[-2][KEYS.index("phone")] = "13655556666"  # the office writes 陈阿婆's new phone in the sheet
+    edited[-2][KEYS.index("notes")] = "腿脚不便"
+    xlsx(path, edited, header=SHUFFLED)
+    _, update = run(db, vault, county["actor"], path)
+    assert update.counts.updated == 1 and update.counts.added == 0
+
+    # The phone, offline since its pull, set another phone number on the version it held.
+    phone.queue(
+        "resident.update",
+        {"resident_id": resident_id, "base_version": base, "set": {"phone": "13577778888"}},
+    )
+    result = phone.push()
+    assert result is not None
+    outcome = result["results"][0]
+    assert outcome["status"] == "conflict" and outcome["conflicts"] == ["phone"]
+    with db.read() as session:
+        conflict = session.get(Conflict, uuid.UUID(outcome["conflict_id"]))
+        assert conflict is not None and conflict.record_id == uuid.UUID(resident_id)
+        assert (conflict.server_value, conflict.client_value, conflict.status) == (
+            "13655556666",
+            "13577778888",
+            "open",
+        )
+        saved = session.get(Resident, uuid.UUID(resident_id))
+        assert saved is not None and saved.phone == "13655556666" and saved.notes == "腿脚不便"
+    phone.pull()
+    pulled = phone.records("resident")[resident_id]
+    assert pulled["version"] > base and pulled["notes"] == "腿脚不便"
 
 
 def test_a_gbk_csv_from_chinese_excel_is_read_and_a_number_saved_as_scientific_is_refused(
