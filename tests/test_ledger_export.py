@@ -50,7 +50,7 @@ def office(make: Factory) -> dict[str, Any]:
     make.resident(make.household(theirs, estate="和平小区"), name="王五", relation="head")
     worker = make.user("grid_worker", grids=[mine])
     staff = make.user("community_staff", community=community)
-    return {"mine": mine, "home": home, "head": head, "worker": make.actor(worker), "staff": make.actor(staff),
+    return {"mine": mine, "theirs": theirs, "home": home, "head": head, "worker": make.actor(worker), "staff": make.actor(staff),
             "staff_user": staff, "worker_user": worker}  # fmt: skip
 
 
@@ -175,6 +175,17 @@ def test_the_office_page_and_the_command_export_a_ledger(
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     assert len(list(book.worksheets[0].iter_rows())) == 4
+    page = client.get("/ledger").text
+    assert f'<option value="{office["theirs"].id}">第二网格</option>' in page
+    one_grid = client.post(
+        "/ledger/exports/households", data={"csrf_token": csrf, "grid_id": str(office["theirs"].id)}
+    )
+    rows = [
+        list(r) for r in load_workbook(io.BytesIO(one_grid.content)).worksheets[0].iter_rows(values_only=True)
+    ]
+    assert [(r[0], r[8]) for r in rows[1:]] == [("第二网格", "王五")]
+    bad_grid = client.post("/ledger/exports/visits", data={"csrf_token": csrf, "grid_id": "g2"})
+    assert bad_grid.status_code == 400 and "网格不对" in bad_grid.text
     refused = client.post("/ledger/exports/households", data={"csrf_token": csrf, "full": "1"})
     assert refused.status_code == 400 and "用途" in refused.text
     assert client.post("/ledger/exports/nothing", data={"csrf_token": csrf}).status_code == 400
