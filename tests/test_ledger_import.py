@@ -423,3 +423,46 @@ def test_the_command_dry_runs_imports_with_a_progress_bar_and_writes_the_errors_
     )
     _, err = capsys.readouterr()
     assert "找不到文件" in err and "没有这个社区：nowhere" in err
+
+
+def test_the_optional_columns_name_the_community_the_households_status_and_its_phone(
+    db: Database, vault: Vault, county: dict[str, Any], tmp_path: Path, make: Factory
+) -> None:
+    from server.ledger.columns import COLUMNS
+
+    east = make.community(name="城东社区", code="east")
+    east_first = make.grid(east, name="第一网格", code="e1")  # the same name as 乐安社区's
+    full = [c.header for c in COLUMNS]
+    assert full[:3] == ["社区", "网格", "小区"] and "户状态" in full and "住户电话" in full
+
+    def line(community: str, status: str, home_phone: Any, name: str) -> list[Any]:
+        cells = {"社区": community, "网格": "第一网格", "小区": "东方小区", "楼栋": "1栋", "门牌": "101",
+                 "户状态": status, "住户电话": home_phone, "姓名": name, "与户主关系": "户主"}  # fmt: skip
+        return [cells.get(h) for h in full]
+
+    path = xlsx(
+        tmp_path / "两个社区.xlsx",
+        [
+            line("城东社区", "空置", 7948123456, "甲"),  # a landline Excel stored as a number
+            line("lean", "", "13800001111", "乙"),  # by code; a blank status is 在住
+            line("", "在住", "", "丙"),  # no community: 第一网格 is two communities' grid
+            line("城西社区", "", "", "丁"),
+            line("城东社区", "拆迁", "", "戊"),
+        ],
+        header=full,
+    )
+    _, outcome = run(db, vault, None, path)  # the shell: an admin, every community's grids
+    assert (outcome.counts.added, outcome.counts.refused) == (2, 3)
+    reasons = {r.number: r.reason for r in outcome.refusals}
+    assert "有几个社区都有网格“第一网格”" in reasons[4]
+    assert "没有这个社区：城西社区" in reasons[5]
+    assert "户状态：不认识“拆迁”" in reasons[6]
+    people = residents(db)
+    with db.read() as session:
+        east_home = session.get(Household, people["甲"].household_id)
+        lean_home = session.get(Household, people["乙"].household_id)
+    assert east_home is not None and lean_home is not None
+    assert east_home.grid_id == east_first.id and east_home.status == "vacant"
+    assert east_home.phone == "07948123456"
+    assert lean_home.grid_id == county["first"].id and lean_home.status == "active"
+    assert lean_home.phone == "13800001111"
