@@ -249,3 +249,48 @@ def test_an_export_streams_so_its_memory_does_not_grow_with_its_rows(
         "第 1 次走访，居民情况稳定，已登记",
         "第 2 次走访，居民情况稳定，已登记",
     ]
+
+
+def test_the_demand_ledger_says_which_requests_ran_past_their_time_limit_with_rating_and_steps(
+    db: Database, vault: Vault, office: dict[str, Any], tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from server.models import Demand, DemandEvent, utcnow
+
+    home, now = office["home"], utcnow()
+    due = now - timedelta(days=1)
+    cases = {  # description: status, deadline, resolved_at, rating
+        "还在办，已过时限": ("accepted", due, None, None),
+        "还在办，未到时限": ("in_progress", now + timedelta(days=2), None, None),
+        "过了时限才办结": ("resolved", due, now, "dissatisfied"),
+        "按时办结": ("resolved", due, due - timedelta(hours=3), "satisfied"),
+    }
+    with db.write() as session:
+        for n, (text, (status, deadline, resolved, rating)) in enumerate(cases.items()):
+            demand = Demand(community_id=home.community_id, grid_id=home.grid_id, household_id=home.id,
+                            field="property", description=text, source="visit", status=status,
+                            deadline=deadline, resolved_at=resolved, rating=rating, contact_phone="13912345678",
+                            created_at=now - timedelta(days=5, minutes=-n))  # fmt: skip
+            session.add(demand)
+            session.flush()
+            session.add(DemandEvent(demand_id=demand.id, community_id=home.community_id, grid_id=home.grid_id,
+                                    kind="dispatched", to_status="dispatched", actor_id=office["staff"].id,
+                                    note=f"派给第一网格（{n}）", at=now - timedelta(days=4)))  # fmt: skip
+    target = tmp_path / "demands.xlsx"
+    assert export_ledger(db, vault, office["staff"], "demands", target) == 4
+    rows = sheet_rows(target)
+    header = rows[0]
+    by_text = {r[header.index("诉求内容")]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert {t: r["是否超时"] for t, r in by_text.items()} == {
+        "还在办，已过时限": "是",
+        "还在办，未到时限": "否",
+        "过了时限才办结": "是",
+        "按时办结": "否",
+    }
+    assert by_text["过了时限才办结"]["评价"] == "不满意" and by_text["按时办结"]["评价"] == "满意"
+    assert by_text["还在办，已过时限"]["评价"] in (None, "")
+    assert by_text["按时办结"]["办理时限"] and by_text["按时办结"]["办结时间"]
+    assert by_text["按时办结"]["联系电话"] == "139****5678"  # masked: no reason was stated
+    steps = by_text["按时办结"]["办理过程"]
+    assert "派单" in steps and "派给第一网格（3）" in steps and "用户" in steps
