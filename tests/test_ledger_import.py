@@ -103,10 +103,11 @@ def messy_rows() -> list[list[Any]]:
         row(name="郑一", id="", grid="第一网格", estate="幸福小区", building="4栋", room="4", phone="12345"),  # 12
         row(name="张三丰", id=HEAD_ID, grid="第一网格", estate="幸福小区", building="5栋", room="1"),  # 13: twice in the file
         row(name="王五", id=TAKEN_ID, grid="第二网格", estate="和平小区", building="1栋", room="101"),  # 14: another household's
-        # 15: full-width ID digits, no phone, relation blank; a household of the second grid
+        # 15: full-width ID digits and a full-width letter, no phone, relation blank, tags split by ，
+        # and ;; a household of the second grid (16 writes its building in lower case, with a space)
         row(name="陈阿婆", id=ALONE_ID.translate(str.maketrans("0123456789", "０１２３４５６７８９")), grid="第二网格",
-            estate="和平小区", building="2栋", unit="", room="201", kind="常住", tags="独居老人"),
-        row(name="陈小明", id="", grid="第二网格", estate="和平小区", building="2栋", room="201", relation="孙子", phone=" 139 0000 1111 "),  # 16
+            estate="和平小区", building="Ｂ座2栋", unit="", room="201", kind="常住", tags="独居老人，残疾人;低保户"),
+        row(name="陈小明", id="", grid="第二网格", estate="和平小区", building="b座 2栋", room="201", relation="孙子", phone=" 139 0000 1111 "),  # 16
     ]  # fmt: skip
 
 
@@ -165,6 +166,7 @@ def test_a_messy_ledger_goes_in_normalised_and_each_bad_row_is_refused_with_its_
     assert head.phone == "13800138000" and head.tags == ["alone", "dibao"] and head.notes == "行动不便"
     assert head.relation == "head" and spouse.relation == "spouse" and grandson.relation == "grandchild"
     assert grandma.relation == "other" and grandma.id_hash == vault.keyed_hash(ALONE_ID)
+    assert grandma.tags == ["alone", "dibao", "disabled"]
     upgraded = idnumber.parse(SPOUSE_15).number
     assert len(upgraded) == 18 and spouse.id_hash == vault.keyed_hash(upgraded)
     assert spouse.birth_date == date(1952, 3, 4) and spouse.phone == "0794-8123456"
@@ -175,12 +177,12 @@ def test_a_messy_ledger_goes_in_normalised_and_each_bad_row_is_refused_with_its_
     )  # the one already there, untouched
 
     homes = households(db)
-    assert set(homes) == {"幸福小区 9栋 2单元 901室", "幸福小区 3栋 1单元 101室", "和平小区 2栋 201"}
+    assert set(homes) == {"幸福小区 9栋 2单元 901室", "幸福小区 3栋 1单元 101室", "和平小区 B座2栋 201"}
     first_home = homes["幸福小区 3栋 1单元 101室"]
     assert first_home.grid_id == county["first"].id and first_home.kind == "registered"
     assert (
-        homes["和平小区 2栋 201"].kind == "resident"
-        and homes["和平小区 2栋 201"].grid_id == county["second"].id
+        homes["和平小区 B座2栋 201"].kind == "resident"
+        and homes["和平小区 B座2栋 201"].grid_id == county["second"].id
     )
 
     reasons = {r.number: r.reason for r in outcome.refusals}
@@ -259,7 +261,7 @@ def test_the_same_file_twice_changes_nothing_and_an_edited_row_updates_its_resid
     now = residents(db)
     assert now["张叁"].id == first["张三"].id and now["张叁"].phone == "13911112222"
     assert now["李四"].tags == [] and now["李四"].version > at
-    assert households(db)["和平小区 2栋 201"].kind == "rental"
+    assert households(db)["和平小区 B座2栋 201"].kind == "rental"
     assert len(now) == len(first)
 
 
@@ -271,7 +273,7 @@ def test_a_workers_phone_pulls_the_imported_households(
     assert phone.records("household") == {}
     run(db, vault, county["actor"], messy_workbook(tmp_path / "台账.xlsx"))
     phone.pull()
-    assert [h["address"] for h in phone.records("household").values()] == ["和平小区 2栋 201"]
+    assert [h["address"] for h in phone.records("household").values()] == ["和平小区 B座2栋 201"]
     assert sorted(r["name"] for r in phone.records("resident").values()) == ["陈小明", "陈阿婆"]
 
 
