@@ -50,7 +50,7 @@ def office(make: Factory) -> dict[str, Any]:
     make.resident(make.household(theirs, estate="和平小区"), name="王五", relation="head")
     worker = make.user("grid_worker", grids=[mine])
     staff = make.user("community_staff", community=community)
-    return {"mine": mine, "home": home, "head": head, "worker": make.actor(worker), "staff": make.actor(staff),
+    return {"mine": mine, "theirs": theirs, "home": home, "head": head, "worker": make.actor(worker), "staff": make.actor(staff),
             "staff_user": staff, "worker_user": worker}  # fmt: skip
 
 
@@ -175,6 +175,17 @@ def test_the_office_page_and_the_command_export_a_ledger(
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     assert len(list(book.worksheets[0].iter_rows())) == 4
+    page = client.get("/ledger").text
+    assert f'<option value="{office["theirs"].id}">第二网格</option>' in page
+    one_grid = client.post(
+        "/ledger/exports/households", data={"csrf_token": csrf, "grid_id": str(office["theirs"].id)}
+    )
+    rows = [
+        list(r) for r in load_workbook(io.BytesIO(one_grid.content)).worksheets[0].iter_rows(values_only=True)
+    ]
+    assert [(r[0], r[8]) for r in rows[1:]] == [("第二网格", "王五")]
+    bad_grid = client.post("/ledger/exports/visits", data={"csrf_token": csrf, "grid_id": "g2"})
+    assert bad_grid.status_code == 400 and "网格不对" in bad_grid.text
     refused = client.post("/ledger/exports/households", data={"csrf_token": csrf, "full": "1"})
     assert refused.status_code == 400 and "用途" in refused.text
     assert client.post("/ledger/exports/nothing", data={"csrf_token": csrf}).status_code == 400
@@ -187,3 +198,99 @@ def test_the_office_page_and_the_command_export_a_ledger(
     assert "已导出 2 行" in capsys.readouterr().out
     assert {r[10] for r in sheet_rows(out)[1:]} == {HEAD, NUMBER}
     assert main(["export", "households", "--out", str(out), "--full"]) == 2
+
+
+def test_an_export_streams_so_its_memory_does_not_grow_with_its_rows(
+    db: Database, vault: Vault, office: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracemalloc
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from server import versions
+    from server.queries import ledgers
+
+    monkeypatch.setattr(ledgers, "PAGE", 100)  # pages of 100 rows: the county's 2,000, scaled down
+    home, start = office["home"], datetime(2026, 11, 1, tzinfo=UTC)
+
+    def add_visits(first: int, last: int) -> None:
+        with db.write() as session:
+            rows = [
+                {"id": uuid.uuid4(), "household_id": home.id, "community_id": home.community_id,
+                 "grid_id": home.grid_id, "worker_id": office["worker"].id, "purpose": "routine",
+                 "outcome": "completed", "notes": f"第 {n} 次走访，居民情况稳定，已登记", "photos": [],
+                 "at": start + timedelta(minutes=n), "field_versions": {}, "created_at": start, "updated_at": start}
+                for n in range(first, last)
+            ]  # fmt: skip
+            for row, version in zip(rows, versions.allocate(session, len(rows)), strict=True):
+                row["version"] = version
+            session.execute(insert(Visit), rows)
+
+    def peak_of_export(rows: int) -> int:
+        tracemalloc.start()
+        try:
+            assert export_ledger(db, vault, office["staff"], "visits", tmp_path / f"{rows}.xlsx") == rows
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    add_visits(0, 300)
+    peak_of_export(300)  # warms the statement caches, so both measured runs start alike
+    small = peak_of_export(300)
+    add_visits(300, 3000)
+    large = peak_of_export(3000)
+    # Holding the rows would cost well over 500 bytes each (a tuple of eight strings); streamed,
+    # ten times the rows cost next to nothing more.
+    assert large - small < 100 * (3000 - 300), (small, large)
+    assert [r[7] for r in sheet_rows(tmp_path / "3000.xlsx")[1:4]] == [
+        "第 0 次走访，居民情况稳定，已登记",
+        "第 1 次走访，居民情况稳定，已登记",
+        "第 2 次走访，居民情况稳定，已登记",
+    ]
+
+
+def test_the_demand_ledger_says_which_requests_ran_past_their_time_limit_with_rating_and_steps(
+    db: Database, vault: Vault, office: dict[str, Any], tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from server.models import Demand, DemandEvent, utcnow
+
+    home, now = office["home"], utcnow()
+    due = now - timedelta(days=1)
+    cases = {  # description: status, deadline, resolved_at, rating
+        "还在办，已过时限": ("accepted", due, None, None),
+        "还在办，未到时限": ("in_progress", now + timedelta(days=2), None, None),
+        "过了时限才办结": ("resolved", due, now, "dissatisfied"),
+        "按时办结": ("resolved", due, due - timedelta(hours=3), "satisfied"),
+    }
+    with db.write() as session:
+        for n, (text, (status, deadline, resolved, rating)) in enumerate(cases.items()):
+            demand = Demand(community_id=home.community_id, grid_id=home.grid_id, household_id=home.id,
+                            field="property", description=text, source="visit", status=status,
+                            deadline=deadline, resolved_at=resolved, rating=rating, contact_phone="13912345678",
+                            created_at=now - timedelta(days=5, minutes=-n))  # fmt: skip
+            session.add(demand)
+            session.flush()
+            session.add(DemandEvent(demand_id=demand.id, community_id=home.community_id, grid_id=home.grid_id,
+                                    kind="dispatched", to_status="dispatched", actor_id=office["staff"].id,
+                                    note=f"派给第一网格（{n}）", at=now - timedelta(days=4)))  # fmt: skip
+    target = tmp_path / "demands.xlsx"
+    assert export_ledger(db, vault, office["staff"], "demands", target) == 4
+    rows = sheet_rows(target)
+    header = rows[0]
+    by_text = {r[header.index("诉求内容")]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert {t: r["是否超时"] for t, r in by_text.items()} == {
+        "还在办，已过时限": "是",
+        "还在办，未到时限": "否",
+        "过了时限才办结": "是",
+        "按时办结": "否",
+    }
+    assert by_text["过了时限才办结"]["评价"] == "不满意" and by_text["按时办结"]["评价"] == "满意"
+    assert by_text["还在办，已过时限"]["评价"] in (None, "")
+    assert by_text["按时办结"]["办理时限"] and by_text["按时办结"]["办结时间"]
+    assert by_text["按时办结"]["联系电话"] == "139****5678"  # masked: no reason was stated
+    steps = by_text["按时办结"]["办理过程"]
+    assert "派单" in steps and "派给第一网格（3）" in steps and "用户" in steps

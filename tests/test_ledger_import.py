@@ -4,6 +4,7 @@ audit entry, and a worker's phone pulling what was imported."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from server.access import Actor
 from server.db import Database
 from server.ledger.imports import ImportRefused, Outcome, Plan, apply_plan, audit_import, read_plan
 from server.ledger.workbook import errors_path, write_errors
-from server.models import AuditLog, Community, Grid, Household, Resident, VersionCounter
+from server.models import AuditLog, Community, Conflict, Grid, Household, Resident, VersionCounter
 from server.people import idnumber
 from server.people.vault import Vault
 from tests.conftest import Factory
@@ -102,10 +103,11 @@ def messy_rows() -> list[list[Any]]:
         row(name="郑一", id="", grid="第一网格", estate="幸福小区", building="4栋", room="4", phone="12345"),  # 12
         row(name="张三丰", id=HEAD_ID, grid="第一网格", estate="幸福小区", building="5栋", room="1"),  # 13: twice in the file
         row(name="王五", id=TAKEN_ID, grid="第二网格", estate="和平小区", building="1栋", room="101"),  # 14: another household's
-        # 15: full-width ID digits, no phone, relation blank; a household of the second grid
+        # 15: full-width ID digits and a full-width letter, no phone, relation blank, tags split by ，
+        # and ;; a household of the second grid (16 writes its building in lower case, with a space)
         row(name="陈阿婆", id=ALONE_ID.translate(str.maketrans("0123456789", "０１２３４５６７８９")), grid="第二网格",
-            estate="和平小区", building="2栋", unit="", room="201", kind="常住", tags="独居老人"),
-        row(name="陈小明", id="", grid="第二网格", estate="和平小区", building="2栋", room="201", relation="孙子", phone=" 139 0000 1111 "),  # 16
+            estate="和平小区", building="Ｂ座2栋", unit="", room="201", kind="常住", tags="独居老人，残疾人;低保户"),
+        row(name="陈小明", id="", grid="第二网格", estate="和平小区", building="b座 2栋", room="201", relation="孙子", phone=" 139 0000 1111 "),  # 16
     ]  # fmt: skip
 
 
@@ -164,6 +166,7 @@ def test_a_messy_ledger_goes_in_normalised_and_each_bad_row_is_refused_with_its_
     assert head.phone == "13800138000" and head.tags == ["alone", "dibao"] and head.notes == "行动不便"
     assert head.relation == "head" and spouse.relation == "spouse" and grandson.relation == "grandchild"
     assert grandma.relation == "other" and grandma.id_hash == vault.keyed_hash(ALONE_ID)
+    assert grandma.tags == ["alone", "dibao", "disabled"]
     upgraded = idnumber.parse(SPOUSE_15).number
     assert len(upgraded) == 18 and spouse.id_hash == vault.keyed_hash(upgraded)
     assert spouse.birth_date == date(1952, 3, 4) and spouse.phone == "0794-8123456"
@@ -174,12 +177,12 @@ def test_a_messy_ledger_goes_in_normalised_and_each_bad_row_is_refused_with_its_
     )  # the one already there, untouched
 
     homes = households(db)
-    assert set(homes) == {"幸福小区 9栋 2单元 901室", "幸福小区 3栋 1单元 101室", "和平小区 2栋 201"}
+    assert set(homes) == {"幸福小区 9栋 2单元 901室", "幸福小区 3栋 1单元 101室", "和平小区 B座2栋 201"}
     first_home = homes["幸福小区 3栋 1单元 101室"]
     assert first_home.grid_id == county["first"].id and first_home.kind == "registered"
     assert (
-        homes["和平小区 2栋 201"].kind == "resident"
-        and homes["和平小区 2栋 201"].grid_id == county["second"].id
+        homes["和平小区 B座2栋 201"].kind == "resident"
+        and homes["和平小区 B座2栋 201"].grid_id == county["second"].id
     )
 
     reasons = {r.number: r.reason for r in outcome.refusals}
@@ -258,7 +261,7 @@ def test_the_same_file_twice_changes_nothing_and_an_edited_row_updates_its_resid
     now = residents(db)
     assert now["张叁"].id == first["张三"].id and now["张叁"].phone == "13911112222"
     assert now["李四"].tags == [] and now["李四"].version > at
-    assert households(db)["和平小区 2栋 201"].kind == "rental"
+    assert households(db)["和平小区 B座2栋 201"].kind == "rental"
     assert len(now) == len(first)
 
 
@@ -270,8 +273,50 @@ def test_a_workers_phone_pulls_the_imported_households(
     assert phone.records("household") == {}
     run(db, vault, county["actor"], messy_workbook(tmp_path / "台账.xlsx"))
     phone.pull()
-    assert [h["address"] for h in phone.records("household").values()] == ["和平小区 2栋 201"]
+    assert [h["address"] for h in phone.records("household").values()] == ["和平小区 B座2栋 201"]
     assert sorted(r["name"] for r in phone.records("resident").values()) == ["陈小明", "陈阿婆"]
+
+
+def test_an_edited_row_reaches_the_phone_and_a_phones_edit_on_the_older_version_becomes_a_conflict(
+    db: Database, vault: Vault, county: dict[str, Any], tmp_path: Path, make: Factory, sync_phone: Any
+) -> None:
+    path = messy_workbook(tmp_path / "台账.xlsx")
+    run(db, vault, county["actor"], path)
+    phone = sync_phone(make.user(grids=[county["second"]]))
+    phone.pull()
+    resident_id, base = next(
+        (key, r["version"]) for key, r in phone.records("resident").items() if r["name"] == "陈阿婆"
+    )
+
+    edited = messy_rows()
+    edited[-2][KEYS.index("phone")] = "13655556666"  # the office writes 陈阿婆's new phone in the sheet
+    edited[-2][KEYS.index("notes")] = "腿脚不便"
+    xlsx(path, edited, header=SHUFFLED)
+    _, update = run(db, vault, county["actor"], path)
+    assert update.counts.updated == 1 and update.counts.added == 0
+
+    # The phone, offline since its pull, set another phone number on the version it held.
+    phone.queue(
+        "resident.update",
+        {"resident_id": resident_id, "base_version": base, "set": {"phone": "13577778888"}},
+    )
+    result = phone.push()
+    assert result is not None
+    outcome = result["results"][0]
+    assert outcome["status"] == "conflict" and outcome["conflicts"] == ["phone"]
+    with db.read() as session:
+        conflict = session.get(Conflict, uuid.UUID(outcome["conflict_id"]))
+        assert conflict is not None and conflict.record_id == uuid.UUID(resident_id)
+        assert (conflict.server_value, conflict.client_value, conflict.status) == (
+            "13655556666",
+            "13577778888",
+            "open",
+        )
+        saved = session.get(Resident, uuid.UUID(resident_id))
+        assert saved is not None and saved.phone == "13655556666" and saved.notes == "腿脚不便"
+    phone.pull()
+    pulled = phone.records("resident")[resident_id]
+    assert pulled["version"] > base and pulled["notes"] == "腿脚不便"
 
 
 def test_a_gbk_csv_from_chinese_excel_is_read_and_a_number_saved_as_scientific_is_refused(
@@ -380,3 +425,46 @@ def test_the_command_dry_runs_imports_with_a_progress_bar_and_writes_the_errors_
     )
     _, err = capsys.readouterr()
     assert "找不到文件" in err and "没有这个社区：nowhere" in err
+
+
+def test_the_optional_columns_name_the_community_the_households_status_and_its_phone(
+    db: Database, vault: Vault, county: dict[str, Any], tmp_path: Path, make: Factory
+) -> None:
+    from server.ledger.columns import COLUMNS
+
+    east = make.community(name="城东社区", code="east")
+    east_first = make.grid(east, name="第一网格", code="e1")  # the same name as 乐安社区's
+    full = [c.header for c in COLUMNS]
+    assert full[:3] == ["社区", "网格", "小区"] and "户状态" in full and "住户电话" in full
+
+    def line(community: str, status: str, home_phone: Any, name: str) -> list[Any]:
+        cells = {"社区": community, "网格": "第一网格", "小区": "东方小区", "楼栋": "1栋", "门牌": "101",
+                 "户状态": status, "住户电话": home_phone, "姓名": name, "与户主关系": "户主"}  # fmt: skip
+        return [cells.get(h) for h in full]
+
+    path = xlsx(
+        tmp_path / "两个社区.xlsx",
+        [
+            line("城东社区", "空置", 7948123456, "甲"),  # a landline Excel stored as a number
+            line("lean", "", "13800001111", "乙"),  # by code; a blank status is 在住
+            line("", "在住", "", "丙"),  # no community: 第一网格 is two communities' grid
+            line("城西社区", "", "", "丁"),
+            line("城东社区", "拆迁", "", "戊"),
+        ],
+        header=full,
+    )
+    _, outcome = run(db, vault, None, path)  # the shell: an admin, every community's grids
+    assert (outcome.counts.added, outcome.counts.refused) == (2, 3)
+    reasons = {r.number: r.reason for r in outcome.refusals}
+    assert "有几个社区都有网格“第一网格”" in reasons[4]
+    assert "没有这个社区：城西社区" in reasons[5]
+    assert "户状态：不认识“拆迁”" in reasons[6]
+    people = residents(db)
+    with db.read() as session:
+        east_home = session.get(Household, people["甲"].household_id)
+        lean_home = session.get(Household, people["乙"].household_id)
+    assert east_home is not None and lean_home is not None
+    assert east_home.grid_id == east_first.id and east_home.status == "vacant"
+    assert east_home.phone == "07948123456"
+    assert lean_home.grid_id == county["first"].id and lean_home.status == "active"
+    assert lean_home.phone == "13800001111"

@@ -15,7 +15,17 @@ from server.commands.updates import UpdateResult, apply_changes, jsonable
 from server.commands.validation import validate
 from server.errors import IdReused, InvalidInput
 from server.i18n import gettext as _
-from server.models import Conflict, Grid, Household, Resident, Role, TravelCard, TravelCardEvent, Visit
+from server.models import (
+    Conflict,
+    Grid,
+    Household,
+    Resident,
+    Role,
+    TravelCard,
+    TravelCardEvent,
+    Visit,
+    utcnow,
+)
 from server.people import phone as phones
 
 Kind = Literal["registered", "resident", "floating", "rental"]
@@ -133,6 +143,9 @@ def _new_household(session: Session, actor: Actor, args: HouseholdCreate) -> Hou
         community_id=grid.community_id,
         grid_id=grid.id,
         address=join_address(args.estate, args.building, args.unit, args.room),
+        created_at=(now := utcnow()),  # given: see `_new_resident`
+        updated_at=now,
+        field_versions={},
         **fields,
     )
     session.add(household)

@@ -19,7 +19,7 @@ from server.commands.updates import UpdateResult, apply_changes
 from server.commands.validation import validate
 from server.errors import DomainError, IdReused, InvalidInput
 from server.i18n import gettext as _
-from server.models import Household, Resident, ResidentTag, Tag
+from server.models import Household, Resident, ResidentTag, Tag, utcnow
 from server.people import idnumber
 from server.people.vault import Vault
 
@@ -213,6 +213,11 @@ def _new_resident(
         phone=phone,
         notes=args.notes,
         tags=tags,
+        # Given, not left to the fields' default factories: pydantic inspects a factory's
+        # signature at every call, a tenth of a 50,000-row ledger import's time.
+        created_at=(now := utcnow()),
+        updated_at=now,
+        field_versions={},
     )
     _set_id_number(resident, parsed, vault)
     return resident

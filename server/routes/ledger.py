@@ -30,6 +30,7 @@ from server.ledger import exports as export_ledger
 from server.ledger import import_jobs
 from server.ledger.workbook import template_bytes
 from server.models import ImportStatus, LedgerImport, Role
+from server.queries import households as household_queries
 from server.queries import org as org_queries
 from server.queries.ledgers import LEDGERS, Filters
 from server.web.forms import FormState, read_form, see_other, text
@@ -57,7 +58,12 @@ async def ledger_page(request: Request, state: FormState | None = None) -> Respo
 
     def load(session: Session) -> dict[str, Any]:
         communities = org_queries.communities(session) if actor.is_admin else []
-        return {"imports": import_jobs.recent_imports(session, actor), "communities": communities}
+        grids = household_queries.grid_choices(session, actor)
+        return {
+            "imports": import_jobs.recent_imports(session, actor),
+            "communities": communities,
+            "grids": grids,
+        }
 
     state = state or FormState()
     context = {**await read(request, load), "v": state.values, "errors": state.errors}
@@ -135,11 +141,16 @@ async def ledger_export(request: Request) -> Response:
     kind = request.path_params["kind"]
     form = await read_form(request)
     try:
-        filters = Filters(since=_date(text(form, "from")), until=_date(text(form, "to")))
+        grid = text(form, "grid_id")
+        filters = Filters(
+            since=_date(text(form, "from")),
+            until=_date(text(form, "to")),
+            grid_id=uuid.UUID(grid) if grid else None,  # scope still decides what is read
+        )
         export_ledger.check_kind(kind)
     except (DomainError, ValueError):
         return await ledger_page(
-            request, FormState(errors={"export": _("日期格式不对（YYYY-MM-DD）。")}, status=400)
+            request, FormState(errors={"export": _("日期或网格不对（日期写作 YYYY-MM-DD）。")}, status=400)
         )
     folder = tempfile.mkdtemp()
     target = Path(folder) / f"{kind}.xlsx"
