@@ -119,7 +119,10 @@ def rules_naming(person: Person, rules: Sequence[Rule], today: date) -> list[Rul
 
 def oldest(home: Home) -> date | None:
     """The earliest birth date in the household: whoever has it is the oldest on any day."""
-    return min((p.birth_date for p in home.people if p.birth_date is not None), default=None)
+    people = home.people
+    if len(people) == 1:  # most households under care
+        return people[0].birth_date
+    return min((p.birth_date for p in people if p.birth_date is not None), default=None)
 
 
 def home_matches(rule: Rule, home: Home, tags: frozenset[str], age: int | None) -> bool:
@@ -140,14 +143,22 @@ def home_matches(rule: Rule, home: Home, tags: frozenset[str], age: int | None) 
 def care_visit(home: Home, rules: Sequence[Rule], today: date) -> CareVisit | None:
     """The household's next care visit under these rules, or None when no active rule names it."""
     people = home.people
-    tags = people[0].tags.union(*(p.tags for p in people[1:])) if people else frozenset()
+    if len(people) == 1:
+        tags = people[0].tags
+    else:
+        tags = people[0].tags.union(*(p.tags for p in people[1:])) if people else frozenset()
     born = oldest(home)
     age = age_on(born, today) if born is not None else None
     matching = [rule for rule in rules if home_matches(rule, home, tags, age)]
     if not matching:
         return None
-    interval = min(rule.interval_days for rule in matching)
-    priority = min((rule.priority for rule in matching), key=_rank)
+    rule_ids: tuple[str, ...]
+    if len(matching) == 1:
+        interval, priority, rule_ids = matching[0].interval_days, matching[0].priority, (matching[0].id,)
+    else:
+        interval = min(rule.interval_days for rule in matching)
+        priority = min((rule.priority for rule in matching), key=_rank)
+        rule_ids = tuple(sorted(rule.id for rule in matching))
     last = local_date(home.last_completed) if home.last_completed else None
     due = last + timedelta(days=interval) if last else today
     if home.last_nobody_home is not None:
@@ -160,7 +171,7 @@ def care_visit(home: Home, rules: Sequence[Rule], today: date) -> CareVisit | No
         due=due,
         interval_days=interval,
         priority=priority,
-        rule_ids=tuple(sorted(rule.id for rule in matching)),
+        rule_ids=rule_ids,
     )
 
 
