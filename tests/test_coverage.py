@@ -139,6 +139,18 @@ def test_tomorrows_figure_is_what_the_workers_phone_will_list_tomorrow(
     assert by_grid[grid_a.id].due_tomorrow == 4  # late, tried (nobody home today), the new 80, never
 
 
+def test_households_read_in_several_statements_give_the_same_figures(
+    make: Factory, db: Database, county: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A county with more households under care than one statement's bound parameters."""
+    with db.read() as s:
+        whole = [figures(g) for g in queries.coverage(s, make.actor(county["staff"]), TODAY).grids]
+    monkeypatch.setattr(queries, "ID_CHUNK", 2)
+    with db.read() as s:
+        assert [figures(g) for g in queries.coverage(s, make.actor(county["staff"]), TODAY).grids] == whole
+    assert sum(f[1] for f in whole) == 5  # five households under care: three statements of two
+
+
 def test_each_actor_sees_the_grids_of_their_scope(make: Factory, db: Database, county: dict) -> None:
     grid_a, grid_b, far = county["grids"]
 

@@ -53,7 +53,7 @@ from server.workflows.visit_tasks import (
 )
 
 FEW_GRIDS = 5
-ID_CHUNK = 1000  # households read by id per statement (a bound parameter each)
+ID_CHUNK = 20_000  # households read by id per statement: a bound parameter each (SQLite allows 32,766)
 
 
 @dataclass(frozen=True)
