@@ -17,6 +17,7 @@ from server.commands.households import move_household
 from server.db import Database
 from server.models import Household
 from server.queries import coverage as queries
+from server.queries.tasks import tasks_for
 from server.workflows.visit_tasks import Home, Person, Rule, age_on, born_by, care_visit, due_tomorrow
 from tests.conftest import Factory, login
 from tests.test_visit_tasks import visit
@@ -118,6 +119,36 @@ def test_the_figures_and_the_overdue_list_of_each_grid(make: Factory, db: Databa
         5,
         2,
     )
+
+
+def test_tomorrows_figure_is_what_the_workers_phone_will_list_tomorrow(
+    make: Factory, db: Database, county: dict
+) -> None:
+    """明天待访 is the count of care visits the grid's phone, running its rule tomorrow, lists as
+    overdue or due that day (`server.queries.tasks`, the phone's rule in Python)."""
+    grid_a, grid_b, _ = county["grids"]
+    tomorrow = TODAY + timedelta(days=1)
+    with db.read() as s:
+        by_grid = {g.grid_id: g for g in queries.coverage(s, make.actor(county["staff"]), TODAY).grids}
+    for grid in (grid_a, grid_b):
+        worker = make.user(grids=[grid])
+        with db.read() as s:
+            listed = tasks_for(s, make.actor(worker), datetime.combine(tomorrow, time(9), LOCAL_TZ))
+        shown = {t.household_id for t in listed if t.kind == "care_visit" and t.due <= tomorrow}
+        assert len(shown) == by_grid[grid.id].due_tomorrow
+    assert by_grid[grid_a.id].due_tomorrow == 4  # late, tried (nobody home today), the new 80, never
+
+
+def test_households_read_in_several_statements_give_the_same_figures(
+    make: Factory, db: Database, county: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A county with more households under care than one statement's bound parameters."""
+    with db.read() as s:
+        whole = [figures(g) for g in queries.coverage(s, make.actor(county["staff"]), TODAY).grids]
+    monkeypatch.setattr(queries, "ID_CHUNK", 2)
+    with db.read() as s:
+        assert [figures(g) for g in queries.coverage(s, make.actor(county["staff"]), TODAY).grids] == whole
+    assert sum(f[1] for f in whole) == 5  # five households under care: three statements of two
 
 
 def test_each_actor_sees_the_grids_of_their_scope(make: Factory, db: Database, county: dict) -> None:

@@ -53,6 +53,7 @@ from server.workflows.visit_tasks import (
 )
 
 FEW_GRIDS = 5
+ID_CHUNK = 20_000  # households read by id per statement: a bound parameter each (SQLite allows 32,766)
 
 
 @dataclass(frozen=True)
@@ -121,15 +122,21 @@ def coverage(
     if not by_id:
         return Coverage(today=today, grids=[])
     households: Any = Household.__table__  # type: ignore[attr-defined]
-    held = [
-        scope_filter(actor, Household),
-        households.c.deleted_at.is_(None),
-        households.c.grid_id.in_(by_id),
-    ]
-    for grid, n in session.execute(
-        select(households.c.grid_id, func.count()).where(*held).group_by(households.c.grid_id)
+    # A few grids by their index; a community's many in one pass over the households, each
+    # grid's count kept when the actor holds it: SQLite would walk the community index instead.
+    held = (
+        [scope_filter(actor, Household), households.c.grid_id.in_(by_id)] if len(by_id) <= FEW_GRIDS else []
+    )
+    for counted, n in session.execute(
+        select(households.c.grid_id, func.count())
+        .where(households.c.deleted_at.is_(None), *held)
+        .group_by(households.c.grid_id)
     ):
-        by_id[grid].households = n
+        grid = by_id.get(counted)
+        if grid is not None and can_hold_row(
+            actor, Household, {"community_id": grid.community_id, "grid_id": counted}
+        ):
+            grid.households = n
     rules = rules_by_community(session, {g.community_id for g in grids})
     tomorrow = today + timedelta(days=1)
     every_rule = [r for rs in rules.values() for r in rs]
@@ -282,22 +289,28 @@ def _cared_homes(
     )
     live = households.c.deleted_at.is_(None)
     rows: list[Any] = []
-    if cared is not None:
-        rows += session.execute(select(*columns).where(households.c.id.in_(cared), live)).all()
+    # Their households by primary key, the ids as just read: the residents' conditions are not
+    # run a second time as a subquery (SQLite: ~40 % of this statement's time).
+    named_homes = list(people)
+    for start in range(0, len(named_homes), ID_CHUNK):
+        chunk = named_homes[start : start + ID_CHUNK]
+        rows += session.execute(select(*columns).where(_raw(households.c.id).in_(chunk), live)).all()
     if statuses:
         held = (scope_filter(actor, Household), households.c.grid_id.in_([g.grid_id for g in grids]))
         rows += session.execute(select(*columns).where(*held, live, households.c.status.in_(statuses))).all()
-    by_raw: dict[Any, GridCoverage | None] = {}
+    by_raw: dict[Any, tuple[GridCoverage, str] | None] = {}
     found: dict[str, CaredHome] = {}
     for raw_id, raw_grid, status, address, completed, nobody_home in rows:
         if raw_grid not in by_raw:
-            by_raw[raw_grid] = _held_grid(actor, grids, uuid.UUID(str(raw_grid)))
-        grid = by_raw[raw_grid]
-        if grid is None:
+            held_grid = _held_grid(actor, grids, uuid.UUID(str(raw_grid)))
+            by_raw[raw_grid] = None if held_grid is None else (held_grid, str(held_grid.grid_id))
+        seen = by_raw[raw_grid]
+        if seen is None:
             continue
+        grid, grid_text = seen
         home = Home(
             id=str(raw_id),
-            grid_id=str(grid.grid_id),
+            grid_id=grid_text,
             status=status,
             people=tuple(people.get(raw_id, ())),
             last_completed=_moment(completed),

@@ -9,7 +9,7 @@ from sqlmodel import Session, col
 
 from server import preferences
 from server.access import Actor, scope_filter
-from server.models import AssistedApplication, Conflict, Demand, TravelCard
+from server.models import AssistedApplication, Conflict, Demand, Resident, TravelCard
 from server.queries.visit_tasks import homes, rules_by_community
 from server.workflows.tasks import (
     ASSISTED_TASKS,
@@ -29,6 +29,15 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _conflict_home(conflict: Conflict, home_of: dict[str, str]) -> str | None:
+    """The household a conflict is about: its own record, or its resident's (as the phone holds it)."""
+    if conflict.record_type == "household":
+        return str(conflict.record_id)
+    if conflict.record_type == "resident":
+        return home_of.get(str(conflict.record_id))
+    return None
+
+
 def tasks_for(session: Session, actor: Actor, now: datetime) -> list[Task]:
     """The tasks the actor's phone shows at `now`, from the records it holds."""
     by_community = homes(session, actor)
@@ -43,13 +52,26 @@ def tasks_for(session: Session, actor: Actor, now: datetime) -> list[Task]:
     requests = session.execute(
         select(Demand).where(scope_filter(actor, Demand), Demand.deleted_at.is_(None))  # type: ignore[union-attr]
     ).scalars()
-    conflicts = session.execute(
-        select(Conflict).where(
-            scope_filter(actor, Conflict),
-            Conflict.deleted_at.is_(None),  # type: ignore[union-attr]
-            col(Conflict.user_id) == actor.id,
+    conflicts = list(
+        session.execute(
+            select(Conflict).where(
+                scope_filter(actor, Conflict),
+                Conflict.deleted_at.is_(None),  # type: ignore[union-attr]
+                col(Conflict.user_id) == actor.id,
+            )
+        ).scalars()
+    )
+    about = [c.record_id for c in conflicts if c.record_type == "resident"]
+    home_of = {
+        str(resident): str(household)
+        for resident, household in session.execute(
+            select(col(Resident.id), col(Resident.household_id)).where(
+                scope_filter(actor, Resident),
+                col(Resident.id).in_(about),
+                Resident.deleted_at.is_(None),  # type: ignore[union-attr]
+            )
         )
-    ).scalars()
+    }
     applications = session.execute(
         select(AssistedApplication).where(
             scope_filter(actor, AssistedApplication),
@@ -90,7 +112,15 @@ def tasks_for(session: Session, actor: Actor, now: datetime) -> list[Task]:
             for d in requests
         ],
         calendar=preferences.work_calendar(session),
-        conflicts=[ConflictState(id=str(c.id), user_id=_text(c.user_id), status=c.status) for c in conflicts],
+        conflicts=[
+            ConflictState(
+                id=str(c.id),
+                user_id=_text(c.user_id),
+                status=c.status,
+                household_id=_conflict_home(c, home_of),
+            )
+            for c in conflicts
+        ],
         assisted=[
             AssistedState(str(a.id), str(a.household_id), str(a.grid_id), a.status) for a in applications
         ],

@@ -40,7 +40,8 @@ class SecurityHeaders:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+                # No location tracking (docs/principles.md): no page of Doorstep may ask the browser where it is.
+                headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
                 if self.https:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)

@@ -13,7 +13,8 @@ both the same generated grids and requires the same list, dates included.
   are 即将超期 (75 % of their limit used, in working days) or overdue — within
   24 hours for a request dispatched before limits were kept; a stopped clock
   is neither;
-- conflicts the worker's own edits met, still open;
+- conflicts the worker's own edits met, still open (listed under the household they are
+  about: its own record, or its resident's);
 - assisted applications (代办件) of the worker's grids sent back for missing
   materials (退回补件) or done and waiting to be taken to the resident.
 

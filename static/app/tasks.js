@@ -111,10 +111,12 @@ export function tasksOf(records, last, me, now, calendar = makeCalendar()) {
   const horizon = addDays(today, WEEK - 1);
   const rules = (records.visit_rule || []).map((r) => ({ id: r.id, ...r.data }));
   const people = new Map();
+  const homeOf = new Map(); // resident -> household
   for (const r of records.resident || []) {
     const id = r.data.household_id;
     if (!people.has(id)) people.set(id, []);
     people.get(id).push(r.data);
+    homeOf.set(r.id, id);
   }
   const found = [];
   for (const h of records.household || []) {
@@ -123,8 +125,11 @@ export function tasksOf(records, last, me, now, calendar = makeCalendar()) {
   }
   for (const c of records.travel_card || []) found.push(cardTask(c.data, c.id, today));
   for (const d of records.demand || []) found.push(requestTask(d.data, d.id, me, now, calendar));
+  // A conflict shows under the household it is about (its own, or its resident's).
   for (const c of records.conflict || []) {
-    if (c.data.status === "open" && c.data.user_id === me.id) found.push(task("conflict", c.id, null, today, false));
+    if (c.data.status !== "open" || c.data.user_id !== me.id) continue;
+    const home = c.data.record_type === "household" ? c.data.record_id : c.data.record_type === "resident" ? homeOf.get(c.data.record_id) : null;
+    found.push(task("conflict", c.id, home, today, false));
   }
   // 代办件 of the worker's grids: materials to bring (退回补件), a result to deliver.
   for (const a of records.assisted_application || []) {

@@ -10,11 +10,12 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 from sqlmodel import select
 
+from server.clock import LOCAL_TZ
 from server.commands.travel_cards import advance_application
 from server.db import Database
-from server.models import Household, TravelCard, User, Visit
+from server.models import Conflict, Demand, Household, TravelCard, User, Visit
 from server.queries.tasks import tasks_for
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import SCREENSHOTS, screenshot
 from tests.browser.field import go_offline, go_online, open_today, sign_in, wait_synced
 from tests.conftest import Factory
 from tests.live import LiveServer
@@ -168,3 +169,161 @@ def test_a_card_made_ready_by_staff_arrives_as_a_task_after_sync(
     assert ("today", "card_deliver", str(day.card.id)) in shown(page)
     page.click(f"[data-task=card_deliver][data-record='{day.card.id}']")
     page.wait_for_selector("[data-card][data-status=ready]")
+
+
+@dataclass
+class Kinds:
+    worker: User
+    tasks: dict[str, str]  # kind -> the record its task names
+    later: TravelCard  # issued, its review in 40 days: no task yet
+
+
+@pytest.fixture
+def kinds(make: Factory) -> Kinds:
+    """One household with a task of every kind the issue names, and records that make none."""
+    grid = make.grid(name="芙蓉第二网格")
+    make.tag("alone", name="独居老人")
+    make.visit_rule(tag_code="alone", interval_days=7, name="独居老人每周")
+    worker, other = make.user("grid_worker", grids=[grid]), make.user("grid_worker", grids=[grid])
+    home = make.household(grid, estate="芙蓉花园", building="5栋", unit="1单元", room="101室")
+    elder = make.resident(home, tags=["alone"], born=date(1948, 5, 5))
+    today = datetime.now(UTC).astimezone(LOCAL_TZ).date()
+
+    def card(status: str, **kw: object) -> TravelCard:
+        return make._save(
+            TravelCard(
+                resident_id=elder.id,
+                household_id=home.id,
+                community_id=home.community_id,
+                grid_id=grid.id,
+                status=status,
+                **kw,
+            )
+        )
+
+    def demand(status: str, **kw: object) -> Demand:
+        return make._save(
+            Demand(
+                community_id=home.community_id,
+                grid_id=grid.id,
+                household_id=home.id,
+                field="infrastructure",
+                description="楼道灯坏了",
+                source="visit",
+                status=status,
+                handling_type="self",
+                **kw,
+            )
+        )
+
+    supplement = card("needs_supplement")
+    deliver = card("ready", delivery="door")
+    review = card("issued", review_due=today + timedelta(days=20))
+    later = card("issued", review_due=today + timedelta(days=40))
+    card("ready", delivery="collect")  # the resident collects it: nothing to take to the door
+    accept = demand("dispatched")
+    rectify = demand("rectifying", rating="dissatisfied")
+    due = demand("accepted", assignee_id=worker.id, deadline=datetime.now(UTC) + timedelta(hours=2))
+    demand("accepted", assignee_id=other.id, deadline=datetime.now(UTC) + timedelta(hours=2))  # another's
+    conflict = make._save(
+        Conflict(
+            community_id=home.community_id,
+            grid_id=grid.id,
+            record_type="household",
+            record_id=home.id,
+            field="phone",
+            server_value="13800138000",
+            client_value="13900139000",
+            user_id=worker.id,
+            status="open",
+        )
+    )
+    tasks = {
+        "care_visit": str(home.id),
+        "card_supplement": str(supplement.id),
+        "card_deliver": str(deliver.id),
+        "card_review": str(review.id),
+        "demand_accept": str(accept.id),
+        "demand_rectify": str(rectify.id),
+        "demand_due": str(due.id),
+        "conflict": str(conflict.id),
+    }
+    return Kinds(worker, tasks, later)
+
+
+# What each task opens: the screen and the step or form it is there for.
+OPENS = {
+    "care_visit": "form[data-form=visit]",
+    "card_supplement": "[data-card][data-status=needs_supplement]",
+    "card_deliver": "[data-action=deliver]",
+    "card_review": "[data-action=plan-review]",
+    "demand_accept": "[data-action=accept]",
+    "demand_rectify": "[data-action=accept]",
+    "demand_due": "form[data-form=resolve]",
+    "conflict": "[data-conflict]",
+}
+
+
+def test_every_kind_of_task_is_listed_as_the_server_says_and_opens_its_screen(
+    phone: BrowserContext, live_server: LiveServer, kinds: Kinds, db: Database, make: Factory
+) -> None:
+    page = phone.new_page()
+    sign_in(page, live_server, kinds.worker.username)
+    open_today(page)
+    go_offline(phone, live_server)
+    rows = shown(page)
+    assert {(kind, record) for _, kind, record in rows} == server_tasks(db, make, kinds.worker)
+    assert {kind: record for _, kind, record in rows} == kinds.tasks
+    assert str(kinds.later.id) not in {record for _, _, record in rows}  # its review is 40 days off
+    page.screenshot(path=str(SCREENSHOTS / "today-kinds-360.png"))  # what the phone shows, 360×740
+    texts = page.inner_text("[data-group=today]")
+    for words in (
+        "出行卡：补充材料",
+        "出行卡：送卡上门",
+        "出行卡：安排年审",
+        "诉求：待接单",
+        "诉求：差评整改",
+    ):
+        assert words in texts
+    for kind, record in kinds.tasks.items():
+        open_today(page)
+        page.click(f"[data-task={kind}][data-record='{record}']")
+        page.wait_for_selector(OPENS[kind])
+        if kind == "demand_rectify":
+            assert page.inner_text("[data-action=accept]") == "接单整改"
+        if kind == "conflict":
+            assert page.query_selector(f"[data-conflict='{record}']") is not None
+
+
+def test_a_day_with_nothing_left_says_the_work_is_done(
+    phone: BrowserContext, live_server: LiveServer, make: Factory
+) -> None:
+    grid = make.grid(name="芙蓉第三网格")
+    make.tag("alone", name="独居老人")
+    make.visit_rule(tag_code="alone", interval_days=7)
+    worker = make.user("grid_worker", grids=[grid])
+    home = make.household(grid, estate="芙蓉花园", building="6栋", unit="1单元", room="101室")
+    make.resident(home, tags=["alone"])
+    make._save(
+        Visit(
+            household_id=home.id,
+            community_id=home.community_id,
+            grid_id=grid.id,
+            worker_id=worker.id,
+            outcome="completed",
+            at=datetime.now(UTC) - timedelta(hours=1),
+        )
+    )
+    page = phone.new_page()
+    sign_in(page, live_server, worker.username)
+    go_offline(phone, live_server)
+    page.reload()
+    open_today(page)
+    assert page.query_selector("[data-task]") is None
+    assert "今天的工作都完成了" in page.inner_text("[data-empty]")
+    assert [li.inner_text().split()[0] for li in page.query_selector_all("#task-counts li")] == [
+        "0",
+        "0",
+        "0",
+    ]
+    page.screenshot(path=str(SCREENSHOTS / "today-empty-360.png"))

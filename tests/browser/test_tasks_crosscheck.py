@@ -22,7 +22,17 @@ from playwright.sync_api import Page
 from sqlalchemy import delete
 
 from server.db import Database
-from server.models import Conflict, Demand, Household, Resident, TravelCard, Visit, VisitRule
+from server.models import (
+    AssistedApplication,
+    Conflict,
+    Demand,
+    Household,
+    Resident,
+    ServiceItem,
+    TravelCard,
+    Visit,
+    VisitRule,
+)
 from server.people import idnumber
 from server.queries.tasks import tasks_for
 from server.workflows.workdays import calendar_of
@@ -30,12 +40,34 @@ from tests.conftest import Factory
 
 pytestmark = pytest.mark.browser
 
+# What tasks.js's loadTasks reads (TASK_TYPES there), visits included for the last visits.
+TASK_TYPES = (
+    "household",
+    "resident",
+    "visit",
+    "visit_rule",
+    "travel_card",
+    "demand",
+    "conflict",
+    "assisted_application",
+)
 CALENDAR = calendar_of({}).as_json(range(2019, 2032))  # what the phone gets with its labels, all years drawn
 
 TAGS = ["alone", "poor", "disabled"]
 OUTCOMES = ["completed", "nobody_home", "refused", "planned"]
 CARD_STATUSES = ["draft", "submitted", "needs_supplement", "approved", "ready", "issued", "rejected"]
-DEMAND_STATUSES = ["submitted", "dispatched", "accepted", "in_progress", "replied", "rectifying", "resolved"]
+DEMAND_STATUSES = [
+    "submitted",
+    "dispatched",
+    "accepted",
+    "in_progress",
+    "transferred",
+    "escalated",
+    "replied",
+    "rectifying",
+    "resolved",
+]
+ASSISTED_STATUSES = ["received", "submitted", "returned", "completed", "delivered", "withdrawn"]
 
 moments = st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31)).map(
     lambda d: d.replace(microsecond=0, tzinfo=UTC)
@@ -100,7 +132,14 @@ homes = st.lists(
                 }
             ),
             "conflict": st.none()
-            | st.fixed_dictionaries({"mine": st.booleans(), "status": st.sampled_from(["open", "resolved"])}),
+            | st.fixed_dictionaries(
+                {
+                    "mine": st.booleans(),
+                    "status": st.sampled_from(["open", "resolved"]),
+                    "about": st.sampled_from(["household", "resident"]),
+                }
+            ),
+            "assisted": st.none() | st.sampled_from(ASSISTED_STATUSES),
         }
     ),
     min_size=1,
@@ -112,7 +151,16 @@ def _write_grid(db: Database, make: Factory, world: dict[str, Any], drawn: dict[
     """The drawn grid as rows, replacing the previous example's."""
     community, mine, other = world["community"], world["grid"], world["other_grid"]
     with db.write() as session:
-        for model in (Conflict, Demand, TravelCard, Visit, Resident, VisitRule, Household):
+        for model in (
+            AssistedApplication,
+            Conflict,
+            Demand,
+            TravelCard,
+            Visit,
+            Resident,
+            VisitRule,
+            Household,
+        ):
             session.execute(delete(model).where(model.community_id == community.id))  # type: ignore[attr-defined]
         now = drawn["now"]
         for n, rule in enumerate(drawn["rules"]):
@@ -192,13 +240,27 @@ def _write_grid(db: Database, make: Factory, world: dict[str, Any], drawn: dict[
                         suspended_at=now - timedelta(hours=1) if demand["suspended"] else None,
                     )
                 )
+            if (status := spec["assisted"]) and residents:
+                session.add(
+                    AssistedApplication(
+                        item_id=world["item"].id,
+                        item_revision=1,
+                        item_name=world["item"].name,
+                        resident_id=residents[0].id,
+                        household_id=household.id,
+                        community_id=community.id,
+                        grid_id=grid.id,
+                        status=status,
+                    )
+                )
             if conflict := spec["conflict"]:
+                about = conflict["about"] if residents else "household"
                 session.add(
                     Conflict(
                         community_id=community.id,
                         grid_id=grid.id,
-                        record_type="household",
-                        record_id=household.id,
+                        record_type=about,
+                        record_id=household.id if about == "household" else residents[-1].id,
                         field="phone",
                         server_value="1",
                         client_value="2",
@@ -246,6 +308,7 @@ def test_the_phone_and_the_server_make_the_same_tasks(
         "me": me,
         "other": other,
         "actor": make.actor(me),
+        "item": make._save(ServiceItem(name="高龄津贴申领")),
     }
     phone = sync_phone(me)
     seen = {"tasks": 0, "kinds": set()}
@@ -265,7 +328,7 @@ def test_the_phone_and_the_server_make_the_same_tasks(
         phone.pull()
         records = {
             kind: [{"id": rid, "data": data} for rid, data in phone.records(kind).items()]
-            for kind in ("household", "resident", "visit", "visit_rule", "travel_card", "demand", "conflict")
+            for kind in TASK_TYPES
         }
         me_json = {"id": str(me.id), "grid_ids": [str(grid.id)]}
         on_phone = module_page.evaluate(
@@ -278,4 +341,115 @@ def test_the_phone_and_the_server_make_the_same_tasks(
     same()
     # The draws reached the rules: tasks of most kinds were made and compared.
     assert seen["tasks"] >= 100, seen
-    assert len(seen["kinds"]) >= 6, seen["kinds"]  # of the 8
+    assert len(seen["kinds"]) >= 8, seen["kinds"]  # of the 10
+
+
+# -- the edge-case table on the phone ------------------------------------------------------------
+
+PHONE_CARE_VISIT = """async (cases) => {
+  const { careVisit } = await import("/static/app/tasks.js");
+  return cases.map(([home, people, last, rules, today]) => careVisit(home, people, last, rules, today));
+}"""
+
+
+def _moment_json(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def test_the_phone_gives_the_edge_case_table_the_servers_answers(module_page: Page) -> None:
+    """tests/test_visit_tasks.py's table (midnight in Asia/Shanghai, nobody home, an inactive
+    rule, a removed tag, coming of age, a status rule) through the phone's `careVisit`."""
+    from server.workflows.visit_tasks import care_visit
+    from tests.test_visit_tasks import EDGES, TODAY
+
+    cases = [
+        [
+            {"status": house.status},
+            [
+                {"tags": sorted(p.tags), "birth_date": p.birth_date.isoformat() if p.birth_date else None}
+                for p in house.people
+            ],
+            {
+                "completed": _moment_json(house.last_completed),
+                "nobody_home": _moment_json(house.last_nobody_home),
+            },
+            [{**rule.__dict__} for rule in rules],
+            TODAY.isoformat(),
+        ]
+        for _, house, rules, _, _ in EDGES
+    ]
+    on_phone = module_page.evaluate(PHONE_CARE_VISIT, cases)
+    for (case, house, rules, due, _), phone in zip(EDGES, on_phone, strict=True):
+        server = care_visit(house, rules, TODAY)
+        assert (phone["due"] if phone else None) == (due.isoformat() if due else None), case
+        if server is not None:
+            assert (phone["interval"], phone["priority"]) == (server.interval_days, server.priority), case
+
+
+# -- changes that reach the phone by a pull ------------------------------------------------------
+
+
+def test_a_moved_resident_a_removed_tag_and_a_moved_household_change_the_phones_tasks_as_the_servers(
+    db: Database, make: Factory, sync_phone: Any, module_page: Page
+) -> None:
+    """The table's changes made in the office after the phone's first sync: the next pull
+    (from its cursor, not a reset) leaves the phone with the server's tasks."""
+    from server.clock import local_today
+    from server.commands.households import move_household
+    from server.commands.residents import sync_tag_links
+
+    community = make.community()
+    grid, elsewhere = make.grid(community), make.grid(community)
+    make.tag("alone")
+    make.visit_rule(community, tag_code="alone", interval_days=7)
+    me = make.user(grids=[grid])
+    staff = make.actor(make.user("community_staff", community=community))
+    now = datetime.now(UTC)
+    old_home, new_home, untagged, leaving = (make.household(grid) for _ in range(4))
+    mover = make.resident(old_home, tags=["alone"])
+    make._save(
+        Visit(
+            household_id=new_home.id,
+            community_id=community.id,
+            grid_id=grid.id,
+            outcome="completed",
+            at=now - timedelta(days=2),
+        )
+    )
+    tagged = make.resident(untagged, tags=["alone"])
+    make.resident(leaving, tags=["alone"])
+    phone = sync_phone(me)
+    me_json = {"id": str(me.id), "grid_ids": [str(grid.id)]}
+    today = local_today()
+
+    def compare() -> list[tuple[str, str]]:
+        phone.pull()
+        records = {
+            kind: [{"id": rid, "data": data} for rid, data in phone.records(kind).items()]
+            for kind in ("household", "resident", "visit", "visit_rule", "travel_card", "demand", "conflict")
+        }
+        on_phone = module_page.evaluate(
+            PHONE_TASKS, [json.loads(json.dumps(records, default=str)), me_json, now.isoformat(), CALENDAR]
+        )
+        assert on_phone == _server_tasks(db, make, {"actor": make.actor(me)}, now)
+        return [(task["record_id"], task["due"]) for task in on_phone]
+
+    assert sorted(compare()) == sorted(
+        [
+            (str(old_home.id), today.isoformat()),
+            (str(untagged.id), today.isoformat()),
+            (str(leaving.id), today.isoformat()),
+        ]
+    )
+    with db.write() as session:
+        row = session.get(Resident, mover.id)
+        assert row is not None
+        row.household_id = new_home.id  # moves in with a household visited two days ago
+        cleared = session.get(Resident, tagged.id)
+        assert cleared is not None
+        cleared.tags = []
+        sync_tag_links(session, cleared)
+        gone = session.get(Household, leaving.id)
+        assert gone is not None
+        move_household(session, actor=staff, household=gone, grid_id=elsewhere.id)
+    assert compare() == [(str(new_home.id), (today + timedelta(days=5)).isoformat())]
