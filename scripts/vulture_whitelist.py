@@ -136,3 +136,4 @@ oldest_days  # unused method (server/workflows/reconciliation.py Balance), read 
 from_name  # unused variable (server/models/handover.py), read by templates/handovers/list.html
 released  # unused variable (server/queries/devices.py DevicesPage), read by templates/devices/list.html
 below_minimum  # unused variable (server/queries/devices.py DevicesPage), read by templates/devices/list.html
+awaiting_callback  # unused variable (server/queries/demands.py Board), read by templates/demands/dashboard.html
