@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sync_bench import BATCH, PASSWORD, Server, free_port, fresh_database, seed_grid
+from sync_bench import BATCH, PASSWORD, Server, free_port, fresh_database, seed_grid, wait_until_up
 
 PEER_PACKAGE = "pouchdb-server@4.2.0"
 PUSH_BATCHES = 60
@@ -108,14 +108,7 @@ class Peer:
             command, cwd=data, env=env, start_new_session=True, stdout=subprocess.DEVNULL
         )
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("pouchdb-server did not start")
+        wait_until_up(f"{self.url}/", seconds=60, name="pouchdb-server")
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)

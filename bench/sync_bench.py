@@ -52,6 +52,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_up(url: str, *, seconds: float, name: str) -> None:
+    """Until `url` answers 200; a server that never does is an error, not a slow result."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not start")
+
+
 def fresh_database(url: str | None, folder: Path) -> Database:
     if url:
         db = Database(url)
@@ -231,14 +243,7 @@ class Server:
             command += ["--workers", str(workers)]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        wait_until_up(f"{self.url}/healthz", seconds=30, name="server")
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
