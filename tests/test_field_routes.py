@@ -6,6 +6,7 @@ import json
 
 from starlette.testclient import TestClient
 
+from server.db import Database
 from server.routes.field import precache, version
 
 
@@ -62,3 +63,12 @@ def test_the_field_app_names_coded_values_as_the_office_does(client: TestClient)
     assert zh["demand_field"]["infrastructure"]  # from the settings, which admins may rename
     assert client.get("/app/labels/fr.json").status_code == 404
     assert zh["rules"]["travel_card"] == {"age_threshold": 65, "discount_age": None}
+
+
+def test_the_phone_is_told_the_admins_grace_period_for_updates(client: TestClient, db: Database) -> None:
+    from server import preferences
+
+    assert client.get("/app/labels/zh.json").json()["rules"]["update"] == {"grace_days": 3}
+    with db.write() as s:
+        preferences.set(s, "app.update_grace_days", 0, None)
+    assert client.get("/app/labels/zh.json").json()["rules"]["update"] == {"grace_days": 0}

@@ -397,11 +397,20 @@ function reloadOnce() {
 
 function applyUpdate() {
   app.updateAccepted = true;
-  // The registration's own waiting worker: the one first seen may have been replaced since.
-  const worker = app.registration?.waiting || app.updateWaiting;
-  // The new version is in charge once it is activated, whether or not this page saw the controller change.
-  worker.addEventListener("statechange", () => { if (worker.state === "activated") reloadOnce(); });
-  worker.postMessage({ type: "SKIP_WAITING" });
+  const told = new Set();
+  const tell = () => {
+    // The registration's own waiting worker: the one first seen may have been replaced since.
+    const worker = app.registration?.waiting || app.updateWaiting;
+    if (!worker || worker.state === "redundant") return;
+    if (worker.state === "activated") { reloadOnce(); return; }
+    // The new version is in charge once it is activated, whether or not this page saw the controller change.
+    if (!told.has(worker)) worker.addEventListener("statechange", () => { if (worker.state === "activated") reloadOnce(); });
+    told.add(worker);
+    worker.postMessage({ type: "SKIP_WAITING" });
+  };
+  tell();
+  // A newer deploy can replace the worker told before it took over: tell the one waiting then.
+  const again = setInterval(() => (reloading ? clearInterval(again) : tell()), 5000);
 }
 
 // --- events: one listener each, behaviour named on the elements ------------------------

@@ -4,6 +4,7 @@ shows the resident a QR of their own rating link."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,10 +170,19 @@ def test_the_handler_stops_and_starts_the_clock_on_the_phone_offline(
     page.wait_for_selector("form[data-form=resume]")
     page.fill("form[data-form=resume] textarea[name=note]", "居民回来了")
     page.click("form[data-form=resume] button[type=submit]")
+    page.wait_for_selector("form[data-form=suspend]")  # the step is written: the clock runs again
     wait_synced(page)
+
+    def resumed_on_server() -> Demand | None:
+        with db.read() as s:
+            row = s.get(Demand, waiting.id)
+            return row if row is not None and row.suspended_at is None else None
+
+    deadline = time.monotonic() + 15  # the status line can read 0 waiting before the step is queued
+    while (resumed := resumed_on_server()) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert resumed is not None
     with db.read() as s:
-        resumed = s.get(Demand, waiting.id)
-        assert resumed is not None and resumed.suspended_at is None
         kinds = [e.kind for e in s.exec(select(DemandEvent).where(DemandEvent.demand_id == waiting.id))]
     assert kinds[-2:] == ["suspended", "resumed"]
     assert resumed.deadline is not None and stop_deadline is not None and resumed.deadline >= stop_deadline

@@ -105,26 +105,9 @@ def test_a_new_version_waits_for_consent_then_after_the_grace_period_applies_its
     wait_synced(page, timeout=30_000)
     page.click("#tabbar a[href='#/outbox']")  # nothing waits now: this navigation updates
     page.wait_for_function(
-        f"() => document.body.dataset.version && document.body.dataset.version !== '{old}'"
+        f"() => document.body.dataset.version && document.body.dataset.version !== '{old}'",
+        timeout=60_000,  # a new worker, its cache and the app's boot, on a busy machine
     )
     page.wait_for_selector("body[data-ready]")
     assert page.url.endswith("#/outbox")
     assert count(db, Visit, col(Visit.notes) == "宽限期后的走访") == 1
-
-
-def test_the_grace_period_is_the_admins_setting(
-    live_server: LiveServer, phone: BrowserContext, make: Factory, db: Database
-) -> None:
-    grid = make.grid(name="芙蓉第一网格")
-    make.household(grid, estate="芙蓉花园")
-    worker = make.user(grids=[grid])
-    with db.write() as s:
-        preferences.set(s, "app.update_grace_days", 0, None)
-    page = phone.new_page()
-    sign_in(page, live_server, worker.username)
-    old = _version(page)
-    _deploy(page, live_server)
-    page.click("#tabbar a[href='#/outbox']")  # no grace at all: the first navigation updates
-    page.wait_for_function(
-        f"() => document.body.dataset.version && document.body.dataset.version !== '{old}'"
-    )
