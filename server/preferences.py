@@ -28,7 +28,7 @@ from server.access import Actor
 from server.errors import InvalidInput
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
-from server.models import AppRelease, Preference, utcnow
+from server.models import APP_VERSION, AppRelease, Preference, utcnow
 from server.workflows.workdays import BadLimit, TimeLimit, WorkCalendar, calendar_of
 
 HANDLING_TYPES = {"reply": _l("回复解释类"), "self": _l("受理自办类"), "transfer": _l("转交办理类")}
@@ -333,7 +333,7 @@ class AppVersion(Kind):
     def check(self, value: Any) -> str:
         if value is None or (isinstance(value, str) and not value.strip()):
             return ""
-        if not isinstance(value, str) or not re.fullmatch(r"[0-9a-z]{12}", value.strip().lower()):
+        if not isinstance(value, str) or not APP_VERSION.fullmatch(value.strip().lower()):
             raise BadValue(_("应为设备对账页上列出的 12 位版本号。"))
         return value.strip().lower()
 

@@ -15,6 +15,7 @@ from server.models.org import Community, Department, Grid, Role, User, UserGrid
 from server.models.push import PushAttempt, PushDelivery, PushNotification, PushSubscription
 from server.models.service_item import MaterialForm, ServiceCategory, ServiceItem, ServiceItemRevision
 from server.models.state import (
+    APP_VERSION,
     AppRelease,
     Blob,
     BlobHolder,
@@ -65,6 +66,7 @@ SYNC_TYPES: dict[str, type[SyncRecord]] = {
 }
 
 __all__ = [
+    "APP_VERSION",
     "SYNC_TYPES",
     "AppRelease",
     "AssistedApplication",

@@ -3,6 +3,7 @@ blobs, sessions, rate limits and run-time settings."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar
@@ -37,6 +38,11 @@ class SyncClient(SQLModel, table=True):
     # The phone's latest report of itself (sync/device.py), for the reconciliation (对账).
     device: dict[str, Any] | None = JSONField(None)
     device_at: datetime | None = None
+
+
+# What the field app reports as `device.app_version` (server/routes/field.py `version`);
+# other clients (scripts, the load suite) name themselves otherwise and are not governed.
+APP_VERSION = re.compile(r"[0-9a-z]{12}")
 
 
 class AppRelease(SQLModel, table=True):

@@ -164,7 +164,7 @@ def devices_page(
     for phone in found:
         if phone.app_version:
             versions[phone.app_version] += 1
-    minimum = preferences.get(session, "app.minimum_version")
+    minimum, released = preferences.get(session, "app.minimum_version"), releases.served(session)
     return DevicesPage(
         communities=communities if actor.is_admin else [],
         community=chosen,
@@ -172,9 +172,9 @@ def devices_page(
         grid=picked,
         phones=found,
         versions=dict(sorted(versions.items(), key=lambda kv: -kv[1])),
-        released=releases.served(session),
+        released=released,
         minimum=minimum,
-        below_minimum={v for v in versions if releases.below(session, v, minimum)},
+        below_minimum={v for v in versions if releases.below(released, v, minimum)},
     )
 
 

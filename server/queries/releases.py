@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from server.models import AppRelease
-
-# What the field app reports as `device.app_version` (server/routes/field.py `version`);
-# other clients (scripts, the load suite) name themselves otherwise and are not governed.
-APP_VERSION = re.compile(r"[0-9a-z]{12}")
+from server.models import APP_VERSION, AppRelease
 
 
 def served(session: Session) -> dict[str, datetime]:
@@ -22,13 +17,13 @@ def served(session: Session) -> dict[str, datetime]:
     return {row.version: row.first_served_at for row in rows}
 
 
-def below(session: Session, reported: str, minimum: str) -> bool:
-    """Whether the app version `reported` is older than `minimum`. A field-app version this
-    server never served is older than every one it did: it predates the record."""
+def below(released: dict[str, datetime], reported: str, minimum: str) -> bool:
+    """Whether the app version `reported` is older than `minimum`, by `served`. A field-app
+    version this server never served is older than every one it did: it predates the record."""
     if not minimum or reported == minimum or not APP_VERSION.fullmatch(reported):
         return False
-    floor = session.get(AppRelease, minimum)
+    floor = released.get(minimum)
     if floor is None:
         return False  # a minimum no server has served yet holds nobody back
-    mine = session.get(AppRelease, reported)
-    return mine is None or mine.first_served_at < floor.first_served_at
+    mine = released.get(reported)
+    return mine is None or mine < floor

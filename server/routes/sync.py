@@ -90,7 +90,8 @@ async def _outdated(request: Request, device: dict[str, Any] | None) -> bool:
     def check(session: Session) -> bool:
         if preferences.get(session, "app.require_latest") == "on":
             return True
-        return releases.below(session, reported, preferences.get(session, "app.minimum_version"))
+        minimum = preferences.get(session, "app.minimum_version")
+        return bool(minimum) and releases.below(releases.served(session), reported, minimum)
 
     return await read(request, check)
 
