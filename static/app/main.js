@@ -123,11 +123,14 @@ async function refresh() {
   return render({ background: true });
 }
 
+// A navigation whose screen is not painted yet. A render that starts meanwhile
+// (a sync finishing) supersedes it, so that render must scroll in its place.
+let arrival = null; // { y }
+
 // `from` is set for a navigation (the address left): it decides the scroll position.
 async function render({ background = false, from = undefined } = {}) {
-  if (background && isEditing()) return;
-  const navigation = from !== undefined;
-  const y = navigation ? arrive(from) : null;
+  if (background && !arrival && isEditing()) return;
+  if (from !== undefined) arrival = { y: arrive(from) };
   const view = document.getElementById("view");
   const ticket = ++renderCount;
   const { screen, params } = !app.me ? { screen: LOGIN, params: [] } : app.download ? { screen: FIRST_SYNC, params: [] } : match(location.hash);
@@ -140,8 +143,10 @@ async function render({ background = false, from = undefined } = {}) {
     content = html`<section class="card"><p class="error">${t("页面出错了：")}${String(error.message || error)}</p></section>`;
   }
   if (ticket !== renderCount) return; // a newer render started meanwhile
-  if (background && isEditing()) return; // typing started while this refresh was being built
-  if (navigation) navigated();
+  if (background && !arrival && isEditing()) return; // typing started while this refresh was being built
+  const landing = arrival;
+  arrival = null;
+  if (landing) navigated();
   view.innerHTML = String(content);
   view.dataset.screen = screen.name || "";
   app.forms = screen.forms || {};
@@ -149,7 +154,7 @@ async function render({ background = false, from = undefined } = {}) {
   renderTabs();
   renderAppBar(screen);
   await restoreDrafts(view);
-  if (navigation) arrived(y);
+  if (landing) arrived(landing.y);
   else repainted();
   view.dispatchEvent(new CustomEvent("rendered", { bubbles: true }));
 }
