@@ -130,6 +130,7 @@ class Phone:
     photos_uploaded: set[str] = field(default_factory=set)
     deadline: float = float("inf")
     ready_at: float = 0.0  # when its first sync of the morning was done
+    first_sync_s: float = 0.0  # a new phone: seconds from signing in to its grid complete
     http: httpx.AsyncClient | None = None
     # Client ids of the full pulls made to check convergence: each registers a client (rule 1).
     fresh_client_ids: list[str] = field(default_factory=list)
