@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import delete, text
 from sqlmodel import Session, col
@@ -78,11 +79,21 @@ def _push_send(services: Services) -> object:
     return send_pending(services.db, services.settings)
 
 
+# Each write reads the keys already sent of its kind again, so not too few per write either.
+REMINDERS_PER_WRITE = 500
+
+
 def _push_remind(services: Services) -> object:
-    # Found without the writers' lock: most sweeps find nothing new to say.
+    # Found without the writers' lock: most sweeps find nothing new to say. What there is
+    # goes in short writes: the first sweep of a county's day can owe tens of thousands, and
+    # one transaction for them all held every push and sign-in back for tens of seconds.
     now = utcnow()
-    due = services.db.run_read(lambda s: due_reminders(s, now=now))
-    written = services.db.run_write(lambda s: remind(s, now=now, only=due)) if due else 0
+    due = sorted(services.db.run_read(lambda s: due_reminders(s, now=now)))
+    written = 0
+    for start in range(0, len(due), REMINDERS_PER_WRITE):
+        written += services.db.run_write(
+            partial(remind, now=now, only=due[start : start + REMINDERS_PER_WRITE])
+        )
     return written + services.db.run_write(lambda s: push_outbox.purge(s, now=now))
 
 

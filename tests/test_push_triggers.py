@@ -17,6 +17,7 @@ from typing import Any, cast
 import pytest
 from sqlmodel import col, select
 
+from server import jobs
 from server.access import Actor
 from server.clock import LOCAL_TZ
 from server.commands import demands as dm
@@ -550,3 +551,20 @@ def test_the_reminders_job_writes_each_reminder_once(world: World, db: Database)
     assert job.run(services) == 2  # both workers of the grid
     assert job.run(services) == 0
     assert sorted(told(db, world)) == ["partner", "worker"]
+
+
+def test_the_reminders_job_writes_a_long_list_in_short_writes_each_once(
+    world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "REMINDERS_PER_WRITE", 1)
+    for hours in (20, 21, 22):
+        put_demand(db, world, S.dispatched, handling_type="self", deadline=utcnow() + timedelta(hours=hours))
+    writes = []
+    services = cast(Services, SimpleNamespace(db=db))
+    run_write = db.run_write
+    monkeypatch.setattr(db, "run_write", lambda fn: writes.append(fn) or run_write(fn))
+    job = next(job for job in JOBS if job.name == "push_remind")
+    assert job.run(services) == 6  # three requests, both workers of the grid each
+    assert len(writes) == 3 + 1  # one write a request, then the outbox's purge
+    assert job.run(services) == 0
+    assert sorted(len(v) for v in told(db, world).values()) == [3, 3]
