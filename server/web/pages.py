@@ -21,6 +21,7 @@ from server.clock import in_local
 from server.i18n import labels
 from server.people import idnumber, phone
 from server.web import csrf
+from server.web.capacity import Capacity
 from server.web.services import Services
 
 T = TypeVar("T")
@@ -51,9 +52,16 @@ def require_actor(conn: HTTPConnection, *roles: str) -> Actor:
     return actor
 
 
-async def read(conn: HTTPConnection, fn: Callable[[Session], T], *, snapshot: bool = False) -> T:
+async def read(
+    conn: HTTPConnection,
+    fn: Callable[[Session], T],
+    *,
+    snapshot: bool = False,
+    capacity: Capacity | None = None,
+) -> T:
     db = services(conn).db
-    return await run_in_threadpool(partial(db.run_read, fn, snapshot=snapshot))
+    work = partial(db.run_read, fn, snapshot=snapshot)
+    return await (capacity.run(work) if capacity else run_in_threadpool(work))
 
 
 async def write(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
