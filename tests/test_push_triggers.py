@@ -568,3 +568,17 @@ def test_the_reminders_job_writes_a_long_list_in_short_writes_each_once(
     assert len(writes) == 3 + 1  # one write a request, then the outbox's purge
     assert job.run(services) == 0
     assert sorted(len(v) for v in told(db, world).values()) == [3, 3]
+
+
+def test_requests_with_the_same_holders_are_each_due_until_each_is_told(world: World, db: Database) -> None:
+    now = utcnow()
+    first, second = (
+        put_demand(db, world, S.dispatched, handling_type="self", deadline=now + timedelta(hours=hours))
+        for hours in (10, 12)
+    )
+    with db.read() as s:
+        assert due_reminders(s, now=now) == {first.id, second.id}
+    with db.write() as s:
+        assert remind(s, now=now, only={first.id}) == 2  # both workers of the grid
+    with db.read() as s:
+        assert due_reminders(s, now=now) == {second.id}

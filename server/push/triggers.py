@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -292,6 +292,21 @@ def _summary(text: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
+def _holding(demand: Demand) -> Facts:
+    """A request's facts without its text: who holds it and how it stands."""
+    return Facts(
+        record_type="demand",
+        record_id=demand.id,
+        community_id=demand.community_id,
+        grid_id=demand.grid_id,
+        department_id=demand.department_id,
+        person_id=demand.assignee_id,
+        priority=demand.priority,
+        source=demand.source,
+        status=demand.status,
+    )
+
+
 def demand_facts(
     session: Session, demand: Demand, *, actor_id: uuid.UUID | None = None, note: str = ""
 ) -> Facts:
@@ -300,17 +315,9 @@ def demand_facts(
         actor = session.get(User, actor_id)
         unit = session.get(Department, actor.department_id) if actor and actor.department_id else None
         department = unit.name if unit else ""
-    return Facts(
-        record_type="demand",
-        record_id=demand.id,
-        community_id=demand.community_id,
-        grid_id=demand.grid_id,
-        department_id=demand.department_id,
+    return replace(
+        _holding(demand),
         actor_id=actor_id,
-        person_id=demand.assignee_id,
-        priority=demand.priority,
-        source=demand.source,
-        status=demand.status,
         params={
             "field": field_names(session).get(demand.field) or labels.label("demand_field", demand.field),
             "summary": _summary(demand.description),
@@ -485,13 +492,20 @@ def due_reminders(session: Session, *, now: datetime | None = None) -> set[uuid.
     without holding the writers' lock and take it only when there is something to write."""
     now = now or utcnow()
     due: set[uuid.UUID] = set()
+    # An audience is chosen from these facts, never from the request's id or text: thousands
+    # of requests due share a few hundred holders, each looked up once a sweep, not per request.
+    audiences: dict[tuple[Any, ...], list[uuid.UUID]] = {}
     for reminder in _reminders(session, now):
-        facts = demand_facts(session, reminder.demand)
+        demand = reminder.demand
+        facts = _holding(demand)  # no text: `remind` writes it
         notice = NOTICES[reminder.kind]
-        if notice.when(facts) and any(
-            f"{reminder.prefix}{user.id}" not in reminder.told for user in notice.audience(session, facts)
-        ):
-            due.add(reminder.demand.id)
+        if not notice.when(facts):
+            continue
+        key = (notice.audience, *(v for n, v in vars(facts).items() if n not in ("record_id", "params")))
+        if key not in audiences:
+            audiences[key] = [user.id for user in notice.audience(session, facts)]
+        if any(f"{reminder.prefix}{user_id}" not in reminder.told for user_id in audiences[key]):
+            due.add(demand.id)
     return due
 
 
