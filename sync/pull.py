@@ -238,7 +238,7 @@ def pull(session: Session, *, actor: Actor, request: PullRequest) -> PullPage:
         if not record_type:
             change = records.delete(row["record_type"], row["record_id"], version)
         elif row["deleted_at"] is not None:
-            change = records.delete(record_type, records.uuid_text(row["id"]), version)  # rule 10
+            change = records.delete(record_type, str(row["id"]), version)  # rule 10
         else:
             change = records.put(record_type, row)
             has_phone, has_id = records.personal(record_type, change["data"])

@@ -32,29 +32,31 @@ def data_columns(model: type[SyncRecord]) -> list[str]:
 DATA_COLUMNS: dict[str, list[str]] = {name: data_columns(model) for name, model in SYNC_TYPES.items()}
 
 
-def _data_columns_of_type(model: type[SyncRecord], kind: type[Any]) -> list[str]:
-    data = set(data_columns(model))
-    return [c.name for c in table_of(model).columns if isinstance(c.type, kind) and c.name in data]
-
-
 # A first pull reads ten thousand rows. Building a Python object for every UUID and
-# datetime only to print it again is most of its time, so they are read as text:
-# SQLite keeps a UUID as 32 hex digits and a UTC datetime as `2026-11-28 08:00:00.123456`;
-# PostgreSQL is asked for the same shapes.
-_UUID_COLUMNS = {name: _data_columns_of_type(model, Uuid) for name, model in SYNC_TYPES.items()}
-_TIME_COLUMNS = {name: _data_columns_of_type(model, UTCDateTime) for name, model in SYNC_TYPES.items()}
+# datetime only to print it again is most of its time, so the database writes them as the
+# wire shows them — `8c1e…-…` and `2026-11-28T08:00:00+00:00` — from what it stores: SQLite
+# a UUID as 32 hex digits and a UTC datetime as `2026-11-28 08:00:00.123456`.
 _AS_STORED = String()
+_UUID_PIECES = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 
 def _as_text(column: Any, dialect: str) -> Any:
     if not isinstance(column.type, (Uuid, UTCDateTime)):
         return column
     if dialect == "sqlite":
-        return type_coerce(column, _AS_STORED).label(column.name)
+        stored = type_coerce(column, _AS_STORED)
+        if isinstance(column.type, Uuid):
+            pieces = [func.substr(stored, start, length) for start, length in _UUID_PIECES]
+            text: Any = pieces[0]
+            for piece in pieces[1:]:
+                text = text.concat("-").concat(piece)
+        else:
+            text = func.substr(stored, 1, 10).concat("T").concat(func.substr(stored, 12, 8)).concat("+00:00")
+        return type_coerce(text, _AS_STORED).label(column.name)
     if isinstance(column.type, Uuid):
         return type_coerce(cast(column, Text), _AS_STORED).label(column.name)
     utc = func.timezone("UTC", column)
-    return type_coerce(func.to_char(utc, "YYYY-MM-DD HH24:MI:SS"), _AS_STORED).label(column.name)
+    return type_coerce(func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), _AS_STORED).label(column.name)
 
 
 def columns(table: Table, dialect: str) -> list[Any]:
@@ -64,32 +66,15 @@ def columns(table: Table, dialect: str) -> list[Any]:
     return [_as_text(c, dialect) for c in table.columns]
 
 
-def uuid_text(value: Any) -> str:
-    if isinstance(value, str) and len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return str(value)
-
-
-def _time_text(value: str) -> str:
-    return f"{value[:10]}T{value[11:19]}+00:00"
-
-
 def put(record_type: str, row: Any) -> dict[str, Any]:
     """A `put` change from a Core row mapping of the record's table, read with `columns`;
     `encode` writes the UUIDs, datetimes and dates left as objects."""
-    data = {name: row[name] for name in DATA_COLUMNS[record_type]}
-    for name in _UUID_COLUMNS[record_type]:
-        if isinstance(value := data[name], str):
-            data[name] = uuid_text(value)
-    for name in _TIME_COLUMNS[record_type]:
-        if isinstance(value := data[name], str):
-            data[name] = _time_text(value)
     return {
         "type": record_type,
-        "id": uuid_text(row["id"]),
+        "id": str(row["id"]),
         "op": "put",
         "version": row["version"],
-        "data": data,
+        "data": {name: row[name] for name in DATA_COLUMNS[record_type]},
     }
 
 
