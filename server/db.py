@@ -131,6 +131,39 @@ def _json_loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
+class WriterQueue:
+    """SQLite's one writer at a time, first come first served. A plain lock lets the thread
+    that just released it take it again at once: the reminder sweep, writing chunk after
+    chunk, kept sign-ins and pushes waiting past QUEUE_SECONDS on a training day (issue 23)."""
+
+    def __init__(self) -> None:
+        self._turns = threading.Condition()
+        self._next = 0  # the ticket the next writer to arrive takes
+        self._serving = 0  # the ticket whose turn it is
+        self._gave_up: set[int] = set()
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._turns:
+            ticket = self._next
+            self._next += 1
+            while self._serving != ticket:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._gave_up.add(ticket)
+                    return False
+                self._turns.wait(left)
+            return True
+
+    def release(self) -> None:
+        with self._turns:
+            self._serving += 1
+            while self._serving in self._gave_up:  # their turn came after they left
+                self._gave_up.discard(self._serving)
+                self._serving += 1
+            self._turns.notify_all()
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         install_flush_hooks()
@@ -165,7 +198,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="REPEATABLE READ")
         )
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._write_lock = WriterQueue() if self.is_sqlite else None
 
     @property
     def dialect(self) -> str:
