@@ -79,8 +79,9 @@ def _push_send(services: Services) -> object:
     return send_pending(services.db, services.settings)
 
 
-# Each write reads the keys already sent of its kind again, so not too few per write either.
-REMINDERS_PER_WRITE = 500
+# Short even when the pulls of a training day share the GIL with it: 500 a write still held
+# the writers' lock past the 10 s a writer waits (43 sign-ins and receipts got 503).
+REMINDERS_PER_WRITE = 50
 
 
 def _push_remind(services: Services) -> object:

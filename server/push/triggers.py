@@ -475,11 +475,15 @@ def _reminders(
         if not demands:
             continue
         # One read for every key already written of this kind (the outbox keeps 30 days),
-        # not one per request: the sweep runs every 10 minutes over every request due.
+        # not one per request: the sweep runs every 10 minutes over every request due. A
+        # sweep's write, of a few requests, reads theirs only.
+        keys = select(PushNotification.dedupe_key).where(
+            col(PushNotification.dedupe_key).startswith(f"{kind}:")
+        )
+        if only is not None:
+            keys = keys.where(PushNotification.kind == kind, col(PushNotification.record_id).in_(list(only)))
         told: dict[str, set[str]] = {}
-        for key in session.exec(
-            select(PushNotification.dedupe_key).where(col(PushNotification.dedupe_key).startswith(f"{kind}:"))
-        ).all():
+        for key in session.exec(keys).all():
             if key:
                 told.setdefault(key[: key.rindex(":") + 1], set()).add(key)
         for demand in demands:
