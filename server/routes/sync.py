@@ -7,6 +7,7 @@ from typing import Any
 
 import brotli
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -116,8 +117,9 @@ async def pull(request: Request) -> Response:
             await write(request, lambda s: settle(s, actor=actor, request=envelope, page=page, ip=ip))
     except ClientNotYours:
         return _not_yours(request)
-    # Off the event loop: brotli of a 1 MB page held every other request back for ~20 ms.
-    return _timed(await PULL_PAGES.run(lambda: compressed(request, page.body())), start)
+    # Off the event loop (brotli of a 1 MB page held every other request back for ~20 ms),
+    # and not behind PULL_PAGES: the page was read, it should not queue a second time.
+    return _timed(await run_in_threadpool(lambda: compressed(request, page.body())), start)
 
 
 async def rescue_key(request: Request) -> Response:

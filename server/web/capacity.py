@@ -38,7 +38,7 @@ class Capacity:
         return await anyio.to_thread.run_sync(fn, limiter=self._limiter())
 
 
-# Pages of a pull read and encoded at once, per process. With 32 first pulls of one grid at
-# once, 2 did best; on a training day, where the jobs' threads run beside the pulls, 8 gave a
-# p95 of 44.5 s against 76–81 s with 2 (docs/performance.md, "A training day").
-PULL_PAGES = Capacity(8)
+# Pages of a pull read at once, per process. With 32 first pulls of one grid at once 2 did
+# best of 2, 3 and 4; on a training day 3 gave a p95 of 41.5 s against 45.8 s with 8
+# (docs/performance.md, "A training day").
+PULL_PAGES = Capacity(3)
