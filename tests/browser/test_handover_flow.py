@@ -5,7 +5,7 @@ browser, applies it on /handovers — the visit lands once, still the old worker
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, expect
 from sqlmodel import select
 
 from server.commands.households import move_household
@@ -56,7 +56,8 @@ def test_a_visit_of_a_household_moved_away_is_handed_over_to_the_new_grid(
     sign_in(desk, live_server, new.username)  # the new worker's field app: told in 消息
     desk.click("#tabbar a[href='#/inbox']")
     told = desk.locator("#inbox a[data-action=open-notice]", has_text="有一条修改转交给您处理")
-    assert told.count() == 1 and old.display_name in told.inner_text()
+    expect(told).to_have_count(1)  # the inbox paints after the tap; count() alone does not wait
+    assert old.display_name in told.inner_text()
     told.click()  # opens the office page on the phone's browser, signed in by the app's session
     desk.wait_for_url("**/handovers")
     card = desk.locator("[data-handover]")
